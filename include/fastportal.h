@@ -1,0 +1,64 @@
+/* fastportal._core: declarations shared by the C files.
+ *
+ * module.c    the module, its types and functions
+ * calendar.c  Calendar: session lookups over int64 nanosecond arrays
+ * ranges.c    session windows as zero-copy views and DatetimeIndex objects
+ * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
+ */
+#ifndef FASTPORTAL_H
+#define FASTPORTAL_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL fastportal_ARRAY_API
+#ifndef FASTPORTAL_MODULE_C
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+
+/* Directions of minute_to_session, as exchange_calendars names them. */
+enum direction { DIRECTION_NEXT, DIRECTION_PREVIOUS, DIRECTION_NONE };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *upstream;           /* the exchange_calendars calendar: answers what we do not */
+    PyObject *sessions_index;     /* upstream.sessions, to box a session label */
+    PyArrayObject *sessions;      /* int64 ns session labels, read-only */
+    PyArrayObject *first_minutes; /* int64 ns first trading minute of each session */
+    PyArrayObject *last_minutes;  /* int64 ns last trading minute of each session */
+    const int64_t *sess;
+    const int64_t *first;
+    const int64_t *last;
+    Py_ssize_t count;
+    /* How ranges.c builds a DatetimeIndex without frequency validation. */
+    PyObject *array_new;          /* DatetimeArray._simple_new */
+    PyObject *index_new;          /* DatetimeIndex._simple_new */
+    PyObject *freq;               /* upstream.sessions.freq */
+    PyObject *dtype;              /* upstream.sessions.dtype */
+    PyObject *timestamp_type;     /* pandas.Timestamp */
+} CalendarObject;
+
+extern PyTypeObject Calendar_Type;
+extern PyTypeObject AdjustedColumn_Type;
+
+/* calendar.c */
+Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
+Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
+
+/* ranges.c */
+PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
+PyObject *index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
+PyObject *readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count);
+
+/* windows.c */
+PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);
+
+/* Argument helpers shared by the files. */
+PyArrayObject *int64_vector(PyObject *obj, const char *what);
+PyArrayObject *float64_vector(PyObject *obj, const char *what);
+int check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);
+
+#endif

@@ -1,0 +1,94 @@
+/* fastportal._core: the module, and the argument helpers the other files share. */
+#define FASTPORTAL_MODULE_C
+#include "fastportal.h"
+
+int calendar_init_strings(void);
+
+/* A contiguous, read-only copy of a 1-D array of the given type, or NULL with an error
+   naming the argument. A copy, so that nobody can change what the core reads. */
+static PyArrayObject *
+owned_vector(PyObject *obj, int type_num, const char *what)
+{
+    PyArrayObject *in = (PyArrayObject *)PyArray_FROMANY(obj, type_num, 1, 1, NPY_ARRAY_CARRAY_RO);
+    if (in == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be a 1-D array of %s", what,
+                     type_num == NPY_INT64 ? "int64" : "float64");
+        return NULL;
+    }
+    PyArrayObject *out = (PyArrayObject *)PyArray_NewCopy(in, NPY_CORDER);
+    Py_DECREF(in);
+    if (out != NULL)
+        PyArray_CLEARFLAGS(out, NPY_ARRAY_WRITEABLE);
+    return out;
+}
+
+PyArrayObject *
+int64_vector(PyObject *obj, const char *what)
+{
+    return owned_vector(obj, NPY_INT64, what);
+}
+
+PyArrayObject *
+float64_vector(PyObject *obj, const char *what)
+{
+    return owned_vector(obj, NPY_FLOAT64, what);
+}
+
+static PyObject *
+core_gather(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    Py_ssize_t end, count;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "gather() takes columns, end and count");
+        return NULL;
+    }
+    if ((end = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+        return NULL;
+    if ((count = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred())
+        return NULL;
+    return gather_columns(args[0], end, count);
+}
+
+static PyMethodDef core_methods[] = {
+    {"gather", (PyCFunction)(void (*)(void))core_gather, METH_FASTCALL,
+     "gather(columns, end, count) -> fresh (count, len(columns)) float64 array of the "
+     "windows of [(AdjustedColumn, is_price), ...]."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, .m_name = "fastportal._core",
+    .m_doc = "fastportal's C core: calendar lookups, session ranges, adjusted history windows.",
+    .m_size = -1, .m_methods = core_methods,
+};
+
+static int
+add_type(PyObject *module, PyTypeObject *type, const char *name)
+{
+    if (PyType_Ready(type) < 0)
+        return -1;
+    Py_INCREF(type);
+    if (PyModule_AddObject(module, name, (PyObject *)type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+    import_array();
+    if (calendar_init_strings() < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&core_module);
+    if (module == NULL)
+        return NULL;
+    if (add_type(module, &Calendar_Type, "Calendar") < 0 ||
+        add_type(module, &AdjustedColumn_Type, "AdjustedColumn") < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,79 @@
+/* Session ranges: the window of `count` sessions ending at position `end`.
+ *
+ * As a zero-copy, read-only view of the calendar's int64 session labels, and as the
+ * DatetimeIndex zipline gets from `sessions[start:end + 1]`: same values, dtype, freq and
+ * name (None). The index is assembled with pandas' _simple_new constructors, which take
+ * the freq as given; a public constructor would validate it against every label, and
+ * that validation is where a profiled backtest spends its date-range generations.
+ */
+#include "fastportal.h"
+
+int
+check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
+{
+    if (end < 0 || end >= size) {
+        PyErr_Format(PyExc_IndexError, "window end %zd is outside 0..%zd", end, size - 1);
+        return -1;
+    }
+    if (count < 1 || count > end + 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "window of %zd rows ending at %zd must hold 1 to %zd rows", count, end,
+                     end + 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* A read-only 1-D view of base[start:start + count]; the view keeps base alive. */
+PyObject *
+readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
+{
+    PyArray_Descr *descr = PyArray_DESCR(base);
+    npy_intp dims[1] = {count};
+    Py_INCREF(descr);
+    PyObject *view = PyArray_NewFromDescr(
+        &PyArray_Type, descr, 1, dims, NULL,
+        PyArray_BYTES(base) + start * PyArray_ITEMSIZE(base), 0, NULL);
+    if (view == NULL)
+        return NULL;
+    Py_INCREF(base);
+    if (PyArray_SetBaseObject((PyArrayObject *)view, (PyObject *)base) < 0) {
+        Py_DECREF(view);
+        return NULL;
+    }
+    return view;
+}
+
+PyObject *
+window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+{
+    if (check_window(end, count, cal->count) < 0)
+        return NULL;
+    return readonly_view(cal->sessions, end - count + 1, count);
+}
+
+PyObject *
+index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+{
+    PyObject *labels = NULL, *values = NULL, *array = NULL, *index = NULL;
+
+    labels = window_of_sessions(cal, end, count);
+    if (labels == NULL)
+        return NULL;
+    /* cal->dtype was checked to be an 8-byte datetime64 descriptor at construction. */
+    Py_INCREF(cal->dtype);
+    values = PyArray_View((PyArrayObject *)labels, (PyArray_Descr *)cal->dtype, NULL);
+    if (values == NULL)
+        goto done;
+    PyObject *array_args[3] = {values, cal->freq, cal->dtype};
+    array = PyObject_Vectorcall(cal->array_new, array_args, 3, NULL);
+    if (array == NULL)
+        goto done;
+    PyObject *index_args[1] = {array};
+    index = PyObject_Vectorcall(cal->index_new, index_args, 1, NULL);
+done:
+    Py_DECREF(labels);
+    Py_XDECREF(values);
+    Py_XDECREF(array);
+    return index;
+}
