@@ -1,1 +1,52 @@
-"""fastportal"""
+"""fastportal: zipline's data.history() served from C, with the same answers.
+
+    import fastportal
+    fastportal.install()          # patch zipline in this process
+    fastportal.uninstall()        # put every patched attribute back
+    with fastportal.patched():    # patched inside the block only
+        ...
+    fastportal.stats()            # calls served by the core, and fallbacks by reason
+"""
+
+from contextlib import contextmanager
+
+from fastportal import _patch, _portal
+
+__version__ = "0.1.0"
+__all__ = ["install", "uninstall", "installed", "patched", "stats", "reset_stats"]
+
+
+def install():
+    """Patch zipline so that data.history() is served by the core. Idempotent."""
+    _patch.install()
+
+
+def uninstall():
+    """Restore every attribute install() replaced. Idempotent."""
+    _patch.uninstall()
+
+
+def installed():
+    """Whether fastportal is installed in this process."""
+    return _patch.installed()
+
+
+@contextmanager
+def patched():
+    """Install fastportal for the duration of a with block (if it was not already)."""
+    was_installed = installed()
+    install()
+    try:
+        yield
+    finally:
+        if not was_installed:
+            uninstall()
+
+
+def stats():
+    """{'served': n, 'fell through: <reason>': n, ...} since the last reset_stats()."""
+    return dict(_portal.stats)
+
+
+def reset_stats():
+    _portal.stats.clear()

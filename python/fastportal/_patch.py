@@ -1,0 +1,156 @@
+"""The patches: a BarData that sends history to the core, and DataPortal's daily windows.
+
+Upstream's BarData is a Cython class whose methods cannot be replaced in place, so
+install() puts a subclass in its place in every loaded zipline module that holds it
+(zipline.protocol, the simulator, the test fixtures...); modules imported later get the
+subclass from zipline._protocol. Every call the core does not serve goes to upstream's
+own method with the same arguments, so its checks, results and errors are unchanged.
+"""
+
+import sys
+
+from fastportal._portal import COLUMN_OF_FIELD, fell_through, portal_core
+
+_saved = []  # (owner, name, original) for uninstall, in the order patched
+
+
+def _upstream():
+    from zipline._protocol import BarData
+    from zipline.data.data_portal import DataPortal
+
+    return BarData, DataPortal
+
+
+def _make_bar_data_class(upstream_bar_data):
+    upstream_history = upstream_bar_data.history
+    upstream_flag = upstream_bar_data._handle_non_market_minutes
+
+    class BarData(upstream_bar_data):
+        __doc__ = upstream_bar_data.__doc__
+
+        def __init__(
+            self, data_portal, simulation_dt_func, data_frequency, trading_calendar,
+            restrictions,
+        ):
+            super().__init__(
+                data_portal, simulation_dt_func, data_frequency, trading_calendar,
+                restrictions,
+            )
+            self._fastportal_portal = data_portal
+            self._fastportal_dt = simulation_dt_func
+            self._fastportal_daily = data_frequency == "daily"
+            self._fastportal_adjust_minutes = False
+            self._fastportal_core = None
+
+        @property
+        def _handle_non_market_minutes(self):
+            return upstream_flag.__get__(self)
+
+        @_handle_non_market_minutes.setter
+        def _handle_non_market_minutes(self, value):
+            upstream_flag.__set__(self, value)
+            self._fastportal_adjust_minutes = bool(value)
+
+        def history(self, *args, **kwargs):
+            if kwargs or len(args) != 4:
+                fell_through("arguments")
+                return upstream_history(self, *args, **kwargs)
+            result = self._fastportal_history(*args)
+            if result is None:
+                return upstream_history(self, *args)
+            return result
+
+        history.__doc__ = upstream_history.__doc__
+
+        def _fastportal_history(self, assets, fields, bar_count, frequency):
+            if not self._fastportal_daily:
+                return fell_through("minute simulation")
+            if frequency != "1d" or type(bar_count) is not int or bar_count < 1:
+                return fell_through("arguments")
+            if type(fields) is not str or fields not in COLUMN_OF_FIELD:
+                return fell_through("fields")
+            core = self._fastportal_core
+            if core is None:
+                core = self._fastportal_core = portal_core(self._fastportal_portal)
+            end_loc = self._fastportal_session(core)
+            if isinstance(assets, core.equity_type):
+                return core.daily_series(assets, end_loc, bar_count, fields)
+            return fell_through("several assets")
+
+        def _fastportal_session(self, core):
+            """Session position of upstream's _get_current_minute, then of the portal's
+            minute_to_session of that label (the same session on every calendar seen so
+            far, but upstream asks twice, so the core does too)."""
+            dt = self._fastportal_dt()
+            if self._fastportal_adjust_minutes:
+                dt = self._fastportal_portal.trading_calendar.previous_minute(dt)
+            calendar = core.calendar
+            label = calendar.minute_to_session(dt)
+            return calendar.session_index(label)
+
+    BarData.__module__ = __name__
+    BarData.__qualname__ = "BarData"
+    return BarData
+
+
+def _make_get_history_window(upstream_get_history_window):
+    def get_history_window(
+        self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill=True
+    ):
+        if (
+            frequency == "1d"
+            and data_frequency == "daily"
+            and ffill is True
+            and type(bar_count) is int
+            and bar_count >= 1
+            and type(field) is str
+            and field in COLUMN_OF_FIELD
+            and len(assets) > 0
+        ):
+            core = portal_core(self)
+            end_loc = core.calendar.session_index(end_dt)
+            frame = core.daily_frame(assets, end_loc, bar_count, field)
+            if frame is not None:
+                return frame
+        else:
+            fell_through("portal arguments")
+        return upstream_get_history_window(
+            self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill
+        )
+
+    get_history_window.__doc__ = upstream_get_history_window.__doc__
+    get_history_window.__wrapped__ = upstream_get_history_window
+    return get_history_window
+
+
+def _patch(owner, name, value):
+    _saved.append((owner, name, owner.__dict__[name]))
+    setattr(owner, name, value)
+
+
+def install():
+    if _saved:
+        return
+    upstream_bar_data, data_portal = _upstream()
+    ours = _make_bar_data_class(upstream_bar_data)
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "") or ""
+        if (name == "zipline" or name.startswith("zipline.")) and (
+            module.__dict__.get("BarData") is upstream_bar_data
+        ):
+            _patch(module, "BarData", ours)
+    _patch(
+        data_portal,
+        "get_history_window",
+        _make_get_history_window(data_portal.get_history_window),
+    )
+
+
+def uninstall():
+    while _saved:
+        owner, name, original = _saved.pop()
+        setattr(owner, name, original)
+
+
+def installed():
+    return bool(_saved)

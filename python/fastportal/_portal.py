@@ -1,0 +1,215 @@
+"""What the core keeps for one DataPortal: its calendar and its adjusted columns.
+
+Everything here is read from the portal's own readers, through upstream's own functions
+(bar reader, adjustment reader, decimal places, last traded value), once per column.
+Per call, `daily_series` and `daily_frame` only look up a column and ask the core for a
+window; they return None for whatever the core does not cover, and the caller then asks
+upstream.
+"""
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from pandas.core.arrays import DatetimeArray
+
+from fastportal import _core
+
+# Fields the core serves, and the column each one reads.
+COLUMN_OF_FIELD = {
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "volume": "volume",
+    "price": "close",
+}
+
+stats = Counter()
+
+
+def fell_through(reason):
+    stats["fell through: " + reason] += 1
+    return None
+
+
+def calendar_core(calendar):
+    """The core Calendar of an exchange_calendars calendar, built once per calendar."""
+    core = calendar.__dict__.get("_fastportal_calendar")
+    if core is None:
+        core = _core.Calendar(
+            calendar,
+            calendar.first_minutes_nanos,
+            calendar.last_minutes_nanos,
+            DatetimeArray._simple_new,
+            pd.DatetimeIndex._simple_new,
+            pd.Timestamp,
+        )
+        calendar.__dict__["_fastportal_calendar"] = core
+    return core
+
+
+class PortalCore:
+    """The core's view of one DataPortal in daily history."""
+
+    def __init__(self, portal):
+        from zipline.assets import Equity
+
+        self.portal = portal
+        self.equity_type = Equity
+        self.calendar = calendar_core(portal.trading_calendar)
+        loader = portal._history_loader
+        self.loader = loader
+        self.reader = loader._reader
+        self.first_day_loc = portal._first_trading_day_loc
+        self.reader_sessions = self.reader.sessions
+        self.reader_offset = self._reader_offset()
+        self.columns = {}
+
+    def _reader_offset(self):
+        """Position of the reader's first session in the calendar, or None when the
+        reader's sessions are not a contiguous run of the calendar's."""
+        sessions = self.reader_sessions
+        if len(sessions) == 0:
+            return None
+        calendar_sessions = self.portal.trading_calendar.sessions
+        offset = calendar_sessions.searchsorted(sessions[0])
+        run = calendar_sessions[offset : offset + len(sessions)]
+        if len(run) != len(sessions) or not (run.asi8 == sessions.asi8).all():
+            return None
+        return int(offset)
+
+    # -- columns ---------------------------------------------------------------------
+
+    def column(self, asset, field):
+        """The AdjustedColumn for (asset, field) in daily perspective, or None."""
+        key = (asset, field)
+        try:
+            return self.columns[key]
+        except KeyError:
+            pass
+        try:
+            column = self._build_column(asset, COLUMN_OF_FIELD[field])
+        except Exception:
+            # Upstream will raise its own error (unknown sid, unreadable bar...).
+            column = None
+        self.columns[key] = column
+        if field == "price" or field == "close":
+            # close and price share one column; the price parts ride along unused.
+            self.columns[(asset, "close" if field == "price" else "price")] = column
+        return column
+
+    def _build_column(self, asset, field):
+        sessions = self.reader_sessions
+        raw = self.reader.load_raw_arrays([field], sessions[0], sessions[-1], [asset])[0]
+        raw = np.asarray(raw[:, 0], dtype=np.float64)
+        locs, values = self._adjustments(asset, field, sessions)
+        decimals = self.loader._decimal_places_for_asset(asset, sessions[-1])
+        if field != "close":
+            return _core.AdjustedColumn(raw, locs, values, decimals, 0)
+        return _core.AdjustedColumn(
+            raw, locs, values, decimals, 0, self._last_alive(asset), self._seed(asset)
+        )
+
+    def _adjustments(self, asset, field, sessions):
+        """Upstream's adjustments for the column, in the order its window applies them."""
+        reader = self.loader._adjustment_readers.get(type(asset))
+        if reader is None:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        by_loc = reader.load_pricing_adjustments([field], sessions, [asset])[0]
+        locs, values = [], []
+        for loc in sorted(by_loc):
+            for adjustment in by_loc[loc]:
+                if (
+                    type(adjustment).__name__ != "Float64Multiply"
+                    or adjustment.first_row != 0
+                    or adjustment.last_row != loc - 1
+                ):
+                    raise ValueError("an adjustment the core does not apply")
+                locs.append(loc)
+                values.append(adjustment.value)
+        return np.array(locs, np.int64), np.array(values, np.float64)
+
+    def _last_alive(self, asset):
+        end_date = asset.end_date
+        if pd.isnull(end_date):
+            return len(self.reader_sessions)
+        return int(self.reader_sessions.searchsorted(end_date, side="right")) - 1
+
+    def _seed(self, asset):
+        """Upstream's value for a price window's leading gap, from the bar before it."""
+        portal, sessions = self.portal, self.reader_sessions
+
+        def seed(start, end):
+            last_traded = portal.get_last_traded_dt(asset, sessions[start], "daily")
+            if pd.isnull(last_traded):
+                return np.nan
+            return portal.get_adjusted_value(
+                asset,
+                "price",
+                dt=last_traded,
+                perspective_dt=sessions[end],
+                data_frequency="daily",
+            )
+
+        return seed
+
+    # -- windows ---------------------------------------------------------------------
+
+    def _window_rows(self, end_loc, bar_count):
+        """Reader row of the window's last session, or None for upstream to handle
+        (windows before the first trading day raise there)."""
+        start_loc = end_loc - bar_count + 1
+        offset = self.reader_offset
+        if offset is None or start_loc < self.first_day_loc or start_loc < offset:
+            return None
+        end_row = end_loc - offset
+        if end_row >= len(self.reader_sessions):
+            return None
+        return end_row
+
+    def daily_series(self, asset, end_loc, bar_count, field):
+        """data.history(asset, field, bar_count, "1d") ending at session end_loc."""
+        if type(asset) is not self.equity_type:
+            return fell_through("asset type")
+        end_row = self._window_rows(end_loc, bar_count)
+        if end_row is None:
+            return fell_through("window bounds")
+        column = self.column(asset, field)
+        if column is None:
+            return fell_through("column")
+        if field == "price":
+            values = column.price(end_row, bar_count)
+        else:
+            values = column.copy(end_row, bar_count)
+        index = self.calendar.sessions_index(end_loc, bar_count)
+        stats["served"] += 1
+        return pd.Series(values, index=index, name=asset, copy=False)
+
+    def daily_frame(self, assets, end_loc, bar_count, field):
+        """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
+        equity = self.equity_type
+        if not all(type(asset) is equity for asset in assets):
+            return fell_through("asset type")
+        end_row = self._window_rows(end_loc, bar_count)
+        if end_row is None:
+            return fell_through("window bounds")
+        price = field == "price"
+        columns = []
+        for asset in assets:
+            column = self.column(asset, field)
+            if column is None:
+                return fell_through("column")
+            columns.append((column, price))
+        values = _core.gather(columns, end_row, bar_count)
+        index = self.calendar.sessions_index(end_loc, bar_count)
+        stats["served"] += 1
+        return pd.DataFrame(values, index=index, columns=assets, copy=False)
+
+
+def portal_core(portal):
+    core = portal.__dict__.get("_fastportal_core")
+    if core is None:
+        core = PortalCore(portal)
+        portal.__dict__["_fastportal_core"] = core
+    return core

@@ -1,0 +1,194 @@
+"""Synthetic bundles ingested through zipline's own bundle machinery, and the strategies of
+the benchmark scenarios. Used by the tests, the benchmarks and the profile comparison.
+
+A bundle lives in a ZIPLINE_ROOT of the caller's choosing (never the user's ~/.zipline).
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+CALENDAR = "XNYS"
+
+
+@dataclass
+class AssetSpec:
+    sid: int
+    symbol: str
+    first: int = 0            # first session (position in the bundle's sessions)
+    last: int | None = None   # last session, None for the bundle's last
+    gaps: tuple = ()          # session positions with no trade
+
+
+@dataclass
+class BundleSpec:
+    name: str
+    start: str
+    end: str
+    assets: list
+    seed: int = 0
+    calendar: str = CALENDAR
+    # (sid, session position or date string, ratio); dividends as (sid, ex position, amount)
+    splits: list = field(default_factory=list)
+    mergers: list = field(default_factory=list)
+    dividends: list = field(default_factory=list)
+
+
+def random_walk_bars(sessions, seed, start_price=50.0):
+    """Seeded OHLCV: a lognormal random walk, prices in more decimals than a bundle keeps."""
+    rng = np.random.default_rng(seed)
+    n = len(sessions)
+    close = start_price * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
+    open_ = close * np.exp(rng.normal(0.0, 0.005, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, 0.01, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.01, n))
+    volume = rng.integers(1_000, 1_000_000, n).astype(np.float64)
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
+        index=sessions,
+    )
+
+
+def _session(sessions, when):
+    return sessions[when] if isinstance(when, (int, np.integer)) else pd.Timestamp(when)
+
+
+def _make_ingest(spec):
+    def ingest(environ, asset_db_writer, minute_bar_writer, daily_bar_writer,
+               adjustment_writer, calendar, start_session, end_session, cache,
+               show_progress, output_dir):
+        sessions = calendar.sessions_in_range(start_session, end_session)
+        rows, frames = [], {}
+        for asset in spec.assets:
+            last = len(sessions) - 1 if asset.last is None else asset.last
+            lived = sessions[asset.first : last + 1]
+            bars = random_walk_bars(lived, spec.seed * 1000 + asset.sid)
+            gap_sessions = [sessions[g] for g in asset.gaps if asset.first <= g <= last]
+            bars.loc[gap_sessions, ["open", "high", "low", "close"]] = np.nan
+            bars.loc[gap_sessions, "volume"] = 0.0
+            frames[asset.sid] = bars
+            rows.append({
+                "sid": asset.sid, "symbol": asset.symbol, "asset_name": asset.symbol,
+                "start_date": lived[0], "end_date": lived[-1],
+                "auto_close_date": lived[-1] + pd.Timedelta(days=1), "exchange": "NYSE",
+            })
+        equities = pd.DataFrame(rows).set_index("sid")
+        exchanges = pd.DataFrame({"exchange": ["NYSE"], "canonical_name": ["NYSE"],
+                                  "country_code": ["US"]})
+        asset_db_writer.write(equities=equities, exchanges=exchanges)
+        daily_bar_writer.write(frames.items(), show_progress=show_progress)
+
+        def ratios(entries):
+            return pd.DataFrame(
+                [{"sid": sid, "effective_date": _session(sessions, when), "ratio": ratio}
+                 for sid, when, ratio in entries],
+                columns=["sid", "effective_date", "ratio"],
+            )
+
+        dividends = pd.DataFrame(
+            [{"sid": sid, "ex_date": _session(sessions, when),
+              "record_date": _session(sessions, when), "declared_date": _session(sessions, when),
+              "pay_date": _session(sessions, when) + pd.Timedelta(days=14), "amount": amount}
+             for sid, when, amount in spec.dividends],
+            columns=["sid", "ex_date", "record_date", "declared_date", "pay_date", "amount"],
+        )
+        adjustment_writer.write(
+            splits=ratios(spec.splits), mergers=ratios(spec.mergers), dividends=dividends
+        )
+
+    return ingest
+
+
+def ingest(spec, root):
+    """Register and ingest `spec` into ZIPLINE_ROOT=root; return the loaded bundle."""
+    from zipline.data import bundles
+
+    environ = dict(os.environ, ZIPLINE_ROOT=str(root))
+    if spec.name in bundles.bundles:
+        bundles.unregister(spec.name)
+    bundles.register(
+        spec.name, _make_ingest(spec), calendar_name=spec.calendar,
+        start_session=pd.Timestamp(spec.start), end_session=pd.Timestamp(spec.end),
+        minutes_per_day=390, create_writers=True,
+    )
+    bundles.ingest(spec.name, environ=environ, show_progress=False)
+    return bundles.load(spec.name, environ=environ)
+
+
+def data_portal(bundle):
+    """A DataPortal over a loaded bundle, built as zipline's run_algorithm builds it."""
+    from zipline.data.data_portal import DataPortal
+    from zipline.utils.calendar_utils import get_calendar
+
+    calendar = get_calendar(bundle.equity_daily_bar_reader.trading_calendar.name)
+    return DataPortal(
+        bundle.asset_finder,
+        trading_calendar=calendar,
+        first_trading_day=bundle.equity_minute_bar_reader.first_trading_day,
+        equity_minute_reader=bundle.equity_minute_bar_reader,
+        equity_daily_reader=bundle.equity_daily_bar_reader,
+        adjustment_reader=bundle.adjustment_reader,
+        future_minute_reader=bundle.equity_minute_bar_reader,
+        future_daily_reader=bundle.equity_daily_bar_reader,
+    )
+
+
+# -- the scenarios of BENCHMARKS.md ------------------------------------------------------
+
+def daily_spec(adjusted=False):
+    """`daily`: 50 symbols on XNYS, 2023-10-01 to 2026-10-01. `daily-adjusted` adds
+    splits, dividends and a merger, several inside the backtest (2024-08-01..2025-08-01)."""
+    assets = [AssetSpec(sid=i, symbol=f"SYM{i:03d}") for i in range(50)]
+    spec = BundleSpec(
+        name="fastportal-daily-adjusted" if adjusted else "fastportal-daily",
+        start="2023-10-02", end="2026-09-30", assets=assets, seed=7,
+    )
+    if adjusted:
+        spec.splits = [(0, "2024-09-16", 0.5), (3, "2025-01-13", 0.25), (7, "2025-05-05", 0.5),
+                       (1, "2024-03-04", 0.5)]
+        spec.dividends = [(0, "2024-11-01", 0.35), (2, "2024-10-15", 0.5), (5, "2025-02-14", 0.2),
+                          (5, "2025-05-15", 0.2), (9, "2025-03-03", 0.4)]
+        spec.mergers = [(4, "2025-04-01", 0.97)]
+    return spec
+
+
+class SmaCrossover:
+    """The profiled strategy: per bar, on the first `symbols` symbols, SMA(50) against
+    SMA(200) of data.history(asset, "close", n, "1d"); order_target 100 or 0; record."""
+
+    def __init__(self, symbols=10, history=None):
+        self.symbols = symbols
+        self.history = history  # optional replacement of data.history (the oracle run)
+
+    def initialize(self, context):
+        from zipline.api import symbol
+
+        context.assets = [symbol(f"SYM{i:03d}") for i in range(self.symbols)]
+
+    def handle_data(self, context, data):
+        from zipline.api import order_target, record
+
+        history = self.history or data.history
+        means = {}
+        for asset in context.assets:
+            short = history(asset, "close", 50, "1d").mean()
+            long = history(asset, "close", 200, "1d").mean()
+            order_target(asset, 100 if short > long else 0)
+            means[f"{asset.symbol}_short"] = short
+            means[f"{asset.symbol}_long"] = long
+        record(**means)
+
+
+def run_daily(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01"):
+    """zipline's run_algorithm on a bundle in `root`, daily, capital 100,000."""
+    from zipline import run_algorithm
+
+    os.environ["ZIPLINE_ROOT"] = str(root)
+    return run_algorithm(
+        start=pd.Timestamp(start), end=pd.Timestamp(end),
+        initialize=strategy.initialize, handle_data=strategy.handle_data,
+        capital_base=100_000, data_frequency="daily", bundle=bundle_name,
+        trading_calendar=None,
+    )
