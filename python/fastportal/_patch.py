@@ -8,10 +8,24 @@ own method with the same arguments, so its checks, results and errors are unchan
 """
 
 import sys
+import threading
+from collections.abc import Iterable
 
 from fastportal._portal import COLUMN_OF_FIELD, fell_through, portal_core
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
+
+# Set while a BarData call the core did not serve runs upstream's BarData.history, so
+# that the portal underneath answers as upstream, without a second attempt and count.
+_falling_through = threading.local()
+
+
+def _upstream_call(function, *args, **kwargs):
+    _falling_through.active = True
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _falling_through.active = False
 
 
 def _upstream():
@@ -19,6 +33,40 @@ def _upstream():
     from zipline.data.data_portal import DataPortal
 
     return BarData, DataPortal
+
+
+_HISTORY_PARAMETERS = ("assets", "fields", "bar_count", "frequency")
+
+
+def _check_history_arguments(args, kwargs):
+    """The TypeErrors of upstream's check_parameters for BarData.history, raised here
+    because zipline-reloaded 3.2.1's compiled check_parameters crashes the interpreter
+    (segmentation fault) on every argument it should reject. Messages as in its source."""
+    from zipline.assets import Asset
+    from zipline.assets.continuous_futures import ContinuousFuture
+
+    types = ((Asset, ContinuousFuture, str), (str,), (int,), (str,))
+    for keyword in kwargs:
+        if keyword not in _HISTORY_PARAMETERS:
+            raise TypeError(f"history() got an unexpected keyword argument '{keyword}'")
+    if len(args) > len(_HISTORY_PARAMETERS):
+        raise TypeError(
+            f"history() takes 5 positional arguments but {len(args) + 1} were given"
+        )
+    named = list(zip(_HISTORY_PARAMETERS, args)) + list(kwargs.items())
+    for name, value in named:
+        position = _HISTORY_PARAMETERS.index(name)
+        if position < 2 and isinstance(value, Iterable) and not isinstance(value, str):
+            if len(value) == 0:
+                continue
+            value = value[0]
+        expected = types[position]
+        if not isinstance(value, expected):
+            raise TypeError(
+                "Expected %s argument to be of type %s%s"
+                % (name, "or iterable of type " if position < 2 else "",
+                   ", ".join(t.__name__ for t in expected))
+            )
 
 
 def _make_bar_data_class(upstream_bar_data):
@@ -53,11 +101,12 @@ def _make_bar_data_class(upstream_bar_data):
 
         def history(self, *args, **kwargs):
             if kwargs or len(args) != 4:
-                fell_through("arguments")
-                return upstream_history(self, *args, **kwargs)
-            result = self._fastportal_history(*args)
+                result = fell_through("arguments")
+            else:
+                result = self._fastportal_history(*args)
             if result is None:
-                return upstream_history(self, *args)
+                _check_history_arguments(args, kwargs)
+                return _upstream_call(upstream_history, self, *args, **kwargs)
             return result
 
         history.__doc__ = upstream_history.__doc__
@@ -75,7 +124,11 @@ def _make_bar_data_class(upstream_bar_data):
             end_loc = self._fastportal_session(core)
             if isinstance(assets, core.equity_type):
                 return core.daily_series(assets, end_loc, bar_count, fields)
-            return fell_through("several assets")
+            if type(assets) is list or type(assets) is tuple:
+                if not assets:
+                    return fell_through("no assets")
+                return core.daily_frame(assets, end_loc, bar_count, fields)
+            return fell_through("assets")
 
         def _fastportal_session(self, core):
             """Session position of upstream's _get_current_minute, then of the portal's
@@ -97,7 +150,9 @@ def _make_get_history_window(upstream_get_history_window):
     def get_history_window(
         self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill=True
     ):
-        if (
+        if getattr(_falling_through, "active", False):
+            pass  # a BarData fallback: upstream all the way down
+        elif (
             frequency == "1d"
             and data_frequency == "daily"
             and ffill is True
@@ -105,7 +160,8 @@ def _make_get_history_window(upstream_get_history_window):
             and bar_count >= 1
             and type(field) is str
             and field in COLUMN_OF_FIELD
-            and len(assets) > 0
+            and type(assets) is list
+            and assets
         ):
             core = portal_core(self)
             end_loc = core.calendar.session_index(end_dt)

@@ -1,0 +1,42 @@
+# make setup    .venv with the pinned environment and fastportal built with -Werror
+# make test     setup, then the whole test suite (fastportal's, then upstream's own)
+# make profile  setup, then the daily scenario upstream and patched, with the speedup
+# make bench    setup, then the benchmark tables of benchmarks/
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+STAMP := $(VENV)/.fastportal-installed
+SOURCES := $(wildcard src/*.c include/*.h) setup.py pyproject.toml
+
+.PHONY: setup test test-fastportal test-upstream profile bench clean
+
+setup: $(STAMP)
+
+$(VENV)/.env-installed: constraints.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt -r requirements-dev.txt
+	touch $@
+
+$(STAMP): $(VENV)/.env-installed $(SOURCES)
+	FASTPORTAL_STRICT=1 $(PIP) install --no-build-isolation --no-deps -e .
+	touch $@
+
+test: setup test-fastportal test-upstream
+
+test-fastportal: setup
+	$(PY) -m pytest -p no:cacheprovider tests
+
+test-upstream: setup
+	$(PY) tests/upstream/run.py
+
+profile: setup
+	$(PY) -m benchmarks.daily_scenario
+
+bench: setup
+	$(PY) -m benchmarks.micro
+	$(PY) -m benchmarks.daily_scenario
+
+clean:
+	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so

@@ -1,0 +1,120 @@
+"""Shared fixtures: real bundles ingested once per session through zipline's machinery,
+and the comparison of patched against unpatched calls."""
+
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+import fastportal
+from fastportal import scenarios
+from fastportal.scenarios import AssetSpec, BundleSpec
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+# 250 XNYS sessions of 2023. Positions below are session positions in the bundle.
+DIFFERENTIAL = BundleSpec(
+    name="fastportal-differential",
+    start="2023-01-03",
+    end="2023-12-29",
+    seed=3,
+    assets=[
+        AssetSpec(1, "AAA"),                                  # several adjustments a date
+        AssetSpec(2, "BBB", first=30, last=200),              # starts and ends inside
+        AssetSpec(3, "CCC", gaps=(0, 1, 10, 11, 12, 100, 150, 151, 249)),
+        AssetSpec(4, "DDD"),                                  # nothing happens to it
+        AssetSpec(5, "EEE"),                                  # adjustments off-session
+        AssetSpec(6, "FFF", first=100, gaps=(101, 102)),      # starts late, gaps at once
+        AssetSpec(7, "GGG", last=120, gaps=(118,)),           # ends early after a gap
+    ],
+    splits=[(1, 40, 0.5), (2, 60, 0.25), (5, "2023-06-10", 0.5), (6, 150, 0.5),
+            (4, 0, 0.5), (1, 249, 0.5), (7, 119, 0.5)],
+    mergers=[(1, 40, 0.95), (1, 80, 0.9), (5, "2023-06-10", 0.98)],
+    dividends=[(1, 40, 0.3), (1, 120, 0.25), (2, 199, 0.1), (3, 120, 0.2),
+               (5, "2023-06-10", 0.3), (6, 200, 0.5)],
+)
+
+FIELDS = ("open", "high", "low", "close", "volume", "price")
+
+
+@pytest.fixture(scope="session")
+def zipline_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("zipline_root")
+
+
+@pytest.fixture(scope="session")
+def bundle(zipline_root):
+    return scenarios.ingest(DIFFERENTIAL, zipline_root)
+
+
+@pytest.fixture(scope="session")
+def sessions(bundle):
+    return bundle.equity_daily_bar_reader.sessions
+
+
+@pytest.fixture(scope="session")
+def assets(bundle):
+    return bundle.asset_finder.retrieve_all([a.sid for a in DIFFERENTIAL.assets])
+
+
+@pytest.fixture(autouse=True)
+def fresh_install_state():
+    """Each test starts and ends unpatched, with zeroed statistics."""
+    fastportal.uninstall()
+    fastportal.reset_stats()
+    yield
+    fastportal.uninstall()
+
+
+@contextmanager
+def unpatched():
+    """Upstream exactly as it is, for the duration of the block."""
+    was = fastportal.installed()
+    fastportal.uninstall()
+    try:
+        yield
+    finally:
+        if was:
+            fastportal.install()
+
+
+def bar_data(portal, clock, data_frequency="daily"):
+    """A BarData of whatever class zipline.protocol holds now (ours when installed)."""
+    from zipline.finance.asset_restrictions import NoRestrictions
+    from zipline.protocol import BarData
+
+    return BarData(portal, clock, data_frequency, portal.trading_calendar, NoRestrictions())
+
+
+def outcome(call):
+    """The value of call(), or the exception it raised."""
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome compared
+        return exc
+
+
+def assert_same(ours, theirs, context=""):
+    """Equal as DESIGN.md defines it: values bit for bit, index, names, dtypes, freq,
+    flags; exceptions of the same type with the same message."""
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs), f"{context}: {ours!r} != {theirs!r}"
+        assert str(ours) == str(theirs), context
+        return
+    assert type(ours) is type(theirs), f"{context}: {type(ours)} != {type(theirs)}"
+    kwargs = dict(check_exact=True, check_freq=True, check_flags=True)
+    if isinstance(theirs, pd.Series):
+        assert_series_equal(ours, theirs, **kwargs, obj=context or "Series")
+    else:
+        assert_frame_equal(ours, theirs, **kwargs, obj=context or "DataFrame")
+    # NaN in the same places and the same bits elsewhere (so -0.0 is not 0.0).
+    ours_values = np.asarray(ours, dtype=np.float64)
+    theirs_values = np.asarray(theirs, dtype=np.float64)
+    nan = np.isnan(theirs_values)
+    assert np.array_equal(np.isnan(ours_values), nan), context
+    assert np.array_equal(
+        ours_values[~nan].view(np.int64), theirs_values[~nan].view(np.int64)
+    ), context

@@ -1,0 +1,221 @@
+"""Daily history, patched against unpatched zipline, on a bundle with splits, dividends and
+mergers (several on one date, off-session dates, the first and last sessions), assets that
+start and end inside windows, and gaps. Every field; window lengths from 1 to past the
+first trading day."""
+
+import pytest
+
+import fastportal
+from fastportal import scenarios
+
+from conftest import DIFFERENTIAL, FIELDS, assert_same, bar_data, outcome, unpatched
+
+# Sessions around which something happens in the differential bundle.
+EVENT_SESSIONS = (0, 1, 2, 12, 13, 30, 39, 40, 41, 60, 80, 100, 101, 103, 118, 119, 120,
+                  121, 150, 151, 152, 199, 200, 201, 248, 249)
+
+
+def run_calls(bundle, calls, frequency="daily"):
+    """Outcomes of BarData.history for calls [(end session position, asset, field, n)],
+    on a fresh portal, in order, through whatever zipline.protocol.BarData is now."""
+    portal = scenarios.data_portal(bundle)
+    calendar = portal.trading_calendar
+    sessions = bundle.equity_daily_bar_reader.sessions
+    now = [None]
+    data = bar_data(portal, lambda: now[0], frequency)
+    results = []
+    for end, asset, field, n in calls:
+        now[0] = calendar.session_close(sessions[end])
+        results.append(outcome(lambda: data.history(asset, field, n, "1d")))
+    return results
+
+
+def compare(bundle, calls):
+    with unpatched():
+        theirs = run_calls(bundle, calls)
+    fastportal.install()
+    ours = run_calls(bundle, calls)
+    for call, o, t in zip(calls, ours, theirs):
+        assert_same(o, t, context=f"history at {call}")
+    return theirs
+
+
+def test_every_length_at_event_sessions(bundle, assets):
+    calls = [
+        (end, asset, field, n)
+        for end in EVENT_SESSIONS
+        for asset in assets
+        for field in FIELDS
+        for n in range(1, end + 3)
+        if field in ("close", "price", "volume") or n % 5 in (1, 2) or n >= end
+    ]
+    theirs = compare(bundle, calls)
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    # Every call that upstream answers is served by the core; the windows upstream
+    # refuses (before the first trading day) are left to upstream to raise.
+    assert stats["served"] == len(calls) - raised
+    assert raised > 0 and stats.get("fell through: window bounds") == raised
+
+
+def test_every_session_short_and_full_windows(bundle, assets):
+    calls = [
+        (end, asset, field, n)
+        for end in range(250)
+        for asset in assets
+        for field in ("close", "price")
+        for n in (1, 2, 20, end + 1)
+    ]
+    theirs = compare(bundle, calls)
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert raised == 7 * 2 * 19  # length 20 before session 19, every asset, both fields
+    assert fastportal.stats()["served"] == len(calls) - raised
+
+
+def test_walking_back_in_time_rebuilds(bundle, assets):
+    """Upstream rebuilds a window asked for an earlier end; so must the versions."""
+    ends = [249, 10, 200, 41, 40, 39, 120, 0, 249]
+    calls = [(end, asset, field, n) for end in ends for asset in assets
+             for field in FIELDS for n in (1, 5, end + 1)]
+    compare(bundle, calls)
+
+
+def test_several_assets_through_the_portal(bundle, assets, sessions):
+    """DataPortal.get_history_window for many assets at once: zipline's frame."""
+    def frames():
+        portal = scenarios.data_portal(bundle)
+        out = []
+        for end in (0, 13, 40, 60, 101, 119, 121, 150, 200, 201, 249):
+            for field in FIELDS:
+                for n in (1, 7, end + 1, end + 2):
+                    out.append(outcome(lambda: portal.get_history_window(
+                        list(assets), sessions[end], n, "1d", field, "daily")))
+        return out
+
+    with unpatched():
+        theirs = frames()
+    fastportal.install()
+    ours = frames()
+    for i, (o, t) in enumerate(zip(ours, theirs)):
+        assert_same(o, t, context=f"frame {i}")
+    assert fastportal.stats()["served"] == sum(not isinstance(t, Exception) for t in theirs)
+
+
+def history_at_session_100(bundle, calls):
+    portal = scenarios.data_portal(bundle)
+    close = portal.trading_calendar.session_close(bundle.equity_daily_bar_reader.sessions[100])
+    data = bar_data(portal, lambda: close)
+    return [outcome(lambda: data.history(*args, **kwargs)) for args, kwargs in calls]
+
+
+def test_bad_values_raise_as_upstream(bundle, assets):
+    asset = assets[0]
+    calls = [
+        ((asset, "close", 0, "1d"), {}), ((asset, "close", -3, "1d"), {}),
+        ((asset, "nope", 5, "1d"), {}), ((asset, "close", 5, "1w"), {}),
+        ((asset, "close", 10**6, "1d"), {}), ((asset, "close", 2**70, "1d"), {}),
+        ((asset, "sid", 5, "1d"), {}), ((asset, "close", True, "1d"), {}),
+        ((asset, ["close", "nope"], 5, "1d"), {}), ((asset, "close", 251, "1d"), {}),
+        ((), {"assets": asset, "fields": "close", "bar_count": 5, "frequency": "1d"}),
+    ]
+    with unpatched():
+        theirs = history_at_session_100(bundle, calls)
+    fastportal.install()
+    ours = history_at_session_100(bundle, calls)
+    for call, o, t in zip(calls, ours, theirs):
+        assert_same(o, t, context=f"history{call}")
+
+
+UPSTREAM_CRASHES = [
+    ("(asset, 'close', 5.0, '1d')", "Expected bar_count argument to be of type int"),
+    ("(asset, 'close', 5, None)", "Expected frequency argument to be of type str"),
+    ("(asset, 7, 5, '1d')", "Expected fields argument to be of type or iterable of type str"),
+    ("(3.5, 'close', 5, '1d')",
+     "Expected assets argument to be of type or iterable of type Asset, ContinuousFuture, str"),
+]
+
+
+def test_wrong_types_raise_instead_of_crashing(bundle, assets, zipline_root):
+    """zipline-reloaded 3.2.1's compiled argument check segfaults where its source raises
+    TypeError; patched, the user gets that TypeError. Checked in a child process that
+    upstream still crashes, so that this test says so the day it stops crashing."""
+    import subprocess
+    import sys
+
+    script = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from zipline.data import bundles\n"
+        "from fastportal import scenarios\n"
+        "import conftest\n"
+        "b = scenarios.ingest(conftest.DIFFERENTIAL, {root!r})\n"
+        "asset = b.asset_finder.retrieve_asset(1)\n"
+        "portal = scenarios.data_portal(b)\n"
+        "close = portal.trading_calendar.session_close(b.equity_daily_bar_reader.sessions[100])\n"
+        "data = conftest.bar_data(portal, lambda: close)\n"
+        "data.history(*{args})\n"
+    )
+    tests_dir = str(__import__("pathlib").Path(__file__).parent)
+    for args, message in UPSTREAM_CRASHES:
+        child = subprocess.run(
+            [sys.executable, "-c", script.format(root=str(zipline_root / "child"), args=args)],
+            cwd=tests_dir, capture_output=True, text=True, timeout=300,
+        )
+        assert child.returncode == -11, (args, child.returncode, child.stderr[-500:])
+
+    fastportal.install()
+    asset = assets[0]
+    calls = [((eval(args, {"asset": asset})), {}) for args, _ in UPSTREAM_CRASHES]
+    calls.append(((asset, "close", 5, "1d"), {"extra": 1}))
+    ours = history_at_session_100(bundle, calls)
+    expected = [m for _, m in UPSTREAM_CRASHES] + [
+        "history() got an unexpected keyword argument 'extra'"]
+    for call, o, message in zip(calls, ours, expected):
+        assert type(o) is TypeError and str(o) == message, (call, o)
+
+
+def test_backtest_records_the_same(zipline_root, bundle):
+    """A real run_algorithm whose strategy records what history returned: identical."""
+    from pandas.testing import assert_frame_equal
+
+    windows = []
+
+    def initialize(context):
+        from zipline.api import symbol
+
+        context.assets = [symbol(a.symbol) for a in DIFFERENTIAL.assets]
+
+    def handle_data(context, data):
+        from zipline.api import order_target, record
+
+        for asset in context.assets:
+            windows.append(data.history(asset, "price", 30, "1d"))
+            windows.append(data.history(asset, "volume", 5, "1d"))
+            windows.append(data.history(asset, "close", 200, "1d"))
+        windows.append(data.history(context.assets, "close", 3, "1d"))
+        first = context.assets[0]
+        short = data.history(first, "close", 5, "1d").mean()
+        order_target(first, 100 if short > data.history(first, "close", 50, "1d").mean() else 0)
+        record(short=short)
+
+    def run():
+        windows.clear()
+        strategy = type("S", (), {"initialize": staticmethod(initialize),
+                                  "handle_data": staticmethod(handle_data)})
+        perf = scenarios.run_daily(DIFFERENTIAL.name, zipline_root, strategy,
+                                   start="2023-11-01", end="2023-12-29")
+        return perf, list(windows)
+
+    with unpatched():
+        theirs, their_windows = run()
+    fastportal.install()
+    ours, our_windows = run()
+    assert len(our_windows) == len(their_windows) > 0
+    for i, (o, t) in enumerate(zip(our_windows, their_windows)):
+        assert_same(o, t, context=f"window {i}")
+    # Column order follows dict order inside zipline and orders carry random ids.
+    random_ids = ["orders", "transactions"]
+    assert_frame_equal(ours.drop(columns=random_ids).sort_index(axis=1),
+                       theirs.drop(columns=random_ids).sort_index(axis=1), check_exact=True)
+    assert ours["transactions"].map(len).tolist() == theirs["transactions"].map(len).tolist()
+    stats = fastportal.stats()
+    assert stats["served"] == len(our_windows) + 2 * len(ours)

@@ -1,0 +1,96 @@
+"""Upstream's own tests, from the zipline-reloaded sdist, unpatched and patched.
+
+Runs tests/test_history.py, tests/test_data_portal.py and tests/test_bar_data.py of the
+sdist twice: as they are, then with fastportal installed by fastportal_plugin.py. The
+patched run must pass exactly the tests the unpatched run passes. Prints both counts and
+how many history calls the core served; exits non-zero on any difference."""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CACHE = REPO / ".cache"
+VERSION = "3.2.1"
+FILES = ["tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py"]
+
+
+def sdist_tests():
+    source = CACHE / f"zipline_reloaded-{VERSION}"
+    if (source / "tests").is_dir():
+        return source
+    CACHE.mkdir(exist_ok=True)
+    archive = CACHE / f"zipline_reloaded-{VERSION}.tar.gz"
+    if not archive.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
+             "zipline-reloaded", f"zipline-reloaded=={VERSION}", "-d", str(CACHE)],
+            check=True,
+        )
+    with tarfile.open(archive) as tar:
+        tar.extractall(CACHE, filter="data")
+    return source
+
+
+def run(source, patched):
+    name = "patched" if patched else "unpatched"
+    report = CACHE / f"upstream-{name}.xml"
+    stats_file = CACHE / f"upstream-{name}-stats.json"
+    env = dict(os.environ)
+    env.pop("FASTPORTAL_STATS", None)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+               "-o", "addopts=--strict-markers --disable-warnings", f"--junitxml={report}"]
+    if patched:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+        env["FASTPORTAL_STATS"] = str(stats_file)
+        command += ["-p", "fastportal_plugin"]
+    print(f"upstream suite, {name}: running {' '.join(FILES)}", flush=True)
+    child = subprocess.run(command + FILES, cwd=source, env=env, capture_output=True, text=True)
+    tail = child.stdout.strip().splitlines()[-1:] or [child.stderr[-2000:]]
+    print(f"  {tail[0]}", flush=True)
+    outcomes = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        test_id = f"{case.get('classname')}::{case.get('name')}"
+        kinds = {child.tag for child in case}
+        if kinds & {"failure", "error"}:
+            outcomes[test_id] = "failed"
+        elif "skipped" in kinds:
+            outcomes[test_id] = "skipped"
+        else:
+            outcomes[test_id] = "passed"
+    stats = json.loads(stats_file.read_text()) if patched else {}
+    return outcomes, stats
+
+
+def main():
+    source = sdist_tests()
+    theirs, _ = run(source, patched=False)
+    ours, stats = run(source, patched=True)
+
+    def count(outcomes, kind):
+        return sum(1 for v in outcomes.values() if v == kind)
+
+    differ = sorted(t for t in set(theirs) | set(ours) if theirs.get(t) != ours.get(t))
+    for test_id in differ:
+        print(f"  differs: {test_id}: unpatched {theirs.get(test_id)}, "
+              f"patched {ours.get(test_id)}")
+    fallbacks = {k: v for k, v in stats.items() if k != "served"}
+    print(f"history calls served by the core in the patched run: {stats.get('served', 0)}; "
+          f"fell through: {sum(fallbacks.values())} {fallbacks}")
+    for name, outcomes in (("unpatched", theirs), ("patched", ours)):
+        print(f"{name}: {count(outcomes, 'passed')} passed, {count(outcomes, 'failed')} failed, "
+              f"{count(outcomes, 'skipped')} skipped")
+    ok = not differ and stats.get("served", 0) > 0 and count(ours, "passed") > 0
+    print("upstream: " + ("patched run passes exactly what the unpatched run passes"
+                          if ok else "patched and unpatched runs DIFFER"))
+    print(f"upstream: {count(ours, 'passed')} passed, {len(differ)} failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
