@@ -60,5 +60,7 @@ PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);
 PyArrayObject *int64_vector(PyObject *obj, const char *what);
 PyArrayObject *float64_vector(PyObject *obj, const char *what);
 int check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);
+int parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
+                        Py_ssize_t *end, Py_ssize_t *count);
 
 #endif

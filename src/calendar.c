@@ -299,13 +299,7 @@ static PyObject *
 Calendar_sessions_window(CalendarObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "sessions_window() takes end and count");
-        return NULL;
-    }
-    if ((end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
-        return NULL;
-    if ((count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+    if (parse_end_and_count(args, nargs, "sessions_window", &end, &count) < 0)
         return NULL;
     return window_of_sessions(self, end, count);
 }
@@ -314,13 +308,7 @@ static PyObject *
 Calendar_sessions_index(CalendarObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "sessions_index() takes end and count");
-        return NULL;
-    }
-    if ((end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
-        return NULL;
-    if ((count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+    if (parse_end_and_count(args, nargs, "sessions_index", &end, &count) < 0)
         return NULL;
     return index_of_sessions(self, end, count);
 }

@@ -24,6 +24,22 @@ check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
     return 0;
 }
 
+/* The (end, count) arguments of every window method, as Py_ssize_t. */
+int
+parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
+                    Py_ssize_t *end, Py_ssize_t *count)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s() takes end and count (%zd given)", name, nargs);
+        return -1;
+    }
+    if ((*end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
+        return -1;
+    if ((*count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
 /* A read-only 1-D view of base[start:start + count]; the view keeps base alive. */
 PyObject *
 readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)

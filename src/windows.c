@@ -293,26 +293,11 @@ AdjustedColumn_dealloc(AdjustedColumnObject *self)
 
 /* ---- methods --------------------------------------------------------------------- */
 
-static int
-parse_window(PyObject *const *args, Py_ssize_t nargs, const char *name, Py_ssize_t *end,
-             Py_ssize_t *count)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "%s() takes end and count (%zd given)", name, nargs);
-        return -1;
-    }
-    if ((*end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
-        return -1;
-    if ((*count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
-        return -1;
-    return 0;
-}
-
 static PyObject *
 AdjustedColumn_view(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_window(args, nargs, "view", &end, &count) < 0)
+    if (parse_end_and_count(args, nargs, "view", &end, &count) < 0)
         return NULL;
     if (window_start(self, end, count) == NULL)
         return NULL;
@@ -323,7 +308,7 @@ static PyObject *
 AdjustedColumn_copy(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_window(args, nargs, "copy", &end, &count) < 0)
+    if (parse_end_and_count(args, nargs, "copy", &end, &count) < 0)
         return NULL;
     return new_window(self, end, count, 0);
 }
@@ -332,7 +317,7 @@ static PyObject *
 AdjustedColumn_price(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_window(args, nargs, "price", &end, &count) < 0)
+    if (parse_end_and_count(args, nargs, "price", &end, &count) < 0)
         return NULL;
     return new_window(self, end, count, 1);
 }
@@ -341,7 +326,7 @@ static PyObject *
 AdjustedColumn_gaps(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_window(args, nargs, "gaps", &end, &count) < 0)
+    if (parse_end_and_count(args, nargs, "gaps", &end, &count) < 0)
         return NULL;
     if (window_start(self, end, count) == NULL)
         return NULL;
