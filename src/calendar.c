@@ -96,6 +96,24 @@ upstream_session_index(CalendarObject *cal, PyObject *minute, PyObject *directio
     return i;
 }
 
+/* The session of a whole-minute `nanos` in direction `dir`, or -1 (no error set) where
+   only upstream answers exactly: out of bounds, sub-minute, "none" on a closed minute. */
+static Py_ssize_t
+fast_session_index(CalendarObject *cal, int64_t nanos, int dir)
+{
+    if (nanos % NANOS_PER_MINUTE != 0 || nanos < cal->first[0] ||
+        nanos > cal->last[cal->count - 1])
+        return -1;
+    Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
+    /* With breaks ignored a session is open on every minute from its first to its last;
+       i is the first session whose last minute is not before `nanos`. */
+    if (dir == DIRECTION_NEXT || nanos >= cal->first[i])
+        return i;
+    if (dir == DIRECTION_PREVIOUS)
+        return i - 1;
+    return -1;
+}
+
 Py_ssize_t
 session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction)
 {
@@ -104,18 +122,23 @@ session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction)
     int fast = dir < 0 ? 0 : timestamp_nanos(cal, minute, &nanos);
     if (fast < 0)
         return -1;
-    if (fast && nanos % NANOS_PER_MINUTE == 0 && nanos >= cal->first[0] &&
-        nanos <= cal->last[cal->count - 1]) {
-        Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
-        /* With breaks ignored a session is open on every minute from its first to its
-           last; i is the first session whose last minute is not before `nanos`. */
-        if (dir == DIRECTION_NEXT || nanos >= cal->first[i])
-            return i;
-        if (dir == DIRECTION_PREVIOUS)
-            return i - 1;
-        /* DIRECTION_NONE on a closed minute: upstream raises its ValueError. */
-    }
-    return upstream_session_index(cal, minute, direction);
+    Py_ssize_t i = fast ? fast_session_index(cal, nanos, dir) : -1;
+    return i >= 0 ? i : upstream_session_index(cal, minute, direction);
+}
+
+/* minute_to_session(sessions[i]): the portal's second lookup of a daily window's end. */
+static Py_ssize_t
+label_session_index(CalendarObject *cal, Py_ssize_t i)
+{
+    Py_ssize_t j = fast_session_index(cal, cal->sess[i], DIRECTION_NEXT);
+    if (j >= 0)
+        return j;
+    PyObject *label = PySequence_GetItem(cal->sessions_index, i);
+    if (label == NULL)
+        return -1;
+    j = upstream_session_index(cal, label, NULL);
+    Py_DECREF(label);
+    return j;
 }
 
 /* ---- construction ---------------------------------------------------------------- */
@@ -264,6 +287,16 @@ Calendar_session_index(CalendarObject *self, PyObject *const *args, Py_ssize_t n
 }
 
 static PyObject *
+Calendar_daily_window_end(CalendarObject *self, PyObject *minute)
+{
+    Py_ssize_t i = session_index_of(self, minute, NULL);
+    if (i < 0)
+        return NULL;
+    Py_ssize_t j = label_session_index(self, i);
+    return j < 0 ? NULL : PyLong_FromSsize_t(j);
+}
+
+static PyObject *
 Calendar_minute_to_session(CalendarObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *index = Calendar_session_index(self, args, nargs);
@@ -317,6 +350,9 @@ static PyMethodDef Calendar_methods[] = {
     {"session_index", (PyCFunction)(void (*)(void))Calendar_session_index, METH_FASTCALL,
      "session_index(minute, direction='next') -> position of minute_to_session(minute, "
      "direction) among the sessions."},
+    {"daily_window_end", (PyCFunction)Calendar_daily_window_end, METH_O,
+     "daily_window_end(minute) -> position of minute_to_session(minute_to_session(minute)): "
+     "the end of a daily history window as BarData and the portal compute it."},
     {"minute_to_session", (PyCFunction)(void (*)(void))Calendar_minute_to_session,
      METH_FASTCALL,
      "minute_to_session(minute, direction='next') -> session label, as exchange_calendars."},

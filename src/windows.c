@@ -78,17 +78,18 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
     Py_ssize_t wanted = sorted_position(self->adj_loc, self->adjustments, cutoff + 1);
     if (self->version != NULL && wanted == self->applied)
         return 0;
+    /* Allocate first: a failure must leave working and applied as they were, or the
+       next call would take the old version for the new one. */
+    npy_intp dims[1] = {self->rows};
+    PyArrayObject *version = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_FLOAT64);
+    if (version == NULL)
+        return -1;
     if (wanted < self->applied) {
         /* Back in time: start again from the raw rows, as upstream rebuilds its window. */
         memcpy(self->working, self->raw, self->rows * sizeof(double));
         self->applied = 0;
     }
     apply_adjustments(self, wanted);
-
-    npy_intp dims[1] = {self->rows};
-    PyArrayObject *version = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_FLOAT64);
-    if (version == NULL)
-        return -1;
     double *values = (double *)PyArray_DATA(version);
     round_into(values, self->working, self->rows, self->scale);
     PyArray_CLEARFLAGS(version, NPY_ARRAY_WRITEABLE);
@@ -127,9 +128,11 @@ fill_price(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, double 
     for (Py_ssize_t i = 1; i < count; i++)
         if (out[i] != out[i])
             out[i] = out[i - 1];
-    for (Py_ssize_t i = self->last_alive + 1 - start; i < count; i++)
-        if (i >= 0)
+    if (self->last_alive < end) {
+        Py_ssize_t first_dead = self->last_alive < start ? 0 : self->last_alive + 1 - start;
+        for (Py_ssize_t i = first_dead; i < count; i++)
             out[i] = NAN;
+    }
     return 0;
 }
 

@@ -54,6 +54,11 @@ def test_minute_to_session_on_every_bound(name):
                  (name, minute, direction))
             if not isinstance(theirs, Exception):
                 assert core.session_index(minute, direction) == calendar.sessions.get_loc(theirs)
+    for minute in minutes:
+        # BarData's minute_to_session, then the portal's, on the label it got.
+        theirs = outcome(lambda: calendar.sessions.get_loc(
+            calendar.minute_to_session(calendar.minute_to_session(minute))))
+        same(outcome(lambda: core.daily_window_end(minute)), theirs, (name, minute, "daily"))
 
 
 @pytest.mark.parametrize("name", ["XNYS", "XHKG"])

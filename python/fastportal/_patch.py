@@ -137,9 +137,7 @@ def _make_bar_data_class(upstream_bar_data):
             dt = self._fastportal_dt()
             if self._fastportal_adjust_minutes:
                 dt = self._fastportal_portal.trading_calendar.previous_minute(dt)
-            calendar = core.calendar
-            label = calendar.minute_to_session(dt)
-            return calendar.session_index(label)
+            return core.calendar.daily_window_end(dt)
 
     BarData.__module__ = __name__
     BarData.__qualname__ = "BarData"
