@@ -42,11 +42,9 @@ def one_run(mode, adjusted):
                 super().handle_data(context, data)
 
         scenarios.run_daily(spec.name, root, Recorder(symbols=10))
-        clock = {}
-
         class Oracle(scenarios.SmaCrossover):
             def handle_data(self, context, data):
-                now = clock["now"] = data.current_dt
+                now = data.current_dt
                 self.history = lambda asset, field, n, frequency: answers[(asset, n, now)]
                 super().handle_data(context, data)
 

@@ -81,6 +81,19 @@ def unpatched():
             fastportal.install()
 
 
+def differential(produce, labels):
+    """produce() unpatched, then patched; each outcome compared as assert_same does.
+    Returns the unpatched outcomes."""
+    with unpatched():
+        theirs = produce()
+    fastportal.install()
+    ours = produce()
+    assert len(ours) == len(theirs)
+    for label, o, t in zip(labels, ours, theirs):
+        assert_same(o, t, context=str(label))
+    return theirs
+
+
 def bar_data(portal, clock, data_frequency="daily"):
     """A BarData of whatever class zipline.protocol holds now (ours when installed)."""
     from zipline.finance.asset_restrictions import NoRestrictions

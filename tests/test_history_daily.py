@@ -3,12 +3,12 @@ mergers (several on one date, off-session dates, the first and last sessions), a
 start and end inside windows, and gaps. Every field; window lengths from 1 to past the
 first trading day."""
 
-import pytest
 
 import fastportal
 from fastportal import scenarios
 
-from conftest import DIFFERENTIAL, FIELDS, assert_same, bar_data, outcome, unpatched
+from conftest import (DIFFERENTIAL, FIELDS, assert_same, bar_data, differential, outcome,
+                      unpatched)
 
 # Sessions around which something happens in the differential bundle.
 EVENT_SESSIONS = (0, 1, 2, 12, 13, 30, 39, 40, 41, 60, 80, 100, 101, 103, 118, 119, 120,
@@ -31,13 +31,8 @@ def run_calls(bundle, calls, frequency="daily"):
 
 
 def compare(bundle, calls):
-    with unpatched():
-        theirs = run_calls(bundle, calls)
-    fastportal.install()
-    ours = run_calls(bundle, calls)
-    for call, o, t in zip(calls, ours, theirs):
-        assert_same(o, t, context=f"history at {call}")
-    return theirs
+    return differential(lambda: run_calls(bundle, calls),
+                        [f"history at {call}" for call in calls])
 
 
 def test_every_length_at_event_sessions(bundle, assets):
@@ -94,12 +89,7 @@ def test_several_assets_through_the_portal(bundle, assets, sessions):
                         list(assets), sessions[end], n, "1d", field, "daily")))
         return out
 
-    with unpatched():
-        theirs = frames()
-    fastportal.install()
-    ours = frames()
-    for i, (o, t) in enumerate(zip(ours, theirs)):
-        assert_same(o, t, context=f"frame {i}")
+    theirs = differential(frames, (f"frame {i}" for i in range(10**6)))
     assert fastportal.stats()["served"] == sum(not isinstance(t, Exception) for t in theirs)
 
 
@@ -120,12 +110,8 @@ def test_bad_values_raise_as_upstream(bundle, assets):
         ((asset, ["close", "nope"], 5, "1d"), {}), ((asset, "close", 251, "1d"), {}),
         ((), {"assets": asset, "fields": "close", "bar_count": 5, "frequency": "1d"}),
     ]
-    with unpatched():
-        theirs = history_at_session_100(bundle, calls)
-    fastportal.install()
-    ours = history_at_session_100(bundle, calls)
-    for call, o, t in zip(calls, ours, theirs):
-        assert_same(o, t, context=f"history{call}")
+    differential(lambda: history_at_session_100(bundle, calls),
+                 [f"history{call}" for call in calls])
 
 
 UPSTREAM_CRASHES = [
