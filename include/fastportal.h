@@ -4,6 +4,7 @@
  * calendar.c  Calendar: session lookups over int64 nanosecond arrays
  * ranges.c    session windows as zero-copy views and DatetimeIndex objects
  * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
+ * objects.c   PandasBuilder: Series and DatetimeIndex without their constructors
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -24,6 +25,19 @@ enum direction { DIRECTION_NEXT, DIRECTION_PREVIOUS, DIRECTION_NONE };
 
 typedef struct {
     PyObject_HEAD
+    PyTypeObject *series_type;    /* pandas.Series */
+    PyTypeObject *manager_type;   /* SingleBlockManager */
+    PyTypeObject *block_type;     /* NumpyBlock */
+    PyTypeObject *placement_type; /* BlockPlacement */
+    PyTypeObject *refs_type;      /* BlockValuesRefs */
+    PyTypeObject *flags_type;     /* pandas.Flags */
+    PyTypeObject *index_type;     /* DatetimeIndex */
+    PyObject *array_new;          /* DatetimeArray's NDArrayBacked._simple_new */
+    PyObject *no_args, *zero, *one;
+} PandasBuilderObject;
+
+typedef struct {
+    PyObject_HEAD
     PyObject *upstream;           /* the exchange_calendars calendar: answers what we do not */
     PyObject *sessions_index;     /* upstream.sessions, to box a session label */
     PyArrayObject *sessions;      /* int64 ns session labels, read-only */
@@ -33,9 +47,7 @@ typedef struct {
     const int64_t *first;
     const int64_t *last;
     Py_ssize_t count;
-    /* How ranges.c builds a DatetimeIndex without frequency validation. */
-    PyObject *array_new;          /* DatetimeArray._simple_new */
-    PyObject *index_new;          /* DatetimeIndex._simple_new */
+    PandasBuilderObject *builder; /* how ranges.c makes a DatetimeIndex */
     PyObject *freq;               /* upstream.sessions.freq */
     PyObject *dtype;              /* upstream.sessions.dtype */
     PyObject *timestamp_type;     /* pandas.Timestamp */
@@ -43,6 +55,7 @@ typedef struct {
 
 extern PyTypeObject Calendar_Type;
 extern PyTypeObject AdjustedColumn_Type;
+extern PyTypeObject PandasBuilder_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -52,6 +65,13 @@ Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t valu
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
 PyObject *index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
 PyObject *readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count);
+
+/* objects.c */
+int objects_init_strings(void);
+PyObject *build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                               PyObject *dtype);
+PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index,
+                       PyObject *name);
 
 /* windows.c */
 PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);

@@ -155,17 +155,13 @@ strictly_increasing(const int64_t *v, Py_ssize_t n)
 static PyObject *
 Calendar_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"upstream", "first_minutes", "last_minutes", "array_new",
-                             "index_new", "timestamp_type", NULL};
-    PyObject *upstream, *first_obj, *last_obj, *array_new, *index_new, *timestamp_type;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOO:Calendar", kwlist, &upstream,
-                                     &first_obj, &last_obj, &array_new, &index_new,
+    static char *kwlist[] = {"upstream", "first_minutes", "last_minutes", "builder",
+                             "timestamp_type", NULL};
+    PyObject *upstream, *first_obj, *last_obj, *builder, *timestamp_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!O:Calendar", kwlist, &upstream,
+                                     &first_obj, &last_obj, &PandasBuilder_Type, &builder,
                                      &timestamp_type))
         return NULL;
-    if (!PyCallable_Check(array_new) || !PyCallable_Check(index_new)) {
-        PyErr_SetString(PyExc_TypeError, "array_new and index_new must be callable");
-        return NULL;
-    }
     if (!PyType_Check(timestamp_type)) {
         PyErr_SetString(PyExc_TypeError, "timestamp_type must be a type");
         return NULL;
@@ -220,10 +216,8 @@ Calendar_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     Py_INCREF(upstream);
     self->upstream = upstream;
-    Py_INCREF(array_new);
-    self->array_new = array_new;
-    Py_INCREF(index_new);
-    self->index_new = index_new;
+    Py_INCREF(builder);
+    self->builder = (PandasBuilderObject *)builder;
     Py_INCREF(timestamp_type);
     self->timestamp_type = timestamp_type;
     Py_DECREF(asi8);
@@ -239,8 +233,7 @@ Calendar_traverse(CalendarObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->upstream);
     Py_VISIT(self->sessions_index);
-    Py_VISIT(self->array_new);
-    Py_VISIT(self->index_new);
+    Py_VISIT(self->builder);
     Py_VISIT(self->freq);
     Py_VISIT(self->dtype);
     Py_VISIT(self->timestamp_type);
@@ -255,8 +248,7 @@ Calendar_clear(CalendarObject *self)
     Py_CLEAR(self->sessions);
     Py_CLEAR(self->first_minutes);
     Py_CLEAR(self->last_minutes);
-    Py_CLEAR(self->array_new);
-    Py_CLEAR(self->index_new);
+    Py_CLEAR(self->builder);
     Py_CLEAR(self->freq);
     Py_CLEAR(self->dtype);
     Py_CLEAR(self->timestamp_type);
@@ -403,8 +395,7 @@ PyTypeObject Calendar_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "fastportal._core.Calendar",
     .tp_basicsize = sizeof(CalendarObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Calendar(upstream, first_minutes, last_minutes, array_new, index_new, "
-              "timestamp_type): session lookups of an exchange_calendars calendar.",
+    .tp_doc = "Calendar(upstream, first_minutes, last_minutes, builder, timestamp_type): session lookups of an exchange_calendars calendar.",
     .tp_new = Calendar_new,
     .tp_dealloc = (destructor)Calendar_dealloc,
     .tp_traverse = (traverseproc)Calendar_traverse,

@@ -2,9 +2,10 @@
  *
  * As a zero-copy, read-only view of the calendar's int64 session labels, and as the
  * DatetimeIndex zipline gets from `sessions[start:end + 1]`: same values, dtype, freq and
- * name (None). The index is assembled with pandas' _simple_new constructors, which take
- * the freq as given; a public constructor would validate it against every label, and
- * that validation is where a profiled backtest spends its date-range generations.
+ * name (None). The index is assembled as pandas' _simple_new constructors assemble it
+ * (objects.c), taking the freq as given; a public constructor would validate it against
+ * every label, and that validation is where a profiled backtest spends its date-range
+ * generations.
  */
 #include "fastportal.h"
 
@@ -71,7 +72,7 @@ window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 PyObject *
 index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    PyObject *labels = NULL, *values = NULL, *array = NULL, *index = NULL;
+    PyObject *labels = NULL, *values = NULL, *index = NULL;
 
     labels = window_of_sessions(cal, end, count);
     if (labels == NULL)
@@ -81,15 +82,9 @@ index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
     values = PyArray_View((PyArrayObject *)labels, (PyArray_Descr *)cal->dtype, NULL);
     if (values == NULL)
         goto done;
-    PyObject *array_args[3] = {values, cal->freq, cal->dtype};
-    array = PyObject_Vectorcall(cal->array_new, array_args, 3, NULL);
-    if (array == NULL)
-        goto done;
-    PyObject *index_args[1] = {array};
-    index = PyObject_Vectorcall(cal->index_new, index_args, 1, NULL);
+    index = build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
 done:
     Py_DECREF(labels);
     Py_XDECREF(values);
-    Py_XDECREF(array);
     return index;
 }

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fastportal._pandas import builder
 from fastportal._portal import calendar_core
 
 from conftest import outcome
@@ -114,10 +115,11 @@ def test_core_arguments_are_checked():
                           (IndexError, ValueError))
     assert isinstance(outcome(lambda: core.sessions_window("a", 1)), TypeError)
     assert isinstance(outcome(lambda: core.session_index()), TypeError)
-    assert isinstance(outcome(lambda: _core.Calendar(calendar, [1, 2], [3], len, len,
+    objects = builder()
+    assert isinstance(outcome(lambda: _core.Calendar(calendar, [1, 2], [3], objects,
                                                      pd.Timestamp)), ValueError)
-    assert isinstance(outcome(lambda: _core.Calendar(calendar, "x", "y", len, len,
+    assert isinstance(outcome(lambda: _core.Calendar(calendar, "x", "y", objects,
                                                      pd.Timestamp)), TypeError)
     assert isinstance(outcome(lambda: _core.Calendar(calendar, calendar.first_minutes_nanos,
-                                                     calendar.last_minutes_nanos, 1, len,
+                                                     calendar.last_minutes_nanos, len,
                                                      pd.Timestamp)), TypeError)

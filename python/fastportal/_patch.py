@@ -121,6 +121,8 @@ def _make_bar_data_class(upstream_bar_data):
             core = self._fastportal_core
             if core is None:
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
+                if core is None:
+                    return fell_through("pandas internals")
             end_loc = self._fastportal_session(core)
             if isinstance(assets, core.equity_type):
                 return core.daily_series(assets, end_loc, bar_count, fields)
@@ -162,10 +164,13 @@ def _make_get_history_window(upstream_get_history_window):
             and assets
         ):
             core = portal_core(self)
-            end_loc = core.calendar.session_index(end_dt)
-            frame = core.daily_frame(assets, end_loc, bar_count, field)
-            if frame is not None:
-                return frame
+            if core is None:
+                fell_through("pandas internals")
+            else:
+                end_loc = core.calendar.session_index(end_dt)
+                frame = core.daily_frame(assets, end_loc, bar_count, field)
+                if frame is not None:
+                    return frame
         else:
             fell_through("portal arguments")
         return upstream_get_history_window(

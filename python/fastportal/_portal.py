@@ -11,9 +11,9 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-from pandas.core.arrays import DatetimeArray
 
 from fastportal import _core
+from fastportal._pandas import builder
 
 # Fields the core serves, and the column each one reads.
 COLUMN_OF_FIELD = {
@@ -34,15 +34,18 @@ def fell_through(reason):
 
 
 def calendar_core(calendar):
-    """The core Calendar of an exchange_calendars calendar, built once per calendar."""
+    """The core Calendar of an exchange_calendars calendar, built once per calendar
+    (None when the core cannot build this pandas' objects)."""
     core = calendar.__dict__.get("_fastportal_calendar")
     if core is None:
+        objects = builder()
+        if objects is None:
+            return None
         core = _core.Calendar(
             calendar,
             calendar.first_minutes_nanos,
             calendar.last_minutes_nanos,
-            DatetimeArray._simple_new,
-            pd.DatetimeIndex._simple_new,
+            objects,
             pd.Timestamp,
         )
         calendar.__dict__["_fastportal_calendar"] = core
@@ -58,6 +61,7 @@ class PortalCore:
         self.portal = portal
         self.equity_type = Equity
         self.calendar = calendar_core(portal.trading_calendar)
+        self.builder = builder()
         loader = portal._history_loader
         self.loader = loader
         self.reader = loader._reader
@@ -184,7 +188,7 @@ class PortalCore:
             values = column.copy(end_row, bar_count)
         index = self.calendar.sessions_index(end_loc, bar_count)
         stats["served"] += 1
-        return pd.Series(values, index=index, name=asset, copy=False)
+        return self.builder.series(values, index, asset)
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
@@ -208,8 +212,9 @@ class PortalCore:
 
 
 def portal_core(portal):
+    """The PortalCore of a DataPortal, or None when the core cannot serve it."""
     core = portal.__dict__.get("_fastportal_core")
     if core is None:
-        core = PortalCore(portal)
+        core = PortalCore(portal) if builder() is not None else False
         portal.__dict__["_fastportal_core"] = core
-    return core
+    return core or None

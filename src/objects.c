@@ -1,0 +1,357 @@
+/* PandasBuilder: a Series and a DatetimeIndex assembled the way pandas' own fast paths
+ * assemble them, without running their Python-level constructors.
+ *
+ * pd.Series(values, index=index, copy=False) costs ~10 us, most of it argument
+ * inspection that a history window never needs: its values are a fresh float64 array
+ * and its index a DatetimeIndex that is already right. Here each object is made by its
+ * type's tp_new and given the attributes pandas' own _simple_new / _from_mgr /
+ * SingleBlockManager.from_array give it, in the same order; the Cython parts (block,
+ * placement, references, the datetime array's backing) are made by calling them. The result is the object
+ * pandas would have made. Which pandas builds that same object is checked by the shim
+ * (fastportal._pandas) before the builder is used; tests/test_objects.py compares the
+ * two anatomies attribute by attribute.
+ */
+#include "fastportal.h"
+
+static PyObject *str_freq_attr;
+static PyObject *str_data, *str_name_attr, *str_cache, *str_id, *str_references;
+static PyObject *str_add_index_reference;
+static PyObject *str_axes, *str_blocks;
+static PyObject *str_is_copy, *str_mgr, *str_item_cache, *str_attrs, *str_flags;
+static PyObject *str_allows_duplicate_labels, *str_obj;
+
+int
+objects_init_strings(void)
+{
+#define INTERN(var, text) \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
+    INTERN(str_freq_attr, "_freq");
+    INTERN(str_data, "_data");
+    INTERN(str_name_attr, "_name");
+    INTERN(str_cache, "_cache");
+    INTERN(str_id, "_id");
+    INTERN(str_references, "_references");
+    INTERN(str_add_index_reference, "add_index_reference");
+    INTERN(str_axes, "axes");
+    INTERN(str_blocks, "blocks");
+    INTERN(str_is_copy, "_is_copy");
+    INTERN(str_mgr, "_mgr");
+    INTERN(str_item_cache, "_item_cache");
+    INTERN(str_attrs, "_attrs");
+    INTERN(str_flags, "_flags");
+    INTERN(str_allows_duplicate_labels, "_allows_duplicate_labels");
+    INTERN(str_obj, "_obj");
+#undef INTERN
+    return 0;
+}
+
+/* object.__new__(cls), as pandas' _simple_new and _from_mgr begin. */
+static PyObject *
+bare_instance(PyTypeObject *type, PyObject *no_args)
+{
+    return PyBaseObject_Type.tp_new(type, no_args, NULL);
+}
+
+/* The check object.__new__(cls) makes when called from Python: the first static base
+   of cls must be made by object.__new__ too, or its instances would miss their C state. */
+static int
+made_by_object_new(PyTypeObject *type)
+{
+    while (type != NULL && (type->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        type = type->tp_base;
+    return type != NULL && type->tp_new == PyBaseObject_Type.tp_new;
+}
+
+/* object.__setattr__(obj, name, value), stealing value; -1 on error. */
+static int
+set_stolen(PyObject *obj, PyObject *name, PyObject *value)
+{
+    if (value == NULL)
+        return -1;
+    int rc = PyObject_GenericSetAttr(obj, name, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static int
+set_borrowed(PyObject *obj, PyObject *name, PyObject *value)
+{
+    return PyObject_GenericSetAttr(obj, name, value);
+}
+
+/* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
+PyObject *
+build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                     PyObject *dtype)
+{
+    PyObject *array = NULL, *index = NULL, *refs = NULL, *done = NULL;
+
+    PyObject *array_args[2] = {values, dtype};
+    array = PyObject_Vectorcall(b->array_new, array_args, 2, NULL);
+    if (array == NULL || set_borrowed(array, str_freq_attr, freq) < 0)
+        goto fail;
+    index = bare_instance(b->index_type, b->no_args);
+    if (index == NULL || set_borrowed(index, str_data, array) < 0 ||
+        set_borrowed(index, str_name_attr, Py_None) < 0 ||
+        set_stolen(index, str_cache, PyDict_New()) < 0 ||
+        set_stolen(index, str_id, PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0)
+        goto fail;
+    refs = PyObject_CallNoArgs((PyObject *)b->refs_type);
+    if (refs == NULL || set_borrowed(index, str_references, refs) < 0)
+        goto fail;
+    done = PyObject_CallMethodOneArg(refs, str_add_index_reference, index);
+    if (done == NULL)
+        goto fail;
+    Py_DECREF(done);
+    Py_DECREF(refs);
+    Py_DECREF(array);
+    return index;
+fail:
+    Py_XDECREF(refs);
+    Py_XDECREF(index);
+    Py_XDECREF(array);
+    return NULL;
+}
+
+/* SingleBlockManager.from_array(values, index), as Series._from_mgr receives it. */
+static PyObject *
+single_block_manager(PandasBuilderObject *b, PyObject *values, PyObject *index)
+{
+    PyObject *slice = NULL, *placement = NULL, *block = NULL, *manager = NULL;
+    PyObject *stop = PyLong_FromSsize_t(PyArray_DIM((PyArrayObject *)values, 0));
+    if (stop == NULL)
+        return NULL;
+    slice = PySlice_New(b->zero, stop, NULL);
+    Py_DECREF(stop);
+    if (slice == NULL)
+        return NULL;
+    placement = PyObject_CallOneArg((PyObject *)b->placement_type, slice);
+    Py_DECREF(slice);
+    if (placement == NULL)
+        return NULL;
+    PyObject *block_args[3] = {values, placement, b->one};
+    block = PyObject_Vectorcall((PyObject *)b->block_type, block_args, 3, NULL);
+    Py_DECREF(placement);
+    if (block == NULL)
+        return NULL;
+    manager = bare_instance(b->manager_type, b->no_args);
+    if (manager == NULL ||
+        set_stolen(manager, str_axes, Py_BuildValue("[O]", index)) < 0 ||
+        set_stolen(manager, str_blocks, PyTuple_Pack(1, block)) < 0) {
+        Py_XDECREF(manager);
+        manager = NULL;
+    }
+    Py_DECREF(block);
+    return manager;
+}
+
+/* Flags(series, allows_duplicate_labels=True). */
+static PyObject *
+series_flags(PandasBuilderObject *b, PyObject *series)
+{
+    PyObject *flags = bare_instance(b->flags_type, b->no_args);
+    if (flags == NULL)
+        return NULL;
+    if (set_borrowed(flags, str_allows_duplicate_labels, Py_True) < 0 ||
+        set_stolen(flags, str_obj, PyWeakref_NewRef(series, NULL)) < 0) {
+        Py_DECREF(flags);
+        return NULL;
+    }
+    return flags;
+}
+
+/* pd.Series(values, index=index, name=name, copy=False) for a 1-D float64 array. */
+PyObject *
+build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
+{
+    if (PyObject_Hash(name) == -1) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "Series.name must be a hashable type");
+        return NULL;
+    }
+    PyObject *manager = single_block_manager(b, values, index);
+    if (manager == NULL)
+        return NULL;
+    PyObject *series = bare_instance(b->series_type, b->no_args);
+    if (series == NULL ||
+        set_borrowed(series, str_is_copy, Py_None) < 0 ||
+        set_borrowed(series, str_mgr, manager) < 0 ||
+        set_stolen(series, str_item_cache, PyDict_New()) < 0 ||
+        set_stolen(series, str_attrs, PyDict_New()) < 0 ||
+        set_stolen(series, str_flags, series_flags(b, series)) < 0 ||
+        set_borrowed(series, str_name_attr, name) < 0) {
+        Py_XDECREF(series);
+        series = NULL;
+    }
+    Py_DECREF(manager);
+    return series;
+}
+
+/* ---- the type ----------------------------------------------------------------------- */
+
+static PyObject *
+PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"series_type", "manager_type", "block_type", "placement_type",
+                             "refs_type", "flags_type", "index_type", "array_new", NULL};
+    PyTypeObject *types[7];
+    PyObject *array_new;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!O:PandasBuilder", kwlist,
+                                     &PyType_Type, &types[0], &PyType_Type, &types[1],
+                                     &PyType_Type, &types[2], &PyType_Type, &types[3],
+                                     &PyType_Type, &types[4], &PyType_Type, &types[5],
+                                     &PyType_Type, &types[6], &array_new))
+        return NULL;
+    if (!PyCallable_Check(array_new)) {
+        PyErr_SetString(PyExc_TypeError, "array_new must be callable");
+        return NULL;
+    }
+    for (int i = 0; i < 7; i++) {
+        if (types[i]->tp_new == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s cannot be instantiated", kwlist[i]);
+            return NULL;
+        }
+    }
+    PyTypeObject *bare[4] = {types[0], types[1], types[5], types[6]};
+    for (int i = 0; i < 4; i++) {
+        if (!made_by_object_new(bare[i])) {
+            PyErr_Format(PyExc_TypeError, "%s instances are not made by object.__new__",
+                         bare[i]->tp_name);
+            return NULL;
+        }
+    }
+    PandasBuilderObject *self = (PandasBuilderObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    PyTypeObject **slots[7] = {&self->series_type, &self->manager_type, &self->block_type,
+                               &self->placement_type, &self->refs_type, &self->flags_type,
+                               &self->index_type};
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(types[i]);
+        *slots[i] = types[i];
+    }
+    Py_INCREF(array_new);
+    self->array_new = array_new;
+    self->no_args = PyTuple_New(0);
+    self->zero = PyLong_FromLong(0);
+    self->one = PyLong_FromLong(1);
+    if (self->no_args == NULL || self->zero == NULL || self->one == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+PandasBuilder_traverse(PandasBuilderObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->series_type);
+    Py_VISIT(self->manager_type);
+    Py_VISIT(self->block_type);
+    Py_VISIT(self->placement_type);
+    Py_VISIT(self->refs_type);
+    Py_VISIT(self->flags_type);
+    Py_VISIT(self->index_type);
+    Py_VISIT(self->array_new);
+    return 0;
+}
+
+static int
+PandasBuilder_clear(PandasBuilderObject *self)
+{
+    Py_CLEAR(self->series_type);
+    Py_CLEAR(self->manager_type);
+    Py_CLEAR(self->block_type);
+    Py_CLEAR(self->placement_type);
+    Py_CLEAR(self->refs_type);
+    Py_CLEAR(self->flags_type);
+    Py_CLEAR(self->index_type);
+    Py_CLEAR(self->array_new);
+    Py_CLEAR(self->no_args);
+    Py_CLEAR(self->zero);
+    Py_CLEAR(self->one);
+    return 0;
+}
+
+static void
+PandasBuilder_dealloc(PandasBuilderObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    PandasBuilder_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
+                             Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "datetime_index() takes values, freq and dtype (%zd given)", nargs);
+        return NULL;
+    }
+    if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) != 1 ||
+        PyArray_TYPE((PyArrayObject *)args[0]) != NPY_DATETIME) {
+        PyErr_SetString(PyExc_TypeError, "values must be a 1-D datetime64 array");
+        return NULL;
+    }
+    if (!PyArray_DescrCheck(args[2]) ||
+        !PyArray_EquivTypes(PyArray_DESCR((PyArrayObject *)args[0]),
+                            (PyArray_Descr *)args[2])) {
+        PyErr_SetString(PyExc_TypeError, "dtype must be the values' numpy dtype");
+        return NULL;
+    }
+    return build_datetime_index(self, args[0], args[1], args[2]);
+}
+
+static PyObject *
+PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "series() takes values, index and name (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) != 1 ||
+        PyArray_TYPE((PyArrayObject *)args[0]) != NPY_FLOAT64) {
+        PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 array");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+        PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
+        return NULL;
+    }
+    Py_ssize_t n = PyObject_Size(args[1]);
+    if (n < 0)
+        return NULL;
+    if (n != PyArray_DIM((PyArrayObject *)args[0], 0)) {
+        PyErr_Format(PyExc_ValueError, "%zd values for an index of %zd",
+                     (Py_ssize_t)PyArray_DIM((PyArrayObject *)args[0], 0), n);
+        return NULL;
+    }
+    return build_series(self, args[0], args[1], args[2]);
+}
+
+static PyMethodDef PandasBuilder_methods[] = {
+    {"datetime_index", (PyCFunction)(void (*)(void))PandasBuilder_datetime_index,
+     METH_FASTCALL,
+     "datetime_index(values, freq, dtype): DatetimeIndex over a datetime64 array."},
+    {"series", (PyCFunction)(void (*)(void))PandasBuilder_series, METH_FASTCALL,
+     "series(values, index, name): Series over a float64 array, without copying it."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject PandasBuilder_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.PandasBuilder",
+    .tp_basicsize = sizeof(PandasBuilderObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "PandasBuilder(series_type, manager_type, block_type, placement_type, "
+              "refs_type, flags_type, index_type, array_new): pandas objects without "
+              "their constructors.",
+    .tp_new = PandasBuilder_new,
+    .tp_traverse = (traverseproc)PandasBuilder_traverse,
+    .tp_clear = (inquiry)PandasBuilder_clear,
+    .tp_dealloc = (destructor)PandasBuilder_dealloc,
+    .tp_methods = PandasBuilder_methods,
+};

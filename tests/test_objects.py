@@ -1,0 +1,150 @@
+"""PandasBuilder against pandas' own constructors: the Series and DatetimeIndex it
+assembles are made of the same parts as the ones pandas makes, behave the same, and it
+checks its arguments. When a pandas lays its objects out differently, the builder is not
+used and history goes to upstream."""
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.core.arrays import DatetimeArray
+from pandas.testing import assert_series_equal
+
+import fastportal
+from fastportal import _core, _pandas, _portal
+
+from conftest import bar_data, outcome
+
+
+@pytest.fixture(scope="module")
+def builder():
+    built = _pandas.builder()
+    assert built is not None, "the builder does not fit the pinned pandas"
+    return built
+
+
+def labels_of(periods, freq):
+    labels = pd.date_range("2023-01-03", periods=periods, freq=freq).values
+    labels.flags.writeable = False
+    return labels
+
+
+@pytest.mark.parametrize("periods", [1, 2, 200])
+@pytest.mark.parametrize("freq", ["B", "D", None])
+@pytest.mark.parametrize("name", ["close", None, ("a", 1)])
+def test_series_is_made_of_what_pandas_makes_it_of(builder, periods, freq, name):
+    labels = labels_of(periods, freq or "D")
+    offset = pd.tseries.frequencies.to_offset(freq) if freq else None
+    values = np.random.default_rng(periods).normal(size=periods)
+    ours = builder.series(values, builder.datetime_index(labels, offset, labels.dtype), name)
+    theirs = pd.Series(values, copy=False, name=name, index=pd.DatetimeIndex._simple_new(
+        DatetimeArray._simple_new(labels, offset, labels.dtype)))
+    assert _pandas.anatomy(ours) == _pandas.anatomy(theirs)
+    assert_series_equal(ours, theirs, check_exact=True, check_freq=True, check_flags=True)
+    assert ours.values is values or ours.values.base is values  # zero-copy, as pandas
+    assert ours.index.freq == offset
+
+
+def test_builder_objects_behave_as_pandas_objects(builder):
+    labels = labels_of(5, "B")
+    values = np.arange(5.0)
+    ours = builder.series(values.copy(), builder.datetime_index(labels, pd.offsets.BDay(),
+                                                                labels.dtype), "x")
+    theirs = pd.Series(values.copy(), index=pd.DatetimeIndex(labels, freq="B"), name="x")
+    for operation in (lambda s: s.mean(), lambda s: s.rolling(2).mean(),
+                      lambda s: s.resample("W").last(), lambda s: s.to_frame(),
+                      lambda s: s.loc["2023-01-04":], lambda s: (s * 2).shift(1),
+                      lambda s: s.index.union(s.index[:2]), lambda s: s.copy(deep=True)):
+        a, b = operation(ours), operation(theirs)
+        if isinstance(a, float):
+            assert a == b
+        elif isinstance(a, pd.Index):
+            pd.testing.assert_index_equal(a, b, exact=True)
+        elif isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True, check_freq=True)
+        else:
+            assert_series_equal(a, b, check_exact=True, check_freq=True)
+    ours.iloc[0] = 9.0
+    theirs.iloc[0] = 9.0
+    assert_series_equal(ours, theirs, check_exact=True)
+    ours.index.name = "renamed"  # an index of its own: nothing else sees the name
+    assert builder.datetime_index(labels, None, labels.dtype).name is None
+
+
+def test_builder_keeps_no_reference_it_should_not(builder):
+    labels = labels_of(20, "B")
+    values, name, freq = np.ones(20), ("held", 1), pd.offsets.BDay()
+    before = [sys.getrefcount(x) for x in (values, name, freq, labels)]
+    for _ in range(200):
+        index = builder.datetime_index(labels, freq, labels.dtype)
+        series = builder.series(values, index, name)
+        del index, series
+    assert [sys.getrefcount(x) for x in (values, name, freq, labels)] == before
+
+
+def test_builder_arguments_are_checked(builder):
+    labels = labels_of(3, "B")
+    index = builder.datetime_index(labels, None, labels.dtype)
+    bad_series = [
+        (np.ones(3, np.int64), index, "x", TypeError),
+        (np.ones((3, 1)), index, "x", TypeError),
+        ([1.0, 2.0, 3.0], index, "x", TypeError),
+        (np.ones(3), pd.Index([1, 2, 3]), "x", TypeError),
+        (np.ones(3), labels, "x", TypeError),
+        (np.ones(4), index, "x", ValueError),
+        (np.ones(3), index, ["unhashable"], TypeError),
+    ]
+    for values, idx, name, error in bad_series:
+        assert isinstance(outcome(lambda: builder.series(values, idx, name)), error)
+    assert str(outcome(lambda: builder.series(np.ones(3), index, {}))) == (
+        str(outcome(lambda: pd.Series(np.ones(3), index=index, name={}))))
+    bad_indexes = [
+        (labels.astype(np.int64), None, labels.dtype),
+        (labels.reshape(3, 1), None, labels.dtype),
+        (labels, None, np.dtype("M8[s]")),
+        (labels, None, "M8[ns]"),
+    ]
+    for values, freq, dtype in bad_indexes:
+        assert isinstance(outcome(lambda: builder.datetime_index(values, freq, dtype)),
+                          TypeError)
+    assert isinstance(outcome(lambda: builder.series(np.ones(3), index)), TypeError)
+    assert isinstance(outcome(lambda: builder.datetime_index(labels)), TypeError)
+
+
+def test_builder_refuses_types_object_new_cannot_make():
+    types = _pandas._types()
+    for key, wrong in [("series_type", np.ndarray), ("flags_type", DatetimeArray),
+                       ("index_type", int), ("array_new", 3)]:
+        assert isinstance(outcome(lambda: _core.PandasBuilder(**dict(types, **{key: wrong}))),
+                          TypeError), key
+
+
+class OtherFlags(pd.Flags):
+    """Stands for a pandas whose objects are laid out otherwise."""
+
+
+def test_a_builder_that_differs_from_pandas_is_not_used(monkeypatch, bundle, sessions,
+                                                        assets):
+    assert _pandas._builds_what_pandas_builds(_pandas.builder())
+    pandas_types = _pandas._types
+    monkeypatch.setattr(_pandas, "_types",
+                        lambda: dict(pandas_types(), flags_type=OtherFlags))
+    monkeypatch.setattr(_pandas, "_builder", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _pandas.builder() is None
+    assert any("differently" in str(w.message) for w in caught)
+
+    from fastportal import scenarios
+
+    portal = scenarios.data_portal(bundle)
+    clock = portal.trading_calendar.session_close(sessions[100])
+    with fastportal.patched():
+        patched = bar_data(portal, lambda: clock).history(assets[0], "close", 10, "1d")
+    unpatched = bar_data(scenarios.data_portal(bundle), lambda: clock).history(
+        assets[0], "close", 10, "1d")
+    assert_series_equal(patched, unpatched, check_exact=True, check_freq=True)
+    assert fastportal.stats() == {"fell through: pandas internals": 1}
+    assert _portal.portal_core(portal) is None
