@@ -9,7 +9,8 @@ import os
 import numpy
 from setuptools import Extension, setup
 
-SOURCES = ["src/module.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c"]
+SOURCES = ["src/module.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
+           "src/history.c"]
 
 compile_args = ["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"]
 if os.environ.get("FASTPORTAL_STRICT") == "1":

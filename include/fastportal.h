@@ -5,6 +5,7 @@
  * ranges.c    session windows as zero-copy views and DatetimeIndex objects
  * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
  * objects.c   PandasBuilder: Series and DatetimeIndex without their constructors
+ * history.c   DailyHistory: one daily history call, minute to Series
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -56,10 +57,12 @@ typedef struct {
 extern PyTypeObject Calendar_Type;
 extern PyTypeObject AdjustedColumn_Type;
 extern PyTypeObject PandasBuilder_Type;
+extern PyTypeObject DailyHistory_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
 Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
+Py_ssize_t daily_window_end(CalendarObject *cal, PyObject *minute);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
@@ -75,6 +78,10 @@ PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index
 
 /* windows.c */
 PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);
+PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
+
+/* history.c */
+int history_init_strings(void);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

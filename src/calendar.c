@@ -278,13 +278,19 @@ Calendar_session_index(CalendarObject *self, PyObject *const *args, Py_ssize_t n
     return i < 0 ? NULL : PyLong_FromSsize_t(i);
 }
 
+/* Session position of a daily window ending at `minute`: the portal's minute_to_session
+   of the label BarData's minute_to_session gave. -1 with an error set on failure. */
+Py_ssize_t
+daily_window_end(CalendarObject *cal, PyObject *minute)
+{
+    Py_ssize_t i = session_index_of(cal, minute, NULL);
+    return i < 0 ? -1 : label_session_index(cal, i);
+}
+
 static PyObject *
 Calendar_daily_window_end(CalendarObject *self, PyObject *minute)
 {
-    Py_ssize_t i = session_index_of(self, minute, NULL);
-    if (i < 0)
-        return NULL;
-    Py_ssize_t j = label_session_index(self, i);
+    Py_ssize_t j = daily_window_end(self, minute);
     return j < 0 ? NULL : PyLong_FromSsize_t(j);
 }
 

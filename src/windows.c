@@ -174,6 +174,18 @@ new_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pri
     return out;
 }
 
+/* A fresh array of a column's window (a price window if `price`), for history.c. */
+PyObject *
+column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
+{
+    if (!PyObject_TypeCheck(column, &AdjustedColumn_Type)) {
+        PyErr_Format(PyExc_TypeError, "expected an AdjustedColumn, got %.200s",
+                     Py_TYPE(column)->tp_name);
+        return NULL;
+    }
+    return new_window((AdjustedColumnObject *)column, end, count, price);
+}
+
 /* ---- construction ---------------------------------------------------------------- */
 
 static PyObject *

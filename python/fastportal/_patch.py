@@ -123,23 +123,18 @@ def _make_bar_data_class(upstream_bar_data):
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
                 if core is None:
                     return fell_through("pandas internals")
-            end_loc = self._fastportal_session(core)
-            if isinstance(assets, core.equity_type):
-                return core.daily_series(assets, end_loc, bar_count, fields)
+            dt = self._fastportal_dt()
+            if self._fastportal_adjust_minutes:
+                # upstream's _get_current_minute inside before_trading_start
+                dt = self._fastportal_portal.trading_calendar.previous_minute(dt)
+            if type(assets) is core.equity_type:
+                return core.daily_series(dt, assets, fields, bar_count)
             if type(assets) is list or type(assets) is tuple:
                 if not assets:
                     return fell_through("no assets")
+                end_loc = core.calendar.daily_window_end(dt)
                 return core.daily_frame(assets, end_loc, bar_count, fields)
             return fell_through("assets")
-
-        def _fastportal_session(self, core):
-            """Session position of upstream's _get_current_minute, then of the portal's
-            minute_to_session of that label (the same session on every calendar seen so
-            far, but upstream asks twice, so the core does too)."""
-            dt = self._fastportal_dt()
-            if self._fastportal_adjust_minutes:
-                dt = self._fastportal_portal.trading_calendar.previous_minute(dt)
-            return core.calendar.daily_window_end(dt)
 
     BarData.__module__ = __name__
     BarData.__qualname__ = "BarData"

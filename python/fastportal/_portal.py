@@ -69,6 +69,10 @@ class PortalCore:
         self.reader_sessions = self.reader.sessions
         self.reader_offset = self._reader_offset()
         self.columns = {}
+        self.history = _core.DailyHistory(
+            self.calendar, self.columns, self.reader_offset, self.first_day_loc,
+            len(self.reader_sessions),
+        )
 
     def _reader_offset(self):
         """Position of the reader's first session in the calendar, or None when the
@@ -172,23 +176,18 @@ class PortalCore:
             return None
         return end_row
 
-    def daily_series(self, asset, end_loc, bar_count, field):
-        """data.history(asset, field, bar_count, "1d") ending at session end_loc."""
-        if type(asset) is not self.equity_type:
-            return fell_through("asset type")
-        end_row = self._window_rows(end_loc, bar_count)
-        if end_row is None:
-            return fell_through("window bounds")
-        column = self.column(asset, field)
-        if column is None:
-            return fell_through("column")
-        if field == "price":
-            values = column.price(end_row, bar_count)
-        else:
-            values = column.copy(end_row, bar_count)
-        index = self.calendar.sessions_index(end_loc, bar_count)
+    def daily_series(self, dt, asset, field, bar_count):
+        """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
+        series = self.history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            if series != "new column":
+                return fell_through(series)
+            self.column(asset, field)
+            series = self.history.series(dt, asset, field, bar_count)
+            if type(series) is str:
+                return fell_through(series)
         stats["served"] += 1
-        return self.builder.series(values, index, asset)
+        return series
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""

@@ -1,0 +1,194 @@
+/* DailyHistory: data.history(asset, field, n, "1d") in a daily simulation, from the
+ * simulation's minute to the Series, in one call.
+ *
+ * It holds what one DataPortal's daily history needs: the calendar, where the bar
+ * reader's sessions sit in it, the first trading day, and the shim's dict of adjusted
+ * columns keyed by (asset, field). The shim builds columns (through upstream's readers)
+ * and decides what the core serves; a call here only looks things up and assembles.
+ * What it does not serve it names: "window bounds" (upstream refuses or handles the
+ * window), "new column" (not built yet) or "column" (cannot be built), and the shim goes
+ * on from there.
+ */
+#include "fastportal.h"
+
+typedef struct {
+    PyObject_HEAD
+    CalendarObject *calendar;
+    PyObject *columns;      /* dict (asset, field) -> AdjustedColumn, or None if unbuildable */
+    Py_ssize_t offset;      /* calendar position of the reader's first session, -1 if none */
+    Py_ssize_t first_day;   /* calendar position of the first trading day */
+    Py_ssize_t rows;        /* sessions in the reader */
+} DailyHistoryObject;
+
+static PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
+
+int
+history_init_strings(void)
+{
+    if ((str_price = PyUnicode_InternFromString("price")) == NULL ||
+        (str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
+        (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
+        (str_column = PyUnicode_InternFromString("column")) == NULL)
+        return -1;
+    return 0;
+}
+
+static PyObject *
+reason(PyObject *text)
+{
+    Py_INCREF(text);
+    return text;
+}
+
+/* The window's last reader row, or -1 when upstream must answer: the window starts
+   before the first trading day (upstream raises) or lies outside the reader. */
+static Py_ssize_t
+window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count)
+{
+    Py_ssize_t start_loc = end_loc - count + 1;
+    if (self->offset < 0 || start_loc < self->first_day || start_loc < self->offset ||
+        end_loc - self->offset >= self->rows)
+        return -1;
+    return end_loc - self->offset;
+}
+
+static PyObject *
+DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "series() takes dt, asset, field and bar_count (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *dt = args[0], *asset = args[1], *field = args[2];
+    if (!PyUnicode_Check(field)) {
+        PyErr_SetString(PyExc_TypeError, "field must be a str");
+        return NULL;
+    }
+    Py_ssize_t count = PyLong_AsSsize_t(args[3]);
+    if (count == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return NULL;
+        PyErr_Clear();  /* longer than any calendar: upstream says how it fails */
+        return reason(str_window_bounds);
+    }
+    if (count < 1) {
+        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", count);
+        return NULL;
+    }
+    Py_ssize_t end_loc = daily_window_end(self->calendar, dt);
+    if (end_loc < 0)
+        return NULL;
+    Py_ssize_t end_row = window_end_row(self, end_loc, count);
+    if (end_row < 0)
+        return reason(str_window_bounds);
+
+    PyObject *key = PyTuple_Pack(2, asset, field);
+    if (key == NULL)
+        return NULL;
+    PyObject *column = PyDict_GetItemWithError(self->columns, key);  /* borrowed */
+    Py_DECREF(key);
+    if (column == NULL)
+        return PyErr_Occurred() ? NULL : reason(str_new_column);
+    if (column == Py_None)
+        return reason(str_column);
+
+    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    PyObject *series = NULL, *index = NULL;
+    Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
+    PyObject *values = column_window(column, end_row, count, price);
+    if (values == NULL)
+        goto done;
+    index = index_of_sessions(self->calendar, end_loc, count);
+    if (index == NULL)
+        goto done;
+    series = build_series(self->calendar->builder, values, index, asset);
+done:
+    Py_DECREF(column);
+    Py_XDECREF(values);
+    Py_XDECREF(index);
+    return series;
+}
+
+static PyObject *
+DailyHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"calendar", "columns", "offset", "first_day", "rows", NULL};
+    PyObject *calendar, *columns, *offset_obj;
+    Py_ssize_t first_day, rows, offset = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!Onn:DailyHistory", kwlist,
+                                     &Calendar_Type, &calendar, &PyDict_Type, &columns,
+                                     &offset_obj, &first_day, &rows))
+        return NULL;
+    if (offset_obj != Py_None) {
+        offset = PyLong_AsSsize_t(offset_obj);
+        if (offset == -1 && PyErr_Occurred())
+            return NULL;
+        if (offset < 0) {
+            PyErr_SetString(PyExc_ValueError, "offset must be a position or None");
+            return NULL;
+        }
+    }
+    if (rows < 0 || (offset >= 0 && rows > ((CalendarObject *)calendar)->count - offset)) {
+        PyErr_Format(PyExc_ValueError, "%zd reader rows from calendar position %zd run past "
+                     "the calendar's %zd sessions", rows, offset,
+                     ((CalendarObject *)calendar)->count);
+        return NULL;
+    }
+    DailyHistoryObject *self = (DailyHistoryObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    Py_INCREF(calendar);
+    self->calendar = (CalendarObject *)calendar;
+    Py_INCREF(columns);
+    self->columns = columns;
+    self->offset = offset;
+    self->first_day = first_day;
+    self->rows = rows;
+    return (PyObject *)self;
+}
+
+static int
+DailyHistory_traverse(DailyHistoryObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->calendar);
+    Py_VISIT(self->columns);
+    return 0;
+}
+
+static int
+DailyHistory_clear(DailyHistoryObject *self)
+{
+    Py_CLEAR(self->calendar);
+    Py_CLEAR(self->columns);
+    return 0;
+}
+
+static void
+DailyHistory_dealloc(DailyHistoryObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    DailyHistory_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef DailyHistory_methods[] = {
+    {"series", (PyCFunction)(void (*)(void))DailyHistory_series, METH_FASTCALL,
+     "series(dt, asset, field, bar_count) -> the Series data.history returns at minute dt, "
+     "or the reason (a str) it is left to upstream."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject DailyHistory_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.DailyHistory",
+    .tp_basicsize = sizeof(DailyHistoryObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "DailyHistory(calendar, columns, offset, first_day, rows): daily history "
+              "windows of one DataPortal.",
+    .tp_new = DailyHistory_new,
+    .tp_traverse = (traverseproc)DailyHistory_traverse,
+    .tp_clear = (inquiry)DailyHistory_clear,
+    .tp_dealloc = (destructor)DailyHistory_dealloc,
+    .tp_methods = DailyHistory_methods,
+};

@@ -1,0 +1,86 @@
+"""DailyHistory, the core's one-call daily window: what it serves and what it leaves to
+upstream (by name), and its arguments checked. What it serves is compared with upstream
+in test_history_daily.py; here the core is driven directly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fastportal import _core, scenarios
+from fastportal._portal import portal_core
+
+from conftest import outcome
+
+
+@pytest.fixture
+def core(bundle):
+    return portal_core(scenarios.data_portal(bundle))
+
+
+def test_windows_it_leaves_to_upstream_are_named(core, sessions, assets):
+    close = core.portal.trading_calendar.session_close
+    history = core.history
+    asset = assets[0]
+    assert history.series(close(sessions[10]), asset, "close", 5) == "new column"
+    core.column(asset, "close")
+    served = history.series(close(sessions[10]), asset, "close", 5)
+    assert isinstance(served, pd.Series) and len(served) == 5
+    assert history.series(close(sessions[10]), asset, "close", 12) == "window bounds"
+    assert history.series(close(sessions[10]), asset, "close", 2**70) == "window bounds"
+    core.columns[(asset, "open")] = None
+    assert history.series(close(sessions[10]), asset, "open", 3) == "column"
+
+
+def test_a_reader_off_the_calendar_serves_nothing(core, sessions, assets):
+    history = _core.DailyHistory(core.calendar, {}, None, 0, 10)
+    dt = core.portal.trading_calendar.session_close(sessions[100])
+    assert history.series(dt, assets[0], "close", 5) == "window bounds"
+
+
+def test_arguments_are_checked(core, sessions, assets):
+    history = core.history
+    dt = core.portal.trading_calendar.session_close(sessions[100])
+    core.column(assets[0], "close")
+    calls = [
+        ((dt, assets[0], "close"), TypeError),
+        ((dt, assets[0], "close", 5, 1), TypeError),
+        ((dt, assets[0], b"close", 5), TypeError),
+        ((dt, assets[0], "close", 5.0), TypeError),
+        ((dt, assets[0], "close", 0), ValueError),
+        ((dt, assets[0], "close", -3), ValueError),
+        ((dt, [assets[0]], "close", 5), TypeError),       # unhashable key
+    ]
+    for args, error in calls:
+        assert isinstance(outcome(lambda: history.series(*args)), error), args
+    # a minute the calendar cannot place raises what the portal's two lookups raise
+    upstream = core.portal.trading_calendar
+    for minute in (pd.Timestamp("1990-01-02 15:00", tz="UTC"),
+                   pd.Timestamp("2200-01-02 15:00", tz="UTC"), "not a minute", None):
+        ours = outcome(lambda: history.series(minute, assets[0], "close", 5))
+        theirs = outcome(
+            lambda: upstream.minute_to_session(upstream.minute_to_session(minute)))
+        assert isinstance(theirs, Exception), minute
+        assert type(ours) is type(theirs) and repr(ours.args) == repr(theirs.args), minute
+
+
+def test_construction_is_checked(core):
+    calendar, count = core.calendar, len(core.portal.trading_calendar.sessions)
+    bad = [
+        (("calendar", {}, 0, 0, 10), TypeError),
+        ((calendar, [], 0, 0, 10), TypeError),
+        ((calendar, {}, -1, 0, 10), ValueError),
+        ((calendar, {}, "0", 0, 10), TypeError),
+        ((calendar, {}, 0, 0, -1), ValueError),
+        ((calendar, {}, count - 5, 0, 6), ValueError),
+        ((calendar, {}, 0, 0), TypeError),
+    ]
+    for args, error in bad:
+        assert isinstance(outcome(lambda: _core.DailyHistory(*args)), error), args
+    assert isinstance(_core.DailyHistory(calendar, {}, count - 5, 0, 5), _core.DailyHistory)
+
+
+def test_a_column_that_is_not_one_is_refused(core, sessions, assets):
+    dt = core.portal.trading_calendar.session_close(sessions[100])
+    history = _core.DailyHistory(core.calendar, {(assets[0], "close"): np.ones(250)},
+                                 core.reader_offset, core.first_day_loc, 250)
+    assert isinstance(outcome(lambda: history.series(dt, assets[0], "close", 5)), TypeError)
