@@ -1,7 +1,7 @@
 # make setup    .venv with the pinned environment and fastportal built with -Werror
 # make test     setup, then the whole test suite (fastportal's, then upstream's own)
-# make profile  setup, then the daily scenario upstream and patched, with the speedup
-# make bench    setup, then the benchmark tables of benchmarks/
+# make profile  setup, then `fastportal profile` on daily and daily-adjusted (out/)
+# make bench    setup, then the per-call tables of benchmarks/
 
 PYTHON ?= python3
 VENV := .venv
@@ -32,11 +32,12 @@ test-upstream: setup
 	$(PY) tests/upstream/run.py
 
 profile: setup
-	$(PY) -m benchmarks.daily_scenario
+	$(VENV)/bin/fastportal profile --scenario daily --out out/daily --cache .cache/bundles
+	$(VENV)/bin/fastportal profile --scenario daily-adjusted --out out/daily-adjusted \
+		--cache .cache/bundles
 
 bench: setup
 	$(PY) -m benchmarks.micro
-	$(PY) -m benchmarks.daily_scenario
 
 clean:
 	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so

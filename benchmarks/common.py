@@ -19,22 +19,8 @@ MICRO = scenarios.BundleSpec(
 
 
 def bundle(spec):
-    """The spec's bundle, ingested the first time and loaded after that."""
-    from zipline.data import bundles
-
-    root = ROOT / spec.name
-    marker = root / ".ingested"
-    if marker.exists():
-        import os
-
-        environ = dict(os.environ, ZIPLINE_ROOT=str(root))
-        if spec.name not in bundles.bundles:
-            bundles.register(spec.name, lambda *a, **k: None, calendar_name=spec.calendar)
-        return bundles.load(spec.name, environ=environ), root
-    root.mkdir(parents=True, exist_ok=True)
-    loaded = scenarios.ingest(spec, root)
-    marker.touch()
-    return loaded, root
+    """The spec's bundle, ingested into .cache/bench the first time."""
+    return scenarios.cached_bundle(spec, ROOT)
 
 
 def summary(values):

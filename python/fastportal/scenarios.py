@@ -117,6 +117,29 @@ def ingest(spec, root):
     return bundles.load(spec.name, environ=environ)
 
 
+def cached_bundle(spec, cache):
+    """The spec's bundle in cache/<name> (its ZIPLINE_ROOT), ingested the first time or
+    when a previous ingest did not finish, and registered for run_algorithm after that.
+    Returns (loaded bundle, root)."""
+    import shutil
+    from pathlib import Path
+
+    from zipline.data import bundles
+
+    root = Path(cache) / spec.name
+    marker = root / ".ingested"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        loaded = ingest(spec, root)
+        marker.touch()
+        return loaded, root
+    if spec.name not in bundles.bundles:
+        bundles.register(spec.name, lambda *a, **k: None, calendar_name=spec.calendar)
+    environ = dict(os.environ, ZIPLINE_ROOT=str(root))
+    return bundles.load(spec.name, environ=environ), root
+
+
 def data_portal(bundle):
     """A DataPortal over a loaded bundle, built as zipline's run_algorithm builds it."""
     from zipline.data.data_portal import DataPortal
@@ -179,6 +202,38 @@ class SmaCrossover:
             means[f"{asset.symbol}_short"] = short
             means[f"{asset.symbol}_long"] = long
         record(**means)
+
+
+class RecordingCrossover(SmaCrossover):
+    """SmaCrossover that keeps every history answer, keyed (sid, n, minute in ns)."""
+
+    def __init__(self, symbols=10):
+        super().__init__(symbols)
+        self.answers = {}
+
+    def handle_data(self, context, data):
+        now, answers = data.current_dt.value, self.answers
+
+        def history(asset, field, n, frequency):
+            answers[(asset.sid, n, now)] = series = data.history(asset, field, n, frequency)
+            return series
+
+        self.history = history
+        super().handle_data(context, data)
+
+
+class OracleCrossover(SmaCrossover):
+    """The oracle floor: SmaCrossover answered from a dict of Series computed before the
+    run (RecordingCrossover.answers), so history costs a dict lookup."""
+
+    def __init__(self, answers, symbols=10):
+        super().__init__(symbols)
+        self.answers = answers
+
+    def handle_data(self, context, data):
+        now, answers = data.current_dt.value, self.answers
+        self.history = lambda asset, field, n, frequency: answers[(asset.sid, n, now)]
+        super().handle_data(context, data)
 
 
 def run_daily(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01"):

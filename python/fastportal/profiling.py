@@ -1,0 +1,165 @@
+"""Reading cProfile output the way the original study did: its hot functions, the top 20
+by cumulative and by own time, totals and the history share; a function-level comparison
+of two pstats files; and the before/after chart."""
+
+import io
+import os
+import pstats
+import re
+
+# The functions of BENCHMARKS.md's profile, as (label, test on (file, function name)).
+# data.history is upstream's BarData.history or, patched, fastportal's.
+HOT_FUNCTIONS = [
+    ("data.history", lambda f, n: n == "history" and (
+        f.endswith("_protocol.pyx") or f.endswith(os.path.join("fastportal", "_patch.py")))),
+    ("_get_history_daily_window", lambda f, n: n == "_get_history_daily_window"),
+    ("DataFrame.__init__", lambda f, n: n == "__init__" and f.endswith(
+        os.path.join("pandas", "core", "frame.py"))),
+    ("minute_to_session", lambda f, n: n == "minute_to_session" and "exchange_calendars" in f),
+    ("_generate_range", lambda f, n: n == "_generate_range" and "pandas" in f),
+    ("isinstance", lambda f, n: n == "<built-in method builtins.isinstance>"),
+]
+
+
+class NotPstats(ValueError):
+    pass
+
+
+def load(path):
+    """pstats.Stats of a file, or NotPstats saying why it is not one."""
+    try:
+        stats = pstats.Stats(os.fspath(path), stream=io.StringIO())
+    except FileNotFoundError:
+        raise NotPstats(f"{path}: no such file") from None
+    except Exception as exc:  # marshal and pstats raise several types for a bad file
+        raise NotPstats(f"{path} is not a pstats file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(stats.stats, dict):
+        raise NotPstats(f"{path} is not a pstats file")
+    return stats
+
+
+def hot_rows(stats):
+    """{label: (calls, cumulative seconds)} for HOT_FUNCTIONS."""
+    rows = {}
+    for label, matches in HOT_FUNCTIONS:
+        calls = cumulative = 0
+        for (filename, _, name), (_, ncalls, _, cum, _) in stats.stats.items():
+            if matches(filename, name):
+                calls += ncalls
+                cumulative += cum
+        rows[label] = (calls, cumulative)
+    return rows
+
+
+def totals(stats):
+    """(runtime under the profiler, function calls, history share of the runtime)."""
+    _, history = hot_rows(stats)["data.history"]
+    runtime = stats.total_tt
+    return runtime, stats.total_calls, (history / runtime if runtime else 0.0)
+
+
+def top_functions(stats, title):
+    """The top 20 by cumulative and by own time, as pstats prints them."""
+    out = io.StringIO()
+    for key, heading in (("cumulative", "cumulative time"), ("tottime", "own time")):
+        out.write(f"==== {title}: top 20 functions by {heading} ====\n")
+        stats.stream = out
+        stats.sort_stats(key).print_stats(20)
+    return out.getvalue()
+
+
+def comparison_table(before, after):
+    """The study's table, before and after, as text lines."""
+    lines = [f"{'function':<28}{'calls before':>14}{'calls after':>13}"
+             f"{'cum s before':>14}{'cum s after':>13}"]
+    hot_before, hot_after = hot_rows(before), hot_rows(after)
+    for label, _ in HOT_FUNCTIONS:
+        (cb, tb), (ca, ta) = hot_before[label], hot_after[label]
+        lines.append(f"{label:<28}{cb:>14,}{ca:>13,}{tb:>14.3f}{ta:>13.3f}")
+    (rb, nb, sb), (ra, na, sa) = totals(before), totals(after)
+    lines.append(f"{'total runtime (profiled) s':<28}{'':>14}{'':>13}{rb:>14.3f}{ra:>13.3f}")
+    lines.append(f"{'total function calls':<28}{nb:>14,}{na:>13,}")
+    lines.append(f"{'history share of runtime':<28}{'':>14}{'':>13}{sb:>13.1%}{sa:>13.1%}")
+    lines.append(f"speedup under the profiler: {rb / ra:.2f}x")
+    return lines
+
+
+# -- compare -------------------------------------------------------------------------------
+
+_SITE = re.compile(r".*[/\\](?:site|dist)-packages[/\\]")
+_STDLIB = re.compile(r".*[/\\]lib[/\\]python\d+\.\d+[/\\]")
+
+
+def portable_name(filename):
+    """A file name that is the same for the same module in two environments."""
+    for pattern in (_SITE, _STDLIB):
+        if pattern.match(filename):
+            return pattern.sub("", filename, count=1).replace("\\", "/")
+    return filename.replace("\\", "/")
+
+
+def by_function(stats):
+    """{(portable file, function): [calls, own seconds, cumulative seconds]}; functions of
+    one name in one file (at different lines) are summed."""
+    table = {}
+    for (filename, _, name), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+        row = table.setdefault((portable_name(filename), name), [0, 0.0, 0.0])
+        row[0] += ncalls
+        row[1] += tottime
+        row[2] += cumtime
+    return table
+
+
+def compare_rows(before, after):
+    """Rows (file, function, calls, own s, cum s before; the same after; own s saved),
+    sorted by own time saved, most first."""
+    a, b = by_function(before), by_function(after)
+    rows = []
+    for key in a.keys() | b.keys():
+        old, new = a.get(key, [0, 0.0, 0.0]), b.get(key, [0, 0.0, 0.0])
+        rows.append((key[0], key[1], *old, *new, old[1] - new[1]))
+    rows.sort(key=lambda row: (-row[-1], row[0], row[1]))
+    return rows
+
+
+def compare_table(before, after, top):
+    lines = [f"{'calls before':>13}{'calls after':>13}{'own s before':>14}{'own s after':>13}"
+             f"{'cum s before':>14}{'cum s after':>13}{'saved s':>10}  function"]
+    for file, name, cb, ob, tb, ca, oa, ta, saved in compare_rows(before, after)[:top]:
+        lines.append(f"{cb:>13,}{ca:>13,}{ob:>14.4f}{oa:>13.4f}{tb:>14.4f}{ta:>13.4f}"
+                     f"{saved:>10.4f}  {file}:{name}")
+    return lines
+
+
+# -- chart ---------------------------------------------------------------------------------
+
+CHART_SIZE = (1000, 560)  # pixels
+
+
+def draw_chart(before, after, path, title):
+    """Grouped bars of cumulative seconds by component, before and after, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hot_before, hot_after = hot_rows(before), hot_rows(after)
+    labels = ["whole run"] + [label for label, _ in HOT_FUNCTIONS]
+    old = [before.total_tt] + [hot_before[label][1] for label in labels[1:]]
+    new = [after.total_tt] + [hot_after[label][1] for label in labels[1:]]
+    dpi = 100
+    figure, axes = plt.subplots(figsize=(CHART_SIZE[0] / dpi, CHART_SIZE[1] / dpi), dpi=dpi)
+    positions = range(len(labels))
+    axes.barh([p - 0.2 for p in positions], old, height=0.4, label="upstream")
+    axes.barh([p + 0.2 for p in positions], new, height=0.4, label="fastportal")
+    for p, (o, n) in enumerate(zip(old, new)):
+        axes.text(o, p - 0.2, f" {o:.3f}", va="center", fontsize=8)
+        axes.text(n, p + 0.2, f" {n:.3f}", va="center", fontsize=8)
+    axes.set_yticks(list(positions), labels)
+    axes.invert_yaxis()
+    axes.set_xlabel("cumulative seconds under cProfile")
+    axes.set_title(title)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)

@@ -1,0 +1,183 @@
+"""Whole backtests of the scenarios of BENCHMARKS.md, one per process.
+
+Every run (upstream, patched, or the oracle floor; with or without cProfile) is a fresh
+`python -m fastportal.runs run ...` process, so each has its own peak RSS and none is
+warmed by another: the first run_algorithm of a process pays for imports, bundle
+loading and caches, and every mode pays it alike. The oracle's answers are computed
+beforehand by an upstream run in a process of its own and read from a pickle before the
+timed run starts; every timed run given them prepares them alike.
+"""
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+SCENARIOS = ("daily", "daily-adjusted")
+MODES = ("upstream", "patched", "oracle")
+BACKTEST = ("2024-08-01", "2025-08-01")
+
+
+def spec_of(scenario):
+    from fastportal import scenarios
+
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    return scenarios.daily_spec(adjusted=scenario == "daily-adjusted")
+
+
+def default_cache():
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fastportal" / "bundles"
+
+
+def ensure_bundle(scenario, cache):
+    """Ingest the scenario's bundle into cache if it is not there; its ZIPLINE_ROOT."""
+    from fastportal import scenarios
+
+    _, root = scenarios.cached_bundle(spec_of(scenario), cache)
+    return root
+
+
+# -- in the child process ----------------------------------------------------------------
+
+def run_here(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=None):
+    """One backtest in this process; returns wall time, peak RSS and history calls served."""
+    import fastportal
+    from fastportal import scenarios
+
+    warnings.filterwarnings("ignore")
+    root = ensure_bundle(scenario, cache)
+    strategy = scenarios.SmaCrossover()
+    if oracle is not None:
+        # Every mode given the oracle's answers prepares them, so that the preparation
+        # (which warms pandas and the bundle's readers) favours none of the timed runs.
+        with open(oracle, "rb") as recorded:
+            answers = oracle_answers(pickle.load(recorded), scenario, cache)
+        if mode == "oracle":
+            strategy = scenarios.OracleCrossover(answers)
+    elif mode == "oracle":
+        raise ValueError("the oracle run needs the recorded answers (--oracle)")
+    if mode == "patched":
+        fastportal.install()
+    profiler = None
+    if profile_to is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    start = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    scenarios.run_daily(spec_of(scenario).name, root, strategy, start=BACKTEST[0], end=end)
+    if profiler:
+        profiler.disable()
+    wall = time.perf_counter() - start
+    if profiler:
+        profiler.dump_stats(profile_to)
+    return {
+        "mode": mode,
+        "wall": wall,
+        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "served": fastportal.stats().get("served", 0),
+    }
+
+
+def oracle_answers(recorded, scenario, cache):
+    """The Series of a recording, rebuilt as upstream built them: values, the slice of the
+    calendar's sessions (so every index shares the calendar's freq object, as upstream's
+    do; a pickled Series would carry its own copy of the holiday calendar) and the asset."""
+    import pandas as pd
+
+    from fastportal import scenarios
+
+    loaded, _ = scenarios.cached_bundle(spec_of(scenario), cache)
+    sessions = loaded.equity_daily_bar_reader.trading_calendar.sessions
+    position = {label: i for i, label in enumerate(sessions.asi8.tolist())}
+    assets = {}
+    answers = {}
+    for (sid, n, now), (values, first) in recorded.items():
+        asset = assets.get(sid) or assets.setdefault(
+            sid, loaded.asset_finder.retrieve_asset(sid))
+        start = position[first]
+        answers[(sid, n, now)] = pd.Series(
+            values, index=sessions[start : start + n], name=asset, copy=False)
+    return answers
+
+
+def record_here(scenario, cache, out, end=BACKTEST[1]):
+    """The oracle's answers: every Series upstream's history returns, as (values, first
+    session) pickled to out, after checking that oracle_answers rebuilds each exactly."""
+    import pandas as pd
+
+    from fastportal import scenarios
+
+    warnings.filterwarnings("ignore")
+    root = ensure_bundle(scenario, cache)
+    strategy = scenarios.RecordingCrossover()
+    scenarios.run_daily(spec_of(scenario).name, root, strategy, start=BACKTEST[0], end=end)
+    recorded = {key: (series.to_numpy(), int(series.index.asi8[0]))
+                for key, series in strategy.answers.items()}
+    rebuilt = oracle_answers(recorded, scenario, cache)
+    for key, series in strategy.answers.items():
+        pd.testing.assert_series_equal(rebuilt[key], series, check_exact=True,
+                                       check_freq=True, check_flags=True)
+    with open(out, "wb") as sink:
+        pickle.dump(recorded, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"answers": len(recorded)}
+
+
+# -- from the parent -----------------------------------------------------------------------
+
+def _child(arguments):
+    command = [sys.executable, "-m", "fastportal.runs", *map(str, arguments)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_in_child(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=None):
+    arguments = ["run", "--mode", mode, "--scenario", scenario, "--cache", cache,
+                 "--end", end]
+    if profile_to is not None:
+        arguments += ["--profile-to", profile_to]
+    if oracle is not None:
+        arguments += ["--oracle", oracle]
+    return _child(arguments)
+
+
+def record_in_child(scenario, cache, out, end=BACKTEST[1]):
+    return _child(["record", "--scenario", scenario, "--cache", cache, "--out", out,
+                   "--end", end])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m fastportal.runs")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run")
+    run.add_argument("--mode", choices=MODES, required=True)
+    run.add_argument("--profile-to")
+    run.add_argument("--oracle")
+    record = commands.add_parser("record")
+    record.add_argument("--out", required=True)
+    for sub in (run, record):
+        sub.add_argument("--scenario", choices=SCENARIOS, required=True)
+        sub.add_argument("--cache", required=True)
+        sub.add_argument("--end", default=BACKTEST[1])
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        result = run_here(args.mode, args.scenario, args.cache, args.end, args.profile_to,
+                          args.oracle)
+    else:
+        result = record_here(args.scenario, args.cache, args.out, args.end)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
