@@ -6,6 +6,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from fastportal import profiling
@@ -56,7 +57,9 @@ def profile(args):
 
     say(f"[1] bundle for scenario {args.scenario} in {cache}")
     try:
-        runs.ensure_bundle(args.scenario, cache)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' deprecations inside zipline's ingest
+            runs.ensure_bundle(args.scenario, cache)
     except Exception as exc:
         raise Failure(f"the bundle could not be ingested into {cache}: "
                       f"{type(exc).__name__}: {exc}") from None
