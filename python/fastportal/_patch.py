@@ -123,10 +123,12 @@ def _make_bar_data_class(upstream_bar_data):
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
                 if core is None:
                     return fell_through("pandas internals")
-            dt = self._fastportal_dt()
             if self._fastportal_adjust_minutes:
-                # upstream's _get_current_minute inside before_trading_start
-                dt = self._fastportal_portal.trading_calendar.previous_minute(dt)
+                # Under handle_non_market_minutes (before_trading_start in minute mode)
+                # upstream steps back a minute and then multiplies the window by the
+                # adjustments between that minute and now, unrounded: left to upstream.
+                return fell_through("non-market minutes")
+            dt = self._fastportal_dt()
             if type(assets) is core.equity_type:
                 return core.daily_series(dt, assets, fields, bar_count)
             if type(assets) is list or type(assets) is tuple:

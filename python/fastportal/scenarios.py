@@ -244,6 +244,7 @@ def run_daily(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01")
     return run_algorithm(
         start=pd.Timestamp(start), end=pd.Timestamp(end),
         initialize=strategy.initialize, handle_data=strategy.handle_data,
+        before_trading_start=getattr(strategy, "before_trading_start", None),
         capital_base=100_000, data_frequency="daily", bundle=bundle_name,
         trading_calendar=None,
     )
