@@ -1,0 +1,159 @@
+"""Every entry point of fastportal._core called with odd arguments: each call returns or
+raises an Exception, and the interpreter survives (a crash fails the whole run). The
+values include wrong types, huge and negative integers, NaN, empty and wrong-dtype arrays,
+and objects whose __index__, __hash__ or __eq__ raise."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fastportal import _core, _pandas
+from fastportal._portal import calendar_core
+
+
+class RaisesEverywhere:
+    def __index__(self):
+        raise RuntimeError("index")
+
+    def __hash__(self):
+        raise RuntimeError("hash")
+
+    def __eq__(self, other):
+        raise RuntimeError("eq")
+
+    def __len__(self):
+        raise RuntimeError("len")
+
+    def __iter__(self):
+        raise RuntimeError("iter")
+
+    def __float__(self):
+        raise RuntimeError("float")
+
+
+ODD = [
+    None, 0, 1, -1, 3, 2**31, 2**63, -(2**63) - 1, 2**70, 1.5, float("nan"), "x", "price",
+    b"close", (), [], {}, object(), RaisesEverywhere(), np.int64(2), np.array([]),
+    np.array([1.0, 2.0]), np.array([[1.0]]), np.array(["a"]), np.arange(3),
+    pd.Timestamp("2023-03-01 15:00", tz="UTC"), pd.Timestamp("2023-03-01"), pd.NaT,
+]
+
+
+def survive(call, *args):
+    try:
+        call(*args)
+    except Exception:  # noqa: BLE001 - any exception is a fine outcome here
+        pass
+
+
+def outcome_of(call):
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+def combos(arity, pool=ODD):
+    """Every value in every position with a fixed filler elsewhere, and random tuples."""
+    rng = np.random.default_rng(arity)
+    for position in range(arity):
+        for value in pool:
+            yield tuple(value if i == position else 1 for i in range(arity))
+    for _ in range(300):
+        yield tuple(pool[int(i)] for i in rng.integers(0, len(pool), arity))
+
+
+@pytest.fixture(scope="module")
+def calendar():
+    from zipline.utils.calendar_utils import get_calendar
+
+    return calendar_core(get_calendar("XNYS"))
+
+
+@pytest.fixture(scope="module")
+def column():
+    seed = lambda start, end: 1.0  # noqa: E731
+    return _core.AdjustedColumn(np.array([1.0, np.nan, 3.0, 4.0, np.nan, 6.0]),
+                                np.array([2, 4]), np.array([0.5, 0.25]), 2, 0, 4, seed)
+
+
+def test_calendar_methods(calendar):
+    for name in ("session_index", "minute_to_session", "daily_window_end",
+                 "session_position", "sessions_window", "sessions_index"):
+        method = getattr(calendar, name)
+        for arity in range(0, 4):
+            for args in itertools.islice(combos(arity), 400):
+                survive(method, *args)
+
+
+def test_calendar_construction(calendar):
+    upstream = calendar.upstream
+    objects = _pandas.builder()
+    good = (upstream, upstream.first_minutes_nanos, upstream.last_minutes_nanos, objects,
+            pd.Timestamp)
+    for position in range(len(good)):
+        for value in ODD:
+            args = list(good)
+            args[position] = value
+            survive(_core.Calendar, *args)
+
+
+def test_adjusted_column_methods_and_construction(column):
+    for name in ("view", "copy", "price", "gaps"):
+        for arity in range(0, 4):
+            for args in itertools.islice(combos(arity), 400):
+                survive(getattr(column, name), *args)
+    good = (np.arange(5.0), np.array([1, 3]), np.array([0.5, 2.0]), 3, 0, 5, None)
+    for position in range(len(good)):
+        for value in ODD:
+            args = list(good)
+            args[position] = value
+            survive(_core.AdjustedColumn, *args)
+    # a seed that raises or answers nonsense
+    for answer in (RaisesEverywhere(), "x", None, float("nan")):
+        odd = _core.AdjustedColumn(np.array([np.nan, 1.0, np.nan]), np.empty(0, np.int64),
+                                   np.empty(0), 2, 0, 2, lambda s, e, a=answer: a)
+        survive(odd.price, 2, 3)
+    survive(_core.AdjustedColumn(np.array([np.nan, 1.0]), np.empty(0, np.int64),
+                                 np.empty(0), 2, 0, 1, lambda: 1.0).price, 1, 2)
+
+
+def test_gather(column):
+    for args in itertools.islice(combos(3), 600):
+        survive(_core.gather, *args)
+    for columns in ([(column, True), None], [(column,)], [(column, RaisesEverywhere())],
+                    [("column", False)], [(column, False)] * 3):
+        for end, count in ((5, 3), (5, 0), (-1, 1), (2**70, 1)):
+            survive(_core.gather, columns, end, count)
+
+
+def test_builder(calendar):
+    builder = _pandas.builder()
+    index = calendar.sessions_index(100, 3)
+    for args in itertools.islice(combos(3, ODD + [index, np.ones(3)]), 800):
+        survive(builder.series, *args)
+        survive(builder.datetime_index, *args)
+    types = _pandas._types()
+    plain = type("Plain", (), {})
+    labels = calendar.sessions_window(100, 3).view("M8[ns]")
+    for key in types:
+        for value in ODD + [object, dict, int, plain, pd.Series, np.ndarray, len]:
+            survive(lambda: _core.PandasBuilder(**dict(types, **{key: value})))
+            try:
+                odd = _core.PandasBuilder(**dict(types, **{key: value}))
+            except Exception:  # noqa: BLE001
+                continue
+            index = outcome_of(lambda: odd.datetime_index(labels, None, labels.dtype))
+            survive(odd.series, np.ones(3), index, "x")
+            survive(odd.series, np.ones(3), calendar.sessions_index(100, 3), "x")
+
+
+def test_daily_history(calendar, column):
+    history = _core.DailyHistory(calendar, {(1, "close"): column, (2, "close"): None,
+                                            (3, "close"): "not a column"}, 0, 0, 6)
+    for args in itertools.islice(combos(4, ODD + [2, "close"]), 1500):
+        survive(history.series, *args)
+    for args in itertools.islice(combos(5), 600):
+        survive(_core.DailyHistory, *args)
