@@ -6,6 +6,7 @@
  * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
  * objects.c   PandasBuilder: Series and DatetimeIndex without their constructors
  * history.c   DailyHistory: one daily history call, minute to Series
+ * minutes.c   Minutes: trading minutes by position, from session opens and lengths
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -58,11 +59,16 @@ extern PyTypeObject Calendar_Type;
 extern PyTypeObject AdjustedColumn_Type;
 extern PyTypeObject PandasBuilder_Type;
 extern PyTypeObject DailyHistory_Type;
+extern PyTypeObject Minutes_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
 Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
 Py_ssize_t daily_window_end(CalendarObject *cal, PyObject *minute);
+int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
+
+/* minutes.c */
+int minutes_init_strings(void);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);

@@ -49,7 +49,7 @@ direction_of(PyObject *direction)
 }
 
 /* 1 and *out set for a pandas Timestamp, 0 for anything else, -1 on error. */
-static int
+int
 timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
 {
     if (!PyObject_TypeCheck(obj, (PyTypeObject *)cal->timestamp_type))

@@ -81,7 +81,7 @@ PyInit__core(void)
 {
     import_array();
     if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
-        history_init_strings() < 0)
+        history_init_strings() < 0 || minutes_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -89,7 +89,8 @@ PyInit__core(void)
     if (add_type(module, &Calendar_Type, "Calendar") < 0 ||
         add_type(module, &AdjustedColumn_Type, "AdjustedColumn") < 0 ||
         add_type(module, &PandasBuilder_Type, "PandasBuilder") < 0 ||
-        add_type(module, &DailyHistory_Type, "DailyHistory") < 0) {
+        add_type(module, &DailyHistory_Type, "DailyHistory") < 0 ||
+        add_type(module, &Minutes_Type, "Minutes") < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -157,3 +157,20 @@ def test_daily_history(calendar, column):
         survive(history.series, *args)
     for args in itertools.islice(combos(5), 600):
         survive(_core.DailyHistory, *args)
+
+
+def test_minutes():
+    from zipline.utils.calendar_utils import get_calendar
+
+    from fastportal._portal import minutes_core
+
+    minutes = minutes_core(get_calendar("XHKG"))
+    for name in ("positions", "index_of", "previous_minute", "next_minute"):
+        for value in ODD:
+            survive(getattr(minutes, name), value)
+    for name in ("values", "window"):
+        for arity in range(0, 4):
+            for args in itertools.islice(combos(arity), 400):
+                survive(getattr(minutes, name), *args)
+    for args in itertools.islice(combos(5), 600):
+        survive(_core.Minutes, *args)

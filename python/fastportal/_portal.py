@@ -7,6 +7,7 @@ window; they return None for whatever the core does not cover, and the caller th
 upstream.
 """
 
+import functools
 from collections import Counter
 
 import numpy as np
@@ -49,6 +50,26 @@ def calendar_core(calendar):
             pd.Timestamp,
         )
         calendar.__dict__["_fastportal_calendar"] = core
+    return core
+
+
+def minutes_core(calendar):
+    """The core Minutes of an exchange_calendars calendar, built once per calendar (None
+    when the core cannot build this pandas' objects)."""
+    core = calendar.__dict__.get("_fastportal_minutes")
+    if core is None:
+        sessions = calendar_core(calendar)
+        if sessions is None:
+            return None
+        dtype = calendar.first_minutes.dtype
+        core = _core.Minutes(
+            sessions,
+            calendar.last_am_minutes_nanos,
+            calendar.first_pm_minutes_nanos,
+            dtype,
+            functools.partial(pd.Timestamp, tz=dtype.tz),
+        )
+        calendar.__dict__["_fastportal_minutes"] = core
     return core
 
 
