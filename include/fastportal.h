@@ -34,8 +34,12 @@ typedef struct {
     PyTypeObject *refs_type;      /* BlockValuesRefs */
     PyTypeObject *flags_type;     /* pandas.Flags */
     PyTypeObject *index_type;     /* DatetimeIndex */
+    PyTypeObject *frame_type;     /* pandas.DataFrame */
+    PyTypeObject *frame_manager_type; /* BlockManager */
+    PyTypeObject *object_index_type;  /* pandas.Index, for a frame's columns */
     PyObject *array_new;          /* DatetimeArray's NDArrayBacked._simple_new */
-    PyObject *no_args, *zero, *one;
+    PyObject *no_args, *zero, *one, *two;
+    PyObject *verify_integrity;   /* ("verify_integrity",): BlockManager's keyword */
 } PandasBuilderObject;
 
 typedef struct {
@@ -81,6 +85,8 @@ PyObject *build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObjec
                                PyObject *dtype);
 PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index,
                        PyObject *name);
+PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
+                      PyObject *columns);
 
 /* windows.c */
 PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);

@@ -52,8 +52,8 @@ core_gather(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef core_methods[] = {
     {"gather", (PyCFunction)(void (*)(void))core_gather, METH_FASTCALL,
-     "gather(columns, end, count) -> fresh (count, len(columns)) float64 array of the "
-     "windows of [(AdjustedColumn, is_price), ...]."},
+     "gather(columns, end, count) -> fresh (len(columns), count) float64 array, a row per "
+     "window of [(AdjustedColumn, is_price), ...]: the block of a frame."},
     {NULL, NULL, 0, NULL},
 };
 

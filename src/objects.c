@@ -19,6 +19,7 @@ static PyObject *str_add_index_reference;
 static PyObject *str_axes, *str_blocks;
 static PyObject *str_is_copy, *str_mgr, *str_item_cache, *str_attrs, *str_flags;
 static PyObject *str_allows_duplicate_labels, *str_obj;
+static PyObject *str_known_consolidated, *str_is_consolidated;
 
 int
 objects_init_strings(void)
@@ -41,6 +42,8 @@ objects_init_strings(void)
     INTERN(str_flags, "_flags");
     INTERN(str_allows_duplicate_labels, "_allows_duplicate_labels");
     INTERN(str_obj, "_obj");
+    INTERN(str_known_consolidated, "_known_consolidated");
+    INTERN(str_is_consolidated, "_is_consolidated");
 #undef INTERN
     return 0;
 }
@@ -79,19 +82,13 @@ set_borrowed(PyObject *obj, PyObject *name, PyObject *value)
     return PyObject_GenericSetAttr(obj, name, value);
 }
 
-/* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
-PyObject *
-build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
-                     PyObject *dtype)
+/* Index._simple_new(data) for an Index subclass `type`. */
+static PyObject *
+simple_index(PandasBuilderObject *b, PyTypeObject *type, PyObject *data)
 {
-    PyObject *array = NULL, *index = NULL, *refs = NULL, *done = NULL;
-
-    PyObject *array_args[2] = {values, dtype};
-    array = PyObject_Vectorcall(b->array_new, array_args, 2, NULL);
-    if (array == NULL || set_borrowed(array, str_freq_attr, freq) < 0)
-        goto fail;
-    index = bare_instance(b->index_type, b->no_args);
-    if (index == NULL || set_borrowed(index, str_data, array) < 0 ||
+    PyObject *refs = NULL, *done = NULL;
+    PyObject *index = bare_instance(type, b->no_args);
+    if (index == NULL || set_borrowed(index, str_data, data) < 0 ||
         set_borrowed(index, str_name_attr, Py_None) < 0 ||
         set_stolen(index, str_cache, PyDict_New()) < 0 ||
         set_stolen(index, str_id, PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0)
@@ -104,37 +101,58 @@ build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
         goto fail;
     Py_DECREF(done);
     Py_DECREF(refs);
-    Py_DECREF(array);
     return index;
 fail:
     Py_XDECREF(refs);
     Py_XDECREF(index);
-    Py_XDECREF(array);
     return NULL;
+}
+
+/* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
+PyObject *
+build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                     PyObject *dtype)
+{
+    PyObject *array_args[2] = {values, dtype};
+    PyObject *array = PyObject_Vectorcall(b->array_new, array_args, 2, NULL);
+    if (array == NULL)
+        return NULL;
+    PyObject *index = NULL;
+    if (set_borrowed(array, str_freq_attr, freq) == 0)
+        index = simple_index(b, b->index_type, array);
+    Py_DECREF(array);
+    return index;
+}
+
+/* new_block(values, placement=BlockPlacement(slice(0, rows)), ndim=ndim). */
+static PyObject *
+numpy_block(PandasBuilderObject *b, PyObject *values, Py_ssize_t rows, PyObject *ndim)
+{
+    PyObject *stop = PyLong_FromSsize_t(rows);
+    if (stop == NULL)
+        return NULL;
+    PyObject *slice = PySlice_New(b->zero, stop, NULL);
+    Py_DECREF(stop);
+    if (slice == NULL)
+        return NULL;
+    PyObject *placement = PyObject_CallOneArg((PyObject *)b->placement_type, slice);
+    Py_DECREF(slice);
+    if (placement == NULL)
+        return NULL;
+    PyObject *block_args[3] = {values, placement, ndim};
+    PyObject *block = PyObject_Vectorcall((PyObject *)b->block_type, block_args, 3, NULL);
+    Py_DECREF(placement);
+    return block;
 }
 
 /* SingleBlockManager.from_array(values, index), as Series._from_mgr receives it. */
 static PyObject *
 single_block_manager(PandasBuilderObject *b, PyObject *values, PyObject *index)
 {
-    PyObject *slice = NULL, *placement = NULL, *block = NULL, *manager = NULL;
-    PyObject *stop = PyLong_FromSsize_t(PyArray_DIM((PyArrayObject *)values, 0));
-    if (stop == NULL)
-        return NULL;
-    slice = PySlice_New(b->zero, stop, NULL);
-    Py_DECREF(stop);
-    if (slice == NULL)
-        return NULL;
-    placement = PyObject_CallOneArg((PyObject *)b->placement_type, slice);
-    Py_DECREF(slice);
-    if (placement == NULL)
-        return NULL;
-    PyObject *block_args[3] = {values, placement, b->one};
-    block = PyObject_Vectorcall((PyObject *)b->block_type, block_args, 3, NULL);
-    Py_DECREF(placement);
+    PyObject *block = numpy_block(b, values, PyArray_DIM((PyArrayObject *)values, 0), b->one);
     if (block == NULL)
         return NULL;
-    manager = bare_instance(b->manager_type, b->no_args);
+    PyObject *manager = bare_instance(b->manager_type, b->no_args);
     if (manager == NULL ||
         set_stolen(manager, str_axes, Py_BuildValue("[O]", index)) < 0 ||
         set_stolen(manager, str_blocks, PyTuple_Pack(1, block)) < 0) {
@@ -145,9 +163,9 @@ single_block_manager(PandasBuilderObject *b, PyObject *values, PyObject *index)
     return manager;
 }
 
-/* Flags(series, allows_duplicate_labels=True). */
+/* Flags(obj, allows_duplicate_labels=True). */
 static PyObject *
-series_flags(PandasBuilderObject *b, PyObject *series)
+ndframe_flags(PandasBuilderObject *b, PyObject *series)
 {
     PyObject *flags = bare_instance(b->flags_type, b->no_args);
     if (flags == NULL)
@@ -158,6 +176,19 @@ series_flags(PandasBuilderObject *b, PyObject *series)
         return NULL;
     }
     return flags;
+}
+
+/* NDFrame.__init__(obj, manager). */
+static int
+ndframe_init(PandasBuilderObject *b, PyObject *obj, PyObject *manager)
+{
+    if (set_borrowed(obj, str_is_copy, Py_None) < 0 ||
+        set_borrowed(obj, str_mgr, manager) < 0 ||
+        set_stolen(obj, str_item_cache, PyDict_New()) < 0 ||
+        set_stolen(obj, str_attrs, PyDict_New()) < 0 ||
+        set_stolen(obj, str_flags, ndframe_flags(b, obj)) < 0)
+        return -1;
+    return 0;
 }
 
 /* pd.Series(values, index=index, name=name, copy=False) for a 1-D float64 array. */
@@ -173,12 +204,7 @@ build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject
     if (manager == NULL)
         return NULL;
     PyObject *series = bare_instance(b->series_type, b->no_args);
-    if (series == NULL ||
-        set_borrowed(series, str_is_copy, Py_None) < 0 ||
-        set_borrowed(series, str_mgr, manager) < 0 ||
-        set_stolen(series, str_item_cache, PyDict_New()) < 0 ||
-        set_stolen(series, str_attrs, PyDict_New()) < 0 ||
-        set_stolen(series, str_flags, series_flags(b, series)) < 0 ||
+    if (series == NULL || ndframe_init(b, series, manager) < 0 ||
         set_borrowed(series, str_name_attr, name) < 0) {
         Py_XDECREF(series);
         series = NULL;
@@ -187,33 +213,81 @@ build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject
     return series;
 }
 
+/* pd.DataFrame(block.T, index=index, columns=columns, copy=False) for a (columns, rows)
+   float64 block, as BlockManager and DataFrame._from_mgr assemble it. */
+PyObject *
+build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
+            PyObject *columns)
+{
+    PyObject *labels = NULL, *column_index = NULL, *block = NULL, *manager = NULL;
+    PyObject *frame = NULL;
+    npy_intp width = PyArray_DIM((PyArrayObject *)block_values, 0);
+    labels = PyArray_SimpleNew(1, &width, NPY_OBJECT);
+    if (labels == NULL)
+        goto done;
+    for (npy_intp j = 0; j < width; j++) {
+        if (PyArray_SETITEM((PyArrayObject *)labels, PyArray_GETPTR1((PyArrayObject *)labels, j),
+                            PySequence_Fast_GET_ITEM(columns, j)) < 0)
+            goto done;
+    }
+    column_index = simple_index(b, b->object_index_type, labels);
+    if (column_index == NULL)
+        goto done;
+    block = numpy_block(b, block_values, width, b->two);
+    if (block == NULL)
+        goto done;
+    PyObject *manager_args[3] = {NULL, NULL, Py_False};
+    manager_args[0] = PyTuple_Pack(1, block);
+    manager_args[1] = Py_BuildValue("[OO]", column_index, index);
+    if (manager_args[0] != NULL && manager_args[1] != NULL)
+        manager = PyObject_Vectorcall((PyObject *)b->frame_manager_type, manager_args, 2,
+                                      b->verify_integrity);
+    Py_XDECREF(manager_args[0]);
+    Py_XDECREF(manager_args[1]);
+    /* what the constructor's _consolidate_inplace() finds for a single block */
+    if (manager == NULL || set_borrowed(manager, str_known_consolidated, Py_True) < 0 ||
+        set_borrowed(manager, str_is_consolidated, Py_True) < 0)
+        goto done;
+    frame = bare_instance(b->frame_type, b->no_args);
+    if (frame != NULL && ndframe_init(b, frame, manager) < 0)
+        Py_CLEAR(frame);
+done:
+    Py_XDECREF(labels);
+    Py_XDECREF(column_index);
+    Py_XDECREF(block);
+    Py_XDECREF(manager);
+    return frame;
+}
+
 /* ---- the type ----------------------------------------------------------------------- */
 
 static PyObject *
 PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"series_type", "manager_type", "block_type", "placement_type",
-                             "refs_type", "flags_type", "index_type", "array_new", NULL};
-    PyTypeObject *types[7];
+                             "refs_type", "flags_type", "index_type", "frame_type",
+                             "frame_manager_type", "object_index_type", "array_new", NULL};
+    PyTypeObject *types[10];
     PyObject *array_new;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O!O!O:PandasBuilder", kwlist,
-                                     &PyType_Type, &types[0], &PyType_Type, &types[1],
-                                     &PyType_Type, &types[2], &PyType_Type, &types[3],
-                                     &PyType_Type, &types[4], &PyType_Type, &types[5],
-                                     &PyType_Type, &types[6], &array_new))
+    if (!PyArg_ParseTupleAndKeywords(
+            args, kwds, "O!O!O!O!O!O!O!O!O!O!O:PandasBuilder", kwlist, &PyType_Type,
+            &types[0], &PyType_Type, &types[1], &PyType_Type, &types[2], &PyType_Type,
+            &types[3], &PyType_Type, &types[4], &PyType_Type, &types[5], &PyType_Type,
+            &types[6], &PyType_Type, &types[7], &PyType_Type, &types[8], &PyType_Type,
+            &types[9], &array_new))
         return NULL;
     if (!PyCallable_Check(array_new)) {
         PyErr_SetString(PyExc_TypeError, "array_new must be callable");
         return NULL;
     }
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 10; i++) {
         if (types[i]->tp_new == NULL) {
             PyErr_Format(PyExc_TypeError, "%s cannot be instantiated", kwlist[i]);
             return NULL;
         }
     }
-    PyTypeObject *bare[4] = {types[0], types[1], types[5], types[6]};
-    for (int i = 0; i < 4; i++) {
+    PyTypeObject *bare[6] = {types[0], types[1], types[5], types[6], types[7], types[9]};
+    for (int i = 0; i < 6; i++) {
         if (!made_by_object_new(bare[i])) {
             PyErr_Format(PyExc_TypeError, "%s instances are not made by object.__new__",
                          bare[i]->tp_name);
@@ -223,10 +297,11 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PandasBuilderObject *self = (PandasBuilderObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    PyTypeObject **slots[7] = {&self->series_type, &self->manager_type, &self->block_type,
-                               &self->placement_type, &self->refs_type, &self->flags_type,
-                               &self->index_type};
-    for (int i = 0; i < 7; i++) {
+    PyTypeObject **slots[10] = {&self->series_type, &self->manager_type, &self->block_type,
+                                &self->placement_type, &self->refs_type, &self->flags_type,
+                                &self->index_type, &self->frame_type,
+                                &self->frame_manager_type, &self->object_index_type};
+    for (int i = 0; i < 10; i++) {
         Py_INCREF(types[i]);
         *slots[i] = types[i];
     }
@@ -235,7 +310,10 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->no_args = PyTuple_New(0);
     self->zero = PyLong_FromLong(0);
     self->one = PyLong_FromLong(1);
-    if (self->no_args == NULL || self->zero == NULL || self->one == NULL) {
+    self->two = PyLong_FromLong(2);
+    self->verify_integrity = Py_BuildValue("(s)", "verify_integrity");
+    if (self->no_args == NULL || self->zero == NULL || self->one == NULL ||
+        self->two == NULL || self->verify_integrity == NULL) {
         Py_DECREF(self);
         return NULL;
     }
@@ -252,6 +330,9 @@ PandasBuilder_traverse(PandasBuilderObject *self, visitproc visit, void *arg)
     Py_VISIT(self->refs_type);
     Py_VISIT(self->flags_type);
     Py_VISIT(self->index_type);
+    Py_VISIT(self->frame_type);
+    Py_VISIT(self->frame_manager_type);
+    Py_VISIT(self->object_index_type);
     Py_VISIT(self->array_new);
     return 0;
 }
@@ -266,10 +347,15 @@ PandasBuilder_clear(PandasBuilderObject *self)
     Py_CLEAR(self->refs_type);
     Py_CLEAR(self->flags_type);
     Py_CLEAR(self->index_type);
+    Py_CLEAR(self->frame_type);
+    Py_CLEAR(self->frame_manager_type);
+    Py_CLEAR(self->object_index_type);
     Py_CLEAR(self->array_new);
     Py_CLEAR(self->no_args);
     Py_CLEAR(self->zero);
     Py_CLEAR(self->one);
+    Py_CLEAR(self->two);
+    Py_CLEAR(self->verify_integrity);
     return 0;
 }
 
@@ -332,7 +418,46 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
     return build_series(self, args[0], args[1], args[2]);
 }
 
+static PyObject *
+PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "frame() takes block, index and columns (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyArrayObject *block = (PyArrayObject *)args[0];
+    if (!PyArray_Check(args[0]) || PyArray_NDIM(block) != 2 ||
+        PyArray_TYPE(block) != NPY_FLOAT64) {
+        PyErr_SetString(PyExc_TypeError, "block must be a 2-D float64 array");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+        PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
+        return NULL;
+    }
+    if (!PyList_CheckExact(args[2]) && !PyTuple_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "columns must be a list or a tuple");
+        return NULL;
+    }
+    Py_ssize_t rows = PyObject_Size(args[1]);
+    if (rows < 0)
+        return NULL;
+    if (PySequence_Fast_GET_SIZE(args[2]) != PyArray_DIM(block, 0) ||
+        rows != PyArray_DIM(block, 1)) {
+        PyErr_Format(PyExc_ValueError,
+                     "a (%zd, %zd) block for %zd columns and an index of %zd",
+                     (Py_ssize_t)PyArray_DIM(block, 0), (Py_ssize_t)PyArray_DIM(block, 1),
+                     PySequence_Fast_GET_SIZE(args[2]), rows);
+        return NULL;
+    }
+    return build_frame(self, args[0], args[1], args[2]);
+}
+
 static PyMethodDef PandasBuilder_methods[] = {
+    {"frame", (PyCFunction)(void (*)(void))PandasBuilder_frame, METH_FASTCALL,
+     "frame(block, index, columns): DataFrame over a (columns, rows) float64 block, "
+     "as pd.DataFrame(block.T, index=index, columns=columns, copy=False)."},
     {"datetime_index", (PyCFunction)(void (*)(void))PandasBuilder_datetime_index,
      METH_FASTCALL,
      "datetime_index(values, freq, dtype): DatetimeIndex over a datetime64 array."},
@@ -347,7 +472,8 @@ PyTypeObject PandasBuilder_Type = {
     .tp_basicsize = sizeof(PandasBuilderObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "PandasBuilder(series_type, manager_type, block_type, placement_type, "
-              "refs_type, flags_type, index_type, array_new): pandas objects without "
+              "refs_type, flags_type, index_type, frame_type, frame_manager_type, "
+              "object_index_type, array_new): pandas objects without "
               "their constructors.",
     .tp_new = PandasBuilder_new,
     .tp_traverse = (traverseproc)PandasBuilder_traverse,

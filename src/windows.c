@@ -396,8 +396,9 @@ PyTypeObject AdjustedColumn_Type = {
     .tp_getset = AdjustedColumn_getset,
 };
 
-/* Several columns' windows side by side: a fresh (count, len(columns)) array, the layout
-   of the frame zipline builds. Each item of `columns` is (column, is_price). */
+/* Several columns' windows, one a row: a fresh (len(columns), count) array, the block of
+   the (count, len(columns)) frame zipline builds. Each item of `columns` is
+   (column, is_price). */
 PyObject *
 gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count)
 {
@@ -430,8 +431,8 @@ gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count)
             fill_window((AdjustedColumnObject *)column, end, count, price, rows + j * count) < 0)
             goto done;
     }
-    /* The frame's block is (assets, rows); the caller sees it as (rows, assets). */
-    out = PyArray_Transpose((PyArrayObject *)block, NULL);
+    out = block;
+    block = NULL;
 done:
     Py_XDECREF(block);
     Py_DECREF(seq);

@@ -132,9 +132,11 @@ def test_gather(column):
 def test_builder(calendar):
     builder = _pandas.builder()
     index = calendar.sessions_index(100, 3)
-    for args in itertools.islice(combos(3, ODD + [index, np.ones(3)]), 800):
+    for args in itertools.islice(combos(3, ODD + [index, np.ones(3), np.ones((2, 3)),
+                                                  ["a", "b"]]), 800):
         survive(builder.series, *args)
         survive(builder.datetime_index, *args)
+        survive(builder.frame, *args)
     types = _pandas._types()
     plain = type("Plain", (), {})
     labels = calendar.sessions_window(100, 3).view("M8[ns]")

@@ -148,3 +148,56 @@ def test_a_builder_that_differs_from_pandas_is_not_used(monkeypatch, bundle, ses
     assert_series_equal(patched, unpatched, check_exact=True, check_freq=True)
     assert fastportal.stats() == {"fell through: pandas internals": 1}
     assert _portal.portal_core(portal) is None
+
+
+@pytest.mark.parametrize("width,rows", [(1, 1), (1, 200), (3, 2), (100, 200)])
+def test_frame_is_made_of_what_pandas_makes_it_of(builder, width, rows):
+    labels = labels_of(rows, "B")
+    index = builder.datetime_index(labels, pd.offsets.BDay(), labels.dtype)
+    block = np.random.default_rng(width).normal(size=(width, rows))
+    columns = [("asset", i) if i % 2 else f"c{i}" for i in range(width)]
+    ours = builder.frame(block, index, columns)
+    theirs = pd.DataFrame(block.T, index=index, columns=columns, copy=False)
+    assert _pandas.frame_anatomy(ours) == _pandas.frame_anatomy(theirs)
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True, check_freq=True,
+                                  check_flags=True)
+    assert ours.values.base is block or ours._mgr.blocks[0].values is block
+
+
+def test_builder_frames_behave_as_pandas_frames(builder):
+    labels = labels_of(6, "B")
+    index = builder.datetime_index(labels, pd.offsets.BDay(), labels.dtype)
+    block = np.arange(18.0).reshape(3, 6)
+    columns = ["a", "b", "c"]
+    ours = builder.frame(block.copy(), index, columns)
+    theirs = pd.DataFrame(block.T.copy(), index=pd.DatetimeIndex(labels, freq="B"),
+                          columns=columns)
+    for operation in (lambda f: f.mean(), lambda f: f["b"], lambda f: f.loc[:, "a"],
+                      lambda f: f.iloc[2:], lambda f: f.pct_change(), lambda f: f.T,
+                      lambda f: f.rolling(2).sum(), lambda f: f[["c", "a"]]):
+        a, b = operation(ours), operation(theirs)
+        if isinstance(a, pd.DataFrame):
+            pd.testing.assert_frame_equal(a, b, check_exact=True, check_freq=True)
+        else:
+            assert_series_equal(a, b, check_exact=True, check_freq=True)
+    ours.iloc[0, 0] = -1.0
+    theirs.iloc[0, 0] = -1.0
+    ours["d"] = 1.0
+    theirs["d"] = 1.0
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+
+
+def test_frame_arguments_are_checked(builder):
+    labels = labels_of(3, "B")
+    index = builder.datetime_index(labels, None, labels.dtype)
+    bad = [
+        (np.ones((2, 3), np.int64), index, ["a", "b"], TypeError),
+        (np.ones(3), index, ["a"], TypeError),
+        (np.ones((2, 3)), labels, ["a", "b"], TypeError),
+        (np.ones((2, 3)), index, "ab", TypeError),
+        (np.ones((2, 3)), index, ["a"], ValueError),
+        (np.ones((2, 4)), index, ["a", "b"], ValueError),
+    ]
+    for block, idx, columns, error in bad:
+        assert isinstance(outcome(lambda: builder.frame(block, idx, columns)), error)
+    assert isinstance(outcome(lambda: builder.frame(np.ones((1, 3)), index)), TypeError)

@@ -99,4 +99,4 @@ def test_arguments_are_checked():
     assert isinstance(outcome(lambda: _core.gather([(column, True, 1)], 2, 1)), TypeError)
     assert isinstance(outcome(lambda: _core.gather([("x", True)], 2, 1)), TypeError)
     assert isinstance(outcome(lambda: _core.gather(5, 2, 1)), TypeError)
-    assert _core.gather([(column, False), (column, True)], 4, 3).shape == (3, 2)
+    assert _core.gather([(column, False), (column, True)], 4, 3).shape == (2, 3)

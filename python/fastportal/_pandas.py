@@ -44,17 +44,42 @@ def anatomy(series):
     }
 
 
+def frame_anatomy(frame):
+    """What a DataFrame is made of, as anatomy() says it of a Series."""
+    block, = frame._mgr.blocks
+    columns = frame.columns
+
+    def references(refs):
+        return [type(ref()).__name__ for ref in refs.referenced_blocks]
+
+    return {
+        "frame": (type(frame), list(vars(frame)), frame._is_copy, frame._item_cache,
+                  frame._attrs),
+        "flags": (type(frame._flags), list(vars(frame._flags)),
+                  frame._flags._allows_duplicate_labels, frame._flags._obj() is frame),
+        "manager": (type(frame._mgr), type(frame._mgr.axes), len(frame._mgr.axes),
+                    frame._mgr.axes[1] is frame.index, type(frame._mgr.blocks),
+                    frame._mgr._known_consolidated, frame._mgr._is_consolidated),
+        "block": (type(block), block.ndim, repr(block.mgr_locs), type(block.values),
+                  block.values.dtype, block.values.shape, block.values.flags.writeable,
+                  block.values.flags.c_contiguous, references(block.refs)),
+        "columns": (type(columns), list(vars(columns)), columns._name, columns._cache,
+                    columns.dtype, type(columns._data), references(columns._references)),
+    }
+
+
 def _types():
     from pandas.core.arrays import DatetimeArray
     from pandas.core.flags import Flags
     from pandas.core.internals.blocks import NumpyBlock
-    from pandas.core.internals.managers import SingleBlockManager
+    from pandas.core.internals.managers import BlockManager, SingleBlockManager
     from pandas._libs.internals import BlockPlacement, BlockValuesRefs
 
     return dict(
         series_type=pd.Series, manager_type=SingleBlockManager, block_type=NumpyBlock,
         placement_type=BlockPlacement, refs_type=BlockValuesRefs, flags_type=Flags,
-        index_type=pd.DatetimeIndex,
+        index_type=pd.DatetimeIndex, frame_type=pd.DataFrame, frame_manager_type=BlockManager,
+        object_index_type=pd.Index,
         # what DatetimeArray._simple_new's super()._simple_new(values, dtype) calls
         array_new=super(DatetimeArray, DatetimeArray)._simple_new,
     )
@@ -76,12 +101,19 @@ def _builds_what_pandas_builds(builder):
     ours = builder.series(np.arange(4.0), builder.datetime_index(labels, freq, labels.dtype),
                           "sample")
     theirs = _public_series(np.arange(4.0), labels, freq, "sample")
+    block = np.arange(8.0).reshape(2, 4)
+    columns = ["a", ("b", 1)]
+    our_frame = builder.frame(block, ours.index, columns)
+    their_frame = pd.DataFrame(block.T, index=theirs.index, columns=columns, copy=False)
     try:
         pd.testing.assert_series_equal(ours, theirs, check_exact=True, check_freq=True,
                                        check_flags=True)
+        pd.testing.assert_frame_equal(our_frame, their_frame, check_exact=True,
+                                      check_freq=True, check_flags=True)
     except AssertionError:
         return False
-    return anatomy(ours) == anatomy(theirs)
+    return (anatomy(ours) == anatomy(theirs)
+            and frame_anatomy(our_frame) == frame_anatomy(their_frame))
 
 
 _builder = None

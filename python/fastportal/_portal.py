@@ -225,10 +225,10 @@ class PortalCore:
             if column is None:
                 return fell_through("column")
             columns.append((column, price))
-        values = _core.gather(columns, end_row, bar_count)
+        block = _core.gather(columns, end_row, bar_count)
         index = self.calendar.sessions_index(end_loc, bar_count)
         stats["served"] += 1
-        return pd.DataFrame(values, index=index, columns=assets, copy=False)
+        return self.builder.frame(block, index, assets)
 
 
 def portal_core(portal):
