@@ -89,8 +89,8 @@ PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *
                       PyObject *columns);
 
 /* windows.c */
-PyObject *gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count);
 PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
+int column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out);
 
 /* history.c */
 int history_init_strings(void);

@@ -110,6 +110,79 @@ done:
     return series;
 }
 
+/* The frame of a list of assets, the window ending at session end_loc. */
+static PyObject *
+DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "frame() takes end_loc, assets, field and bar_count (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *assets = args[1], *field = args[2];
+    if (!PyList_CheckExact(assets) && !PyTuple_CheckExact(assets)) {
+        PyErr_SetString(PyExc_TypeError, "assets must be a list or a tuple");
+        return NULL;
+    }
+    if (!PyUnicode_Check(field)) {
+        PyErr_SetString(PyExc_TypeError, "field must be a str");
+        return NULL;
+    }
+    Py_ssize_t end_loc = PyLong_AsSsize_t(args[0]);
+    if (end_loc == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t count = PyLong_AsSsize_t(args[3]);
+    if (count == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return NULL;
+        PyErr_Clear();
+        return reason(str_window_bounds);
+    }
+    if (count < 1) {
+        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", count);
+        return NULL;
+    }
+    if (end_loc < 0 || end_loc >= self->calendar->count) {
+        PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
+        return NULL;
+    }
+    Py_ssize_t end_row = window_end_row(self, end_loc, count);
+    if (end_row < 0)
+        return reason(str_window_bounds);
+    Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
+    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    npy_intp dims[2] = {width, count};
+    PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
+    PyObject *out = NULL, *index = NULL;
+    if (block == NULL)
+        return NULL;
+    double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
+    for (Py_ssize_t j = 0; j < width; j++) {
+        PyObject *key = PyTuple_Pack(2, PySequence_Fast_GET_ITEM(assets, j), field);
+        if (key == NULL)
+            goto done;
+        PyObject *column = PyDict_GetItemWithError(self->columns, key);  /* borrowed */
+        Py_DECREF(key);
+        if (column == NULL || column == Py_None) {
+            if (!PyErr_Occurred())
+                out = reason(column == NULL ? str_new_column : str_column);
+            goto done;
+        }
+        Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
+        int filled = column_fill(column, end_row, count, price, rows + j * count);
+        Py_DECREF(column);
+        if (filled < 0)
+            goto done;
+    }
+    index = index_of_sessions(self->calendar, end_loc, count);
+    if (index != NULL)
+        out = build_frame(self->calendar->builder, block, index, assets);
+done:
+    Py_DECREF(block);
+    Py_XDECREF(index);
+    return out;
+}
+
 static PyObject *
 DailyHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -176,6 +249,10 @@ static PyMethodDef DailyHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))DailyHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history returns at minute dt, "
      "or the reason (a str) it is left to upstream."},
+    {"frame", (PyCFunction)(void (*)(void))DailyHistory_frame, METH_FASTCALL,
+     "frame(end_loc, assets, field, bar_count) -> the frame get_history_window returns "
+     "for a list of assets, the window ending at session end_loc, or the reason (a str) "
+     "it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -34,26 +34,7 @@ float64_vector(PyObject *obj, const char *what)
     return owned_vector(obj, NPY_FLOAT64, what);
 }
 
-static PyObject *
-core_gather(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
-{
-    (void)module;
-    Py_ssize_t end, count;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "gather() takes columns, end and count");
-        return NULL;
-    }
-    if ((end = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
-        return NULL;
-    if ((count = PyLong_AsSsize_t(args[2])) == -1 && PyErr_Occurred())
-        return NULL;
-    return gather_columns(args[0], end, count);
-}
-
 static PyMethodDef core_methods[] = {
-    {"gather", (PyCFunction)(void (*)(void))core_gather, METH_FASTCALL,
-     "gather(columns, end, count) -> fresh (len(columns), count) float64 array, a row per "
-     "window of [(AdjustedColumn, is_price), ...]: the block of a frame."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -174,6 +174,21 @@ new_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pri
     return out;
 }
 
+/* Copy a column's window (a price window if `price`) into out, for history.c. */
+int
+column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
+{
+    if (!PyObject_TypeCheck(column, &AdjustedColumn_Type)) {
+        PyErr_Format(PyExc_TypeError, "expected an AdjustedColumn, got %.200s",
+                     Py_TYPE(column)->tp_name);
+        return -1;
+    }
+    AdjustedColumnObject *self = (AdjustedColumnObject *)column;
+    if (check_window(end, count, self->rows) < 0)
+        return -1;
+    return fill_window(self, end, count, price, out);
+}
+
 /* A fresh array of a column's window (a price window if `price`), for history.c. */
 PyObject *
 column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
@@ -395,46 +410,3 @@ PyTypeObject AdjustedColumn_Type = {
     .tp_methods = AdjustedColumn_methods,
     .tp_getset = AdjustedColumn_getset,
 };
-
-/* Several columns' windows, one a row: a fresh (len(columns), count) array, the block of
-   the (count, len(columns)) frame zipline builds. Each item of `columns` is
-   (column, is_price). */
-PyObject *
-gather_columns(PyObject *columns, Py_ssize_t end, Py_ssize_t count)
-{
-    PyObject *seq = PySequence_Fast(columns, "columns must be a sequence");
-    if (seq == NULL)
-        return NULL;
-    Py_ssize_t width = PySequence_Fast_GET_SIZE(seq);
-    npy_intp dims[2] = {width, count};
-    PyObject *block = NULL, *out = NULL;
-    if (count < 1) {
-        PyErr_Format(PyExc_ValueError, "count must be at least 1, got %zd", count);
-        goto done;
-    }
-    block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    if (block == NULL)
-        goto done;
-    double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
-    for (Py_ssize_t j = 0; j < width; j++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, j);
-        PyObject *column;
-        int price;
-        if (!PyTuple_Check(item) ||
-            !PyArg_ParseTuple(item, "O!p;each column must be (AdjustedColumn, is_price)",
-                              &AdjustedColumn_Type, &column, &price)) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "each column must be (AdjustedColumn, is_price)");
-            goto done;
-        }
-        if (check_window(end, count, ((AdjustedColumnObject *)column)->rows) < 0 ||
-            fill_window((AdjustedColumnObject *)column, end, count, price, rows + j * count) < 0)
-            goto done;
-    }
-    out = block;
-    block = NULL;
-done:
-    Py_XDECREF(block);
-    Py_DECREF(seq);
-    return out;
-}

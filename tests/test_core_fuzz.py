@@ -120,15 +120,6 @@ def test_adjusted_column_methods_and_construction(column):
                                  np.empty(0), 2, 0, 1, lambda: 1.0).price, 1, 2)
 
 
-def test_gather(column):
-    for args in itertools.islice(combos(3), 600):
-        survive(_core.gather, *args)
-    for columns in ([(column, True), None], [(column,)], [(column, RaisesEverywhere())],
-                    [("column", False)], [(column, False)] * 3):
-        for end, count in ((5, 3), (5, 0), (-1, 1), (2**70, 1)):
-            survive(_core.gather, columns, end, count)
-
-
 def test_builder(calendar):
     builder = _pandas.builder()
     index = calendar.sessions_index(100, 3)
@@ -157,6 +148,11 @@ def test_daily_history(calendar, column):
                                             (3, "close"): "not a column"}, 0, 0, 6)
     for args in itertools.islice(combos(4, ODD + [2, "close"]), 1500):
         survive(history.series, *args)
+        survive(history.frame, *args)
+    for assets in ([1, 2, 3], (1,), [1, RaisesEverywhere()], [], [2], [3]):
+        for end, count in ((5, 3), (5, 0), (-1, 1), (2**70, 1), (5, 2**70)):
+            survive(history.frame, end, assets, "close", count)
+            survive(history.frame, end, assets, "price", count)
     for args in itertools.islice(combos(5), 600):
         survive(_core.DailyHistory, *args)
 

@@ -84,3 +84,37 @@ def test_a_column_that_is_not_one_is_refused(core, sessions, assets):
     history = _core.DailyHistory(core.calendar, {(assets[0], "close"): np.ones(250)},
                                  core.reader_offset, core.first_day_loc, 250)
     assert isinstance(outcome(lambda: history.series(dt, assets[0], "close", 5)), TypeError)
+
+
+def test_frames_it_leaves_to_upstream_are_named_and_arguments_checked(core, sessions,
+                                                                     assets):
+    end = core.calendar.session_position(sessions[10])
+    history = core.history
+    pair = list(assets[:2])
+    assert history.frame(end, pair, "close", 5) == "new column"
+    for asset in pair:
+        core.column(asset, "close")
+    frame = history.frame(end, pair, "close", 5)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (5, 2)
+    assert list(frame.columns) == pair
+    assert history.frame(end, tuple(pair), "close", 5).shape == (5, 2)
+    assert history.frame(end, pair, "close", 12) == "window bounds"
+    assert history.frame(end, pair, "close", 2**70) == "window bounds"
+    core.columns[(assets[2], "close")] = None
+    assert history.frame(end, pair + [assets[2]], "close", 3) == "column"
+    calls = [
+        ((end, pair, "close"), TypeError),
+        ((end, "ab", "close", 5), TypeError),
+        ((end, pair, 1, 5), TypeError),
+        ((end, pair, "close", 0), ValueError),
+        ((end, pair, "close", 5.0), TypeError),
+        (("x", pair, "close", 5), TypeError),
+        ((-1, pair, "close", 5), IndexError),
+        ((10**6, pair, "close", 5), IndexError),
+        ((end, [[1]], "close", 5), TypeError),           # unhashable key
+    ]
+    for args, error in calls:
+        assert isinstance(outcome(lambda: history.frame(*args)), error), args
+    odd = _core.DailyHistory(core.calendar, {(1, "close"): "not a column"},
+                             core.reader_offset, core.first_day_loc, 250)
+    assert isinstance(outcome(lambda: odd.frame(end, [1], "close", 3)), TypeError)

@@ -185,18 +185,6 @@ class PortalCore:
 
     # -- windows ---------------------------------------------------------------------
 
-    def _window_rows(self, end_loc, bar_count):
-        """Reader row of the window's last session, or None for upstream to handle
-        (windows before the first trading day raise there)."""
-        start_loc = end_loc - bar_count + 1
-        offset = self.reader_offset
-        if offset is None or start_loc < self.first_day_loc or start_loc < offset:
-            return None
-        end_row = end_loc - offset
-        if end_row >= len(self.reader_sessions):
-            return None
-        return end_row
-
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
         series = self.history.series(dt, asset, field, bar_count)
@@ -215,20 +203,17 @@ class PortalCore:
         equity = self.equity_type
         if not all(type(asset) is equity for asset in assets):
             return fell_through("asset type")
-        end_row = self._window_rows(end_loc, bar_count)
-        if end_row is None:
-            return fell_through("window bounds")
-        price = field == "price"
-        columns = []
-        for asset in assets:
-            column = self.column(asset, field)
-            if column is None:
-                return fell_through("column")
-            columns.append((column, price))
-        block = _core.gather(columns, end_row, bar_count)
-        index = self.calendar.sessions_index(end_loc, bar_count)
+        frame = self.history.frame(end_loc, assets, field, bar_count)
+        if type(frame) is str:
+            if frame != "new column":
+                return fell_through(frame)
+            for asset in assets:
+                self.column(asset, field)
+            frame = self.history.frame(end_loc, assets, field, bar_count)
+            if type(frame) is str:
+                return fell_through(frame)
         stats["served"] += 1
-        return self.builder.frame(block, index, assets)
+        return frame
 
 
 def portal_core(portal):
