@@ -34,6 +34,7 @@ class BundleSpec:
     splits: list = field(default_factory=list)
     mergers: list = field(default_factory=list)
     dividends: list = field(default_factory=list)
+    minutes: bool = False     # also write minute bars (daily bars are then made from them)
 
 
 def random_walk_bars(sessions, seed, start_price=50.0):
@@ -51,6 +52,27 @@ def random_walk_bars(sessions, seed, start_price=50.0):
     )
 
 
+def random_walk_minutes(calendar, sessions, seed, start_price=50.0):
+    """Seeded minute OHLCV over every trading minute of `sessions`, and the daily bars
+    made from it (first open, highest high, lowest low, last close, summed volume)."""
+    rng = np.random.default_rng(seed)
+    minutes = calendar.sessions_minutes(sessions[0], sessions[-1])
+    n = len(minutes)
+    close = start_price * np.exp(np.cumsum(rng.normal(0.0, 0.001, n)))
+    open_ = close * np.exp(rng.normal(0.0, 0.0005, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, 0.001, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.001, n))
+    volume = rng.integers(100, 10_000, n).astype(np.float64)
+    bars = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
+                         "volume": volume}, index=minutes)
+    by_session = bars.groupby(calendar.minutes_to_sessions(minutes))
+    daily = pd.DataFrame({"open": by_session["open"].first(),
+                          "high": by_session["high"].max(), "low": by_session["low"].min(),
+                          "close": by_session["close"].last(),
+                          "volume": by_session["volume"].sum()})
+    return bars, daily.reindex(sessions)
+
+
 def _session(sessions, when):
     return sessions[when] if isinstance(when, (int, np.integer)) else pd.Timestamp(when)
 
@@ -60,12 +82,22 @@ def _make_ingest(spec):
                adjustment_writer, calendar, start_session, end_session, cache,
                show_progress, output_dir):
         sessions = calendar.sessions_in_range(start_session, end_session)
-        rows, frames = [], {}
+        rows, frames, minute_frames = [], {}, {}
         for asset in spec.assets:
             last = len(sessions) - 1 if asset.last is None else asset.last
             lived = sessions[asset.first : last + 1]
-            bars = random_walk_bars(lived, spec.seed * 1000 + asset.sid)
             gap_sessions = [sessions[g] for g in asset.gaps if asset.first <= g <= last]
+            if spec.minutes:
+                minute_bars, bars = random_walk_minutes(calendar, lived,
+                                                        spec.seed * 1000 + asset.sid)
+                # no trade on a gap session, nor in the first 30 minutes of every 7th
+                quiet = calendar.minutes_to_sessions(minute_bars.index).isin(gap_sessions)
+                quiet |= (np.arange(len(minute_bars)) % (390 * 7)) < 30
+                minute_bars.loc[quiet, ["open", "high", "low", "close"]] = np.nan
+                minute_bars.loc[quiet, "volume"] = 0.0
+                minute_frames[asset.sid] = minute_bars
+            else:
+                bars = random_walk_bars(lived, spec.seed * 1000 + asset.sid)
             bars.loc[gap_sessions, ["open", "high", "low", "close"]] = np.nan
             bars.loc[gap_sessions, "volume"] = 0.0
             frames[asset.sid] = bars
@@ -79,6 +111,8 @@ def _make_ingest(spec):
                                   "country_code": ["US"]})
         asset_db_writer.write(equities=equities, exchanges=exchanges)
         daily_bar_writer.write(frames.items(), show_progress=show_progress)
+        if minute_frames:
+            minute_bar_writer.write(minute_frames.items(), show_progress=show_progress)
 
         def ratios(entries):
             return pd.DataFrame(
