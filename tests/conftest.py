@@ -39,6 +39,26 @@ DIFFERENTIAL = BundleSpec(
 
 FIELDS = ("open", "high", "low", "close", "volume", "price")
 
+# 19 XNYS sessions with minute bars around Thanksgiving 2023: the holiday (11-23), the
+# early close the day after (session 8, 13:00 local), a split and dividends inside,
+# assets that start and stop trading inside, gap sessions, and quiet first half-hours.
+MINUTE = BundleSpec(
+    name="fastportal-minute",
+    start="2023-11-13",
+    end="2023-12-08",
+    seed=9,
+    minutes=True,
+    assets=[
+        AssetSpec(1, "AAA"),
+        AssetSpec(2, "BBB", first=3, last=12),
+        AssetSpec(3, "CCC", gaps=(4, 9)),
+        AssetSpec(4, "DDD"),
+    ],
+    splits=[(1, 6, 0.5), (3, 10, 0.25)],
+    mergers=[(4, 11, 0.95)],
+    dividends=[(1, 6, 0.4), (4, 9, 0.2)],
+)
+
 
 @pytest.fixture(scope="session")
 def zipline_root(tmp_path_factory):
@@ -58,6 +78,16 @@ def sessions(bundle):
 @pytest.fixture(scope="session")
 def assets(bundle):
     return bundle.asset_finder.retrieve_all([a.sid for a in DIFFERENTIAL.assets])
+
+
+@pytest.fixture(scope="session")
+def minute_bundle(tmp_path_factory):
+    return scenarios.ingest(MINUTE, tmp_path_factory.mktemp("minute_root"))
+
+
+@pytest.fixture(scope="session")
+def minute_assets(minute_bundle):
+    return minute_bundle.asset_finder.retrieve_all([a.sid for a in MINUTE.assets])
 
 
 @pytest.fixture(autouse=True)

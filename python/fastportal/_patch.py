@@ -111,18 +111,31 @@ def _make_bar_data_class(upstream_bar_data):
 
         history.__doc__ = upstream_history.__doc__
 
-        def _fastportal_history(self, assets, fields, bar_count, frequency):
-            if not self._fastportal_daily:
-                return fell_through("minute simulation")
-            if frequency != "1d" or type(bar_count) is not int or bar_count < 1:
-                return fell_through("arguments")
-            if type(fields) is not str or fields not in COLUMN_OF_FIELD:
-                return fell_through("fields")
+        def _fastportal_portal_core(self):
             core = self._fastportal_core
             if core is None:
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
+            return core
+
+        def _fastportal_history(self, assets, fields, bar_count, frequency):
+            if type(bar_count) is not int or bar_count < 1:
+                return fell_through("arguments")
+            if type(fields) is not str or fields not in COLUMN_OF_FIELD:
+                return fell_through("fields")
+            if not self._fastportal_daily:
+                if frequency != "1m" or self._fastportal_adjust_minutes:
+                    return fell_through("minute simulation")
+                core = self._fastportal_portal_core()
                 if core is None:
                     return fell_through("pandas internals")
+                if type(assets) is not core.equity_type:
+                    return fell_through("minute simulation")
+                return core.minute_series(self._fastportal_dt(), assets, fields, bar_count)
+            if frequency != "1d":
+                return fell_through("arguments")
+            core = self._fastportal_portal_core()
+            if core is None:
+                return fell_through("pandas internals")
             if self._fastportal_adjust_minutes:
                 # Under handle_non_market_minutes (before_trading_start in minute mode)
                 # upstream steps back a minute and then multiplies the window by the

@@ -90,6 +90,8 @@ class PortalCore:
         self.reader_sessions = self.reader.sessions
         self.reader_offset = self._reader_offset()
         self.columns = {}
+        self.minute_columns = {}
+        self._minute_state = None
         self.history = _core.DailyHistory(
             self.calendar, self.columns, self.reader_offset, self.first_day_loc,
             len(self.reader_sessions),
@@ -111,41 +113,51 @@ class PortalCore:
     # -- columns ---------------------------------------------------------------------
 
     def column(self, asset, field):
-        """The AdjustedColumn for (asset, field) in daily perspective, or None."""
+        """The daily AdjustedColumn for (asset, field), or None."""
+        return self._cached_column(self.columns, asset, field, self.loader,
+                                   self.reader_sessions, "daily")
+
+    def minute_column(self, asset, field):
+        """The minute AdjustedColumn for (asset, field), or None."""
+        return self._cached_column(self.minute_columns, asset, field, self.minute_loader,
+                                   self.minute_dts, "minute")
+
+    def _cached_column(self, store, asset, field, loader, dts, frequency):
         key = (asset, field)
         try:
-            return self.columns[key]
+            return store[key]
         except KeyError:
             pass
         try:
-            column = self._build_column(asset, COLUMN_OF_FIELD[field])
+            column = self._build_column(asset, COLUMN_OF_FIELD[field], loader, dts, frequency)
         except Exception:
             # Upstream will raise its own error (unknown sid, unreadable bar...).
             column = None
-        self.columns[key] = column
+        store[key] = column
         if field == "price" or field == "close":
             # close and price share one column; the price parts ride along unused.
-            self.columns[(asset, "close" if field == "price" else "price")] = column
+            store[(asset, "close" if field == "price" else "price")] = column
         return column
 
-    def _build_column(self, asset, field):
-        sessions = self.reader_sessions
-        raw = self.reader.load_raw_arrays([field], sessions[0], sessions[-1], [asset])[0]
+    def _build_column(self, asset, field, loader, dts, frequency):
+        """Raw bars, adjustments and decimals as upstream's loader reads them."""
+        raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
-        locs, values = self._adjustments(asset, field, sessions)
-        decimals = self.loader._decimal_places_for_asset(asset, sessions[-1])
+        locs, values = self._adjustments(asset, field, dts, loader)
+        decimals = loader._decimal_places_for_asset(asset, dts[-1])
         if field != "close":
             return _core.AdjustedColumn(raw, locs, values, decimals, 0)
         return _core.AdjustedColumn(
-            raw, locs, values, decimals, 0, self._last_alive(asset), self._seed(asset)
+            raw, locs, values, decimals, 0, self._last_alive(asset, dts),
+            self._seed(asset, dts, frequency),
         )
 
-    def _adjustments(self, asset, field, sessions):
+    def _adjustments(self, asset, field, dts, loader):
         """Upstream's adjustments for the column, in the order its window applies them."""
-        reader = self.loader._adjustment_readers.get(type(asset))
+        reader = loader._adjustment_readers.get(type(asset))
         if reader is None:
             return np.empty(0, np.int64), np.empty(0, np.float64)
-        by_loc = reader.load_pricing_adjustments([field], sessions, [asset])[0]
+        by_loc = reader.load_pricing_adjustments([field], dts, [asset])[0]
         locs, values = [], []
         for loc in sorted(by_loc):
             for adjustment in by_loc[loc]:
@@ -159,31 +171,76 @@ class PortalCore:
                 values.append(adjustment.value)
         return np.array(locs, np.int64), np.array(values, np.float64)
 
-    def _last_alive(self, asset):
+    @staticmethod
+    def _last_alive(asset, dts):
+        """Last row on or before the asset's end date: upstream writes NaN into a price
+        window wherever the (normalized) date is after it."""
         end_date = asset.end_date
         if pd.isnull(end_date):
-            return len(self.reader_sessions)
-        return int(self.reader_sessions.searchsorted(end_date, side="right")) - 1
+            return len(dts)
+        if dts.tz is not None:
+            end_date = end_date.tz_localize(dts.tz)
+        return int(dts.searchsorted(end_date + pd.Timedelta(days=1), side="left")) - 1
 
-    def _seed(self, asset):
+    def _seed(self, asset, dts, frequency):
         """Upstream's value for a price window's leading gap, from the bar before it."""
-        portal, sessions = self.portal, self.reader_sessions
+        portal = self.portal
 
         def seed(start, end):
-            last_traded = portal.get_last_traded_dt(asset, sessions[start], "daily")
+            last_traded = portal.get_last_traded_dt(asset, dts[start], frequency)
             if pd.isnull(last_traded):
                 return np.nan
             return portal.get_adjusted_value(
                 asset,
                 "price",
                 dt=last_traded,
-                perspective_dt=sessions[end],
-                data_frequency="daily",
+                perspective_dt=dts[end],
+                data_frequency=frequency,
             )
 
         return seed
 
     # -- windows ---------------------------------------------------------------------
+
+    def _minutes(self):
+        """(Minutes, reader's first minute position, rows, first trading minute position),
+        or None when minute windows cannot be served (no minute reader)."""
+        if self._minute_state is None:
+            try:
+                self.minute_loader = self.portal._minute_history_loader
+                self.minute_dts = self.minute_loader._calendar
+                minutes = minutes_core(self.portal.trading_calendar)
+                self._minute_state = (
+                    minutes, minutes.index_of(self.minute_dts[0]), len(self.minute_dts),
+                    minutes.index_of(self.portal._first_trading_minute),
+                )
+            except Exception:
+                self._minute_state = False
+        return self._minute_state or None
+
+    def minute_series(self, dt, asset, field, bar_count):
+        """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
+        state = self._minutes()
+        if state is None:
+            return fell_through("no minute reader")
+        minutes, offset, rows, first_trading = state
+        try:
+            index = minutes.window(dt, -bar_count)
+        except Exception:
+            return fell_through("minute window")  # upstream raises its own error
+        end_row = minutes.index_of(dt) - offset
+        start_row = end_row - bar_count + 1
+        if start_row + offset < first_trading or start_row < 0 or end_row >= rows:
+            return fell_through("window bounds")
+        column = self.minute_column(asset, field)
+        if column is None:
+            return fell_through("column")
+        if field == "price":
+            values = column.price(end_row, bar_count)
+        else:
+            values = column.copy(end_row, bar_count)
+        stats["served"] += 1
+        return self.builder.series(values, index, asset)
 
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
