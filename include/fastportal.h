@@ -5,7 +5,7 @@
  * ranges.c    session windows as zero-copy views and DatetimeIndex objects
  * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
  * objects.c   PandasBuilder: Series and DatetimeIndex without their constructors
- * history.c   DailyHistory: one daily history call, minute to Series
+ * history.c   DailyHistory, MinuteHistory: one history call, minute to Series
  * minutes.c   Minutes: trading minutes by position, from session opens and lengths
  */
 #ifndef FASTPORTAL_H
@@ -64,6 +64,7 @@ extern PyTypeObject AdjustedColumn_Type;
 extern PyTypeObject PandasBuilder_Type;
 extern PyTypeObject DailyHistory_Type;
 extern PyTypeObject Minutes_Type;
+extern PyTypeObject MinuteHistory_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -73,6 +74,7 @@ int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
 
 /* minutes.c */
 int minutes_init_strings(void);
+int trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);

@@ -1,4 +1,5 @@
-/* DailyHistory: data.history(asset, field, n, "1d") in a daily simulation, from the
+/* DailyHistory and MinuteHistory: data.history(asset, field, n, "1d") in a daily
+ * simulation and data.history(asset, field, n, "1m") in a minute one, from the
  * simulation's minute to the Series, in one call.
  *
  * It holds what one DataPortal's daily history needs: the calendar, where the bar
@@ -21,6 +22,7 @@ typedef struct {
 } DailyHistoryObject;
 
 static PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
+static PyObject *str_minute_window;
 
 int
 history_init_strings(void)
@@ -28,7 +30,8 @@ history_init_strings(void)
     if ((str_price = PyUnicode_InternFromString("price")) == NULL ||
         (str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
         (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
-        (str_column = PyUnicode_InternFromString("column")) == NULL)
+        (str_column = PyUnicode_InternFromString("column")) == NULL ||
+        (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL)
         return -1;
     return 0;
 }
@@ -52,62 +55,106 @@ window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count)
     return end_loc - self->offset;
 }
 
-static PyObject *
-DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* The bar_count of a series() call: 1 with *count set, 0 when it is too large for any
+   window (upstream says how it fails), -1 with an error set. */
+static int
+parse_count(PyObject *arg, Py_ssize_t *count)
+{
+    *count = PyLong_AsSsize_t(arg);
+    if (*count == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    if (*count < 1) {
+        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", *count);
+        return -1;
+    }
+    return 1;
+}
+
+static int
+check_series_args(Py_ssize_t nargs, PyObject *field)
 {
     if (nargs != 4) {
         PyErr_Format(PyExc_TypeError,
                      "series() takes dt, asset, field and bar_count (%zd given)", nargs);
-        return NULL;
+        return -1;
     }
-    PyObject *dt = args[0], *asset = args[1], *field = args[2];
     if (!PyUnicode_Check(field)) {
         PyErr_SetString(PyExc_TypeError, "field must be a str");
-        return NULL;
+        return -1;
     }
-    Py_ssize_t count = PyLong_AsSsize_t(args[3]);
-    if (count == -1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-            return NULL;
-        PyErr_Clear();  /* longer than any calendar: upstream says how it fails */
-        return reason(str_window_bounds);
-    }
-    if (count < 1) {
-        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", count);
-        return NULL;
-    }
-    Py_ssize_t end_loc = daily_window_end(self->calendar, dt);
-    if (end_loc < 0)
-        return NULL;
-    Py_ssize_t end_row = window_end_row(self, end_loc, count);
-    if (end_row < 0)
-        return reason(str_window_bounds);
+    return 0;
+}
 
+/* The column of (asset, field): a new reference; or NULL with *why set to the reason it
+   is not served (no error set), or NULL with an error set. */
+static PyObject *
+column_of(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
+{
+    *why = NULL;
     PyObject *key = PyTuple_Pack(2, asset, field);
     if (key == NULL)
         return NULL;
-    PyObject *column = PyDict_GetItemWithError(self->columns, key);  /* borrowed */
+    PyObject *column = PyDict_GetItemWithError(columns, key);  /* borrowed */
     Py_DECREF(key);
-    if (column == NULL)
-        return PyErr_Occurred() ? NULL : reason(str_new_column);
-    if (column == Py_None)
-        return reason(str_column);
-
-    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
-    PyObject *series = NULL, *index = NULL;
+    if (column == NULL) {
+        if (!PyErr_Occurred())
+            *why = str_new_column;
+        return NULL;
+    }
+    if (column == Py_None) {
+        *why = str_column;
+        return NULL;
+    }
     Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
-    PyObject *values = column_window(column, end_row, count, price);
-    if (values == NULL)
-        goto done;
-    index = index_of_sessions(self->calendar, end_loc, count);
+    return column;
+}
+
+/* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen). */
+static PyObject *
+series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
+          PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
+{
+    PyObject *why, *values = NULL, *series = NULL;
+    PyObject *column = column_of(columns, asset, field, &why);
+    if (column == NULL) {
+        Py_XDECREF(index);
+        return why ? reason(why) : NULL;
+    }
     if (index == NULL)
         goto done;
-    series = build_series(self->calendar->builder, values, index, asset);
+    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    values = column_window(column, end_row, count, price);
+    if (values != NULL)
+        series = build_series(builder, values, index, asset);
 done:
     Py_DECREF(column);
     Py_XDECREF(values);
     Py_XDECREF(index);
     return series;
+}
+
+static PyObject *
+DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t count;
+    int parsed;
+    if (check_series_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
+        (parsed = parse_count(args[3], &count)) < 0)
+        return NULL;
+    if (!parsed)
+        return reason(str_window_bounds);
+    Py_ssize_t end_loc = daily_window_end(self->calendar, args[0]);
+    if (end_loc < 0)
+        return NULL;
+    Py_ssize_t end_row = window_end_row(self, end_loc, count);
+    if (end_row < 0)
+        return reason(str_window_bounds);
+    return series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                     count, index_of_sessions(self->calendar, end_loc, count));
 }
 
 /* The frame of a list of assets, the window ending at session end_loc. */
@@ -158,17 +205,13 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
         return NULL;
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
     for (Py_ssize_t j = 0; j < width; j++) {
-        PyObject *key = PyTuple_Pack(2, PySequence_Fast_GET_ITEM(assets, j), field);
-        if (key == NULL)
-            goto done;
-        PyObject *column = PyDict_GetItemWithError(self->columns, key);  /* borrowed */
-        Py_DECREF(key);
-        if (column == NULL || column == Py_None) {
-            if (!PyErr_Occurred())
-                out = reason(column == NULL ? str_new_column : str_column);
+        PyObject *why;
+        PyObject *column = column_of(self->columns, PySequence_Fast_GET_ITEM(assets, j),
+                                     field, &why);
+        if (column == NULL) {
+            out = why ? reason(why) : NULL;
             goto done;
         }
-        Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
         int filled = column_fill(column, end_row, count, price, rows + j * count);
         Py_DECREF(column);
         if (filled < 0)
@@ -268,4 +311,149 @@ PyTypeObject DailyHistory_Type = {
     .tp_clear = (inquiry)DailyHistory_clear,
     .tp_dealloc = (destructor)DailyHistory_dealloc,
     .tp_methods = DailyHistory_methods,
+};
+
+
+/* ---- MinuteHistory ------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *minutes;          /* the calendar's Minutes */
+    CalendarObject *calendar;   /* its Calendar: the builder and the datetime64 dtype */
+    PyObject *columns;          /* dict (asset, field) -> minute AdjustedColumn, or None */
+    PyArrayObject *labels;      /* int64 ns of the reader's minutes, read-only */
+    PyObject *dtype;            /* the minutes' tz-aware dtype */
+    Py_ssize_t offset;          /* Minutes position of the reader's first minute */
+    Py_ssize_t first_trading;   /* Minutes position of the portal's first trading minute */
+} MinuteHistoryObject;
+
+/* The DatetimeIndex of reader rows start..start+count-1: a view of the labels. */
+static PyObject *
+minute_index(MinuteHistoryObject *self, Py_ssize_t start, Py_ssize_t count)
+{
+    PyObject *view = readonly_view(self->labels, start, count);
+    if (view == NULL)
+        return NULL;
+    Py_INCREF(self->calendar->dtype);
+    PyObject *labels = PyArray_View((PyArrayObject *)view,
+                                    (PyArray_Descr *)self->calendar->dtype, NULL);
+    Py_DECREF(view);
+    if (labels == NULL)
+        return NULL;
+    PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,
+                                           self->dtype);
+    Py_DECREF(labels);
+    return index;
+}
+
+static PyObject *
+MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t count;
+    int parsed;
+    if (check_series_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
+        (parsed = parse_count(args[3], &count)) < 0)
+        return NULL;
+    if (!parsed)
+        return reason(str_window_bounds);
+    int64_t position;
+    int exact = trading_minute_position(self->minutes, args[0], &position);
+    if (exact < 0)
+        return NULL;
+    if (!exact)  /* not a trading minute, or not a Timestamp: upstream raises or parses */
+        return reason(str_minute_window);
+    Py_ssize_t rows = PyArray_DIM(self->labels, 0);
+    int64_t end_row = position - self->offset, start_row = end_row - count + 1;
+    if (start_row < 0 || end_row >= rows || start_row + self->offset < self->first_trading)
+        return reason(str_window_bounds);
+    return series_of(self->calendar->builder, self->columns, args[1], args[2],
+                     (Py_ssize_t)end_row, count,
+                     minute_index(self, (Py_ssize_t)start_row, count));
+}
+
+static PyObject *
+MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"minutes", "calendar", "columns", "labels", "dtype", "offset",
+                             "first_trading", NULL};
+    PyObject *minutes, *calendar, *columns, *labels_obj, *dtype;
+    Py_ssize_t offset, first_trading;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!OOnn:MinuteHistory", kwlist,
+                                     &Minutes_Type, &minutes, &Calendar_Type, &calendar,
+                                     &PyDict_Type, &columns, &labels_obj, &dtype, &offset,
+                                     &first_trading))
+        return NULL;
+    if (offset < 0 || first_trading < 0) {
+        PyErr_SetString(PyExc_ValueError, "offset and first_trading must be positions");
+        return NULL;
+    }
+    MinuteHistoryObject *self = (MinuteHistoryObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->labels = int64_vector(labels_obj, "labels");
+    if (self->labels == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    Py_INCREF(minutes);
+    self->minutes = minutes;
+    Py_INCREF(calendar);
+    self->calendar = (CalendarObject *)calendar;
+    Py_INCREF(columns);
+    self->columns = columns;
+    Py_INCREF(dtype);
+    self->dtype = dtype;
+    self->offset = offset;
+    self->first_trading = first_trading;
+    return (PyObject *)self;
+}
+
+static int
+MinuteHistory_traverse(MinuteHistoryObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->minutes);
+    Py_VISIT(self->calendar);
+    Py_VISIT(self->columns);
+    Py_VISIT(self->dtype);
+    return 0;
+}
+
+static int
+MinuteHistory_clear(MinuteHistoryObject *self)
+{
+    Py_CLEAR(self->minutes);
+    Py_CLEAR(self->calendar);
+    Py_CLEAR(self->columns);
+    Py_CLEAR(self->labels);
+    Py_CLEAR(self->dtype);
+    return 0;
+}
+
+static void
+MinuteHistory_dealloc(MinuteHistoryObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    MinuteHistory_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef MinuteHistory_methods[] = {
+    {"series", (PyCFunction)(void (*)(void))MinuteHistory_series, METH_FASTCALL,
+     "series(dt, asset, field, bar_count) -> the Series data.history(..., '1m') returns "
+     "at minute dt, or the reason (a str) it is left to upstream."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject MinuteHistory_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.MinuteHistory",
+    .tp_basicsize = sizeof(MinuteHistoryObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "MinuteHistory(minutes, calendar, columns, labels, dtype, offset, "
+              "first_trading): minute history windows of one DataPortal.",
+    .tp_new = MinuteHistory_new,
+    .tp_traverse = (traverseproc)MinuteHistory_traverse,
+    .tp_clear = (inquiry)MinuteHistory_clear,
+    .tp_dealloc = (destructor)MinuteHistory_dealloc,
+    .tp_methods = MinuteHistory_methods,
 };

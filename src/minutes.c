@@ -122,6 +122,24 @@ whole_minute(MinutesObject *self, PyObject *minute, int64_t *nanos)
            *nanos <= self->calendar->last[self->calendar->count - 1];
 }
 
+/* For history.c: 1 and *pos when `minute` is a Timestamp exactly on a trading minute of
+   `minutes` (a Minutes object), 0 when it is anything else, -1 on error. */
+int
+trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
+{
+    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
+        return -1;
+    }
+    MinutesObject *self = (MinutesObject *)minutes;
+    int64_t nanos;
+    int fast = whole_minute(self, minute, &nanos);
+    if (fast <= 0)
+        return fast;
+    *pos = minute_position(self, nanos);
+    return *pos < total_minutes(self) && minute_at(self, *pos) == nanos;
+}
+
 /* A fresh int64 array of the count minutes from position start. */
 static PyObject *
 minute_values(MinutesObject *self, int64_t start, Py_ssize_t count)

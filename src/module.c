@@ -71,7 +71,8 @@ PyInit__core(void)
         add_type(module, &AdjustedColumn_Type, "AdjustedColumn") < 0 ||
         add_type(module, &PandasBuilder_Type, "PandasBuilder") < 0 ||
         add_type(module, &DailyHistory_Type, "DailyHistory") < 0 ||
-        add_type(module, &Minutes_Type, "Minutes") < 0) {
+        add_type(module, &Minutes_Type, "Minutes") < 0 ||
+        add_type(module, &MinuteHistory_Type, "MinuteHistory") < 0) {
         Py_DECREF(module);
         return NULL;
     }

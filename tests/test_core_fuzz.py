@@ -172,3 +172,22 @@ def test_minutes():
                 survive(getattr(minutes, name), *args)
     for args in itertools.islice(combos(5), 600):
         survive(_core.Minutes, *args)
+
+
+def test_minute_history():
+    from zipline.utils.calendar_utils import get_calendar
+
+    from fastportal._portal import calendar_core, minutes_core
+
+    upstream = get_calendar("XNYS")
+    minutes = minutes_core(upstream)
+    start = minutes.index_of(pd.Timestamp("2023-11-13 14:31", tz="UTC"))
+    labels = minutes.values(start, 800)
+    history = _core.MinuteHistory(minutes, calendar_core(upstream),
+                                  {(1, "close"): None, (2, "close"): "not a column"},
+                                  labels, upstream.first_minutes.dtype, start, start)
+    pool = ODD + [pd.Timestamp(int(labels[10]), tz="UTC"), 1, 2, "close"]
+    for args in itertools.islice(combos(4, pool), 1500):
+        survive(history.series, *args)
+    for args in itertools.islice(combos(7), 800):
+        survive(_core.MinuteHistory, *args)

@@ -53,3 +53,62 @@ def test_every_field_at_minutes_of_every_session(minute_bundle, minute_assets):
     labels = minute_history(minute_bundle, minute_assets, minutes, FIELDS, (1, 2, 390, 1000))
     stats = fastportal.stats()
     assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels), stats
+
+
+def test_the_core_minutes_are_the_minute_loaders(minute_bundle):
+    from fastportal._portal import portal_core
+
+    portal = scenarios.data_portal(minute_bundle)
+    core = portal_core(portal)
+    assert core._minute_history() is not None
+    import pandas as pd
+
+    pd.testing.assert_index_equal(core.minute_dts, portal._minute_history_loader._calendar,
+                                  exact=True)
+
+
+def test_minute_history_arguments_are_checked(minute_bundle, minute_assets):
+    import numpy as np
+    import pandas as pd
+
+    from fastportal import _core
+    from fastportal._portal import portal_core
+
+    core = portal_core(scenarios.data_portal(minute_bundle))
+    history = core._minute_history()
+    minute = core.minute_dts[500]
+    asset = minute_assets[0]
+    assert history.series(minute, asset, "close", 5) == "new column"
+    core.minute_column(asset, "close")
+    assert isinstance(history.series(minute, asset, "close", 5), pd.Series)
+    assert history.series(minute, asset, "close", 501).shape == (501,)
+    assert history.series(minute, asset, "close", 502) == "window bounds"
+    assert history.series(minute, asset, "close", 2**70) == "window bounds"
+    assert history.series(minute + pd.Timedelta(seconds=1), asset, "close", 5) == (
+        "minute window")
+    assert history.series(minute.tz_convert(None), asset, "close", 5).shape == (5,)
+    assert history.series(str(minute), asset, "close", 5) == "minute window"
+    assert history.series(pd.Timestamp("2023-11-23 15:00", tz="UTC"), asset, "close",
+                          5) == "minute window"  # Thanksgiving
+    for args, error in [((minute, asset, "close"), TypeError),
+                        ((minute, asset, 1, 5), TypeError),
+                        ((minute, asset, "close", 0), ValueError),
+                        ((minute, asset, "close", 1.0), TypeError),
+                        ((minute, [asset], "close", 5), TypeError)]:
+        assert isinstance(outcome(lambda: history.series(*args)), error), args
+    minutes, calendar = history_parts(core)
+    labels = np.asarray(core.minute_dts.asi8)
+    dtype = core.minute_dts.dtype
+    for args, error in [((calendar, calendar, {}, labels, dtype, 0, 0), TypeError),
+                        ((minutes, minutes, {}, labels, dtype, 0, 0), TypeError),
+                        ((minutes, calendar, [], labels, dtype, 0, 0), TypeError),
+                        ((minutes, calendar, {}, "x", dtype, 0, 0), TypeError),
+                        ((minutes, calendar, {}, labels, dtype, -1, 0), ValueError),
+                        ((minutes, calendar, {}, labels, dtype, 0), TypeError)]:
+        assert isinstance(outcome(lambda: _core.MinuteHistory(*args)), error), args
+
+
+def history_parts(core):
+    from fastportal._portal import minutes_core
+
+    return minutes_core(core.portal.trading_calendar), core.calendar

@@ -202,58 +202,56 @@ class PortalCore:
 
     # -- windows ---------------------------------------------------------------------
 
-    def _minutes(self):
-        """(Minutes, reader's first minute position, rows, first trading minute position),
-        or None when minute windows cannot be served (no minute reader)."""
+    def _minute_history(self):
+        """The core's MinuteHistory for this portal, or None when it has no minute reader.
+        Its minutes are the minute loader's: from the reader's first trading day to its
+        last available minute, found by position rather than in an array of every minute."""
         if self._minute_state is None:
             try:
                 self.minute_loader = self.portal._minute_history_loader
-                self.minute_dts = self.minute_loader._calendar
-                minutes = minutes_core(self.portal.trading_calendar)
-                self._minute_state = (
-                    minutes, minutes.index_of(self.minute_dts[0]), len(self.minute_dts),
+                reader = self.minute_loader._reader
+                calendar = self.portal.trading_calendar
+                minutes = minutes_core(calendar)
+                start = minutes.index_of(reader.first_trading_day.tz_localize("UTC"))
+                last = pd.Timestamp(reader.last_available_dt)
+                if last.tzinfo is None:
+                    last = last.tz_localize("UTC")
+                stop = int(minutes.positions(np.array([last.value + 1]))[0])
+                labels = minutes.values(start, stop - start)
+                labels.flags.writeable = False
+                dtype = calendar.first_minutes.dtype
+                self.minute_dts = pd.DatetimeIndex(labels.view("M8[ns]")).tz_localize(dtype.tz)
+                self._minute_state = _core.MinuteHistory(
+                    minutes, self.calendar, self.minute_columns, labels, dtype, start,
                     minutes.index_of(self.portal._first_trading_minute),
                 )
             except Exception:
                 self._minute_state = False
         return self._minute_state or None
 
-    def minute_series(self, dt, asset, field, bar_count):
-        """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
-        state = self._minutes()
-        if state is None:
-            return fell_through("no minute reader")
-        minutes, offset, rows, first_trading = state
-        try:
-            index = minutes.window(dt, -bar_count)
-        except Exception:
-            return fell_through("minute window")  # upstream raises its own error
-        end_row = minutes.index_of(dt) - offset
-        start_row = end_row - bar_count + 1
-        if start_row + offset < first_trading or start_row < 0 or end_row >= rows:
-            return fell_through("window bounds")
-        column = self.minute_column(asset, field)
-        if column is None:
-            return fell_through("column")
-        if field == "price":
-            values = column.price(end_row, bar_count)
-        else:
-            values = column.copy(end_row, bar_count)
-        stats["served"] += 1
-        return self.builder.series(values, index, asset)
-
-    def daily_series(self, dt, asset, field, bar_count):
-        """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
-        series = self.history.series(dt, asset, field, bar_count)
+    def _served(self, history, build_column, dt, asset, field, bar_count):
+        """history.series(...), building the column it asks for once."""
+        series = history.series(dt, asset, field, bar_count)
         if type(series) is str:
             if series != "new column":
                 return fell_through(series)
-            self.column(asset, field)
-            series = self.history.series(dt, asset, field, bar_count)
+            build_column(asset, field)
+            series = history.series(dt, asset, field, bar_count)
             if type(series) is str:
                 return fell_through(series)
         stats["served"] += 1
         return series
+
+    def minute_series(self, dt, asset, field, bar_count):
+        """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
+        history = self._minute_history()
+        if history is None:
+            return fell_through("no minute reader")
+        return self._served(history, self.minute_column, dt, asset, field, bar_count)
+
+    def daily_series(self, dt, asset, field, bar_count):
+        """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
+        return self._served(self.history, self.column, dt, asset, field, bar_count)
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
