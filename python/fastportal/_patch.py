@@ -111,43 +111,33 @@ def _make_bar_data_class(upstream_bar_data):
 
         history.__doc__ = upstream_history.__doc__
 
-        def _fastportal_portal_core(self):
+        def _fastportal_history(self, assets, fields, bar_count, frequency):
             core = self._fastportal_core
             if core is None:
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
-            return core
-
-        def _fastportal_history(self, assets, fields, bar_count, frequency):
+                if core is None:
+                    return fell_through("pandas internals")
             if type(bar_count) is not int or bar_count < 1:
                 return fell_through("arguments")
             if type(fields) is not str or fields not in COLUMN_OF_FIELD:
                 return fell_through("fields")
-            if not self._fastportal_daily:
-                if frequency != "1m" or self._fastportal_adjust_minutes:
-                    return fell_through("minute simulation")
-                core = self._fastportal_portal_core()
-                if core is None:
-                    return fell_through("pandas internals")
-                if type(assets) is not core.equity_type:
-                    return fell_through("minute simulation")
-                return core.minute_series(self._fastportal_dt(), assets, fields, bar_count)
-            if frequency != "1d":
-                return fell_through("arguments")
-            core = self._fastportal_portal_core()
-            if core is None:
-                return fell_through("pandas internals")
             if self._fastportal_adjust_minutes:
                 # Under handle_non_market_minutes (before_trading_start in minute mode)
                 # upstream steps back a minute and then multiplies the window by the
                 # adjustments between that minute and now, unrounded: left to upstream.
                 return fell_through("non-market minutes")
-            dt = self._fastportal_dt()
+            if not self._fastportal_daily:
+                if frequency != "1m" or type(assets) is not core.equity_type:
+                    return fell_through("minute simulation")
+                return core.minute_series(self._fastportal_dt(), assets, fields, bar_count)
+            if frequency != "1d":
+                return fell_through("arguments")
             if type(assets) is core.equity_type:
-                return core.daily_series(dt, assets, fields, bar_count)
+                return core.daily_series(self._fastportal_dt(), assets, fields, bar_count)
             if type(assets) is list or type(assets) is tuple:
                 if not assets:
                     return fell_through("no assets")
-                end_loc = core.calendar.daily_window_end(dt)
+                end_loc = core.calendar.daily_window_end(self._fastportal_dt())
                 return core.daily_frame(assets, end_loc, bar_count, fields)
             return fell_through("assets")
 

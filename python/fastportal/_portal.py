@@ -229,29 +229,38 @@ class PortalCore:
                 self._minute_state = False
         return self._minute_state or None
 
-    def _served(self, history, build_column, dt, asset, field, bar_count):
-        """history.series(...), building the column it asks for once."""
+    def _unserved(self, why, history, build_column, dt, asset, field, bar_count):
+        """What to do when history.series(...) answered why (a str) instead of a Series:
+        build the column it asks for and ask again, or fall through."""
+        if why != "new column":
+            return fell_through(why)
+        build_column(asset, field)
         series = history.series(dt, asset, field, bar_count)
         if type(series) is str:
-            if series != "new column":
-                return fell_through(series)
-            build_column(asset, field)
-            series = history.series(dt, asset, field, bar_count)
-            if type(series) is str:
-                return fell_through(series)
+            return fell_through(series)
         stats["served"] += 1
         return series
 
     def minute_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
-        history = self._minute_history()
+        history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._served(history, self.minute_column, dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._unserved(series, history, self.minute_column, dt, asset, field,
+                                  bar_count)
+        stats["served"] += 1
+        return series
 
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
-        return self._served(self.history, self.column, dt, asset, field, bar_count)
+        series = self.history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._unserved(series, self.history, self.column, dt, asset, field,
+                                  bar_count)
+        stats["served"] += 1
+        return series
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
