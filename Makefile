@@ -38,6 +38,7 @@ profile: setup
 
 bench: setup
 	$(PY) -m benchmarks.micro
+	$(PY) -m benchmarks.minute
 
 clean:
 	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so
