@@ -27,6 +27,16 @@ def summary(values):
     return statistics.median(values), min(values), max(values)
 
 
+def print_case(label, upstream, patched, floor):
+    """The lines of one case: each way per call, and both ratios."""
+    print(f"\n{label}")
+    print(row("  upstream us/call", upstream))
+    print(row("  patched us/call", patched))
+    print(row("  bare floor us/call", floor))
+    print(row("  upstream / patched", [u / p for u, p in zip(upstream, patched)], "x"))
+    print(row("  patched / floor", [p / f for p, f in zip(patched, floor)], "x"))
+
+
 def row(label, values, unit=""):
     med, lo, hi = summary(values)
     return f"{label:<52} {med:>9.2f}{unit} (min {lo:.2f}, max {hi:.2f})"

@@ -12,7 +12,7 @@ import pandas as pd
 import fastportal
 from fastportal import scenarios
 
-from benchmarks.common import MICRO, bundle, row
+from benchmarks.common import MICRO, bundle, print_case, row
 
 
 def per_call_us(function, calls):
@@ -70,13 +70,7 @@ def main():
 
     print(f"per call, {args.repeat} repetitions interleaved; medians (min, max)")
     for label, r in results.items():
-        up, ours_, floor = r["upstream"], r["patched"], r["floor"]
-        print(f"\n{label}")
-        print(row("  upstream us/call", up))
-        print(row("  patched us/call", ours_))
-        print(row("  bare floor us/call", floor))
-        print(row("  upstream / patched", [u / p for u, p in zip(up, ours_)], "x"))
-        print(row("  patched / floor", [p / f for p, f in zip(ours_, floor)], "x"))
+        print_case(label, r["upstream"], r["patched"], r["floor"])
     p20, p2000 = results["close n=20"]["patched"], results["close n=2000"]["patched"]
     print("\n" + row("patched n=2000 / patched n=20", [b / a for a, b in zip(p20, p2000)], "x"))
     print(f"core: {fastportal.stats()}")

@@ -11,7 +11,7 @@ import pandas as pd
 import fastportal
 from fastportal import scenarios
 
-from benchmarks.common import MINUTE, bundle, row
+from benchmarks.common import MINUTE, bundle, print_case, row
 from benchmarks.micro import per_call_us
 
 
@@ -56,13 +56,7 @@ def main():
 
     print(f"1m per call, {args.repeat} repetitions interleaved; medians (min, max)")
     for n, r in results.items():
-        up, patched, floor = r["upstream"], r["patched"], r["floor"]
-        print(f"\nclose n={n}")
-        print(row("  upstream us/call", up))
-        print(row("  patched us/call", patched))
-        print(row("  bare floor us/call", floor))
-        print(row("  upstream / patched", [u / p for u, p in zip(up, patched)], "x"))
-        print(row("  patched / floor", [p / f for p, f in zip(patched, floor)], "x"))
+        print_case(f"close n={n}", r["upstream"], r["patched"], r["floor"])
     p20, p3900 = results[20]["patched"], results[3900]["patched"]
     print("\n" + row("patched n=3900 / patched n=20", [b / a for a, b in zip(p20, p3900)], "x"))
     print(f"core: {fastportal.stats()}")

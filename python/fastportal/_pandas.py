@@ -16,16 +16,17 @@ import pandas as pd
 from fastportal import _core
 
 
+def references(refs):
+    """The types of what a BlockValuesRefs refers to."""
+    return [type(ref()).__name__ for ref in refs.referenced_blocks]
+
+
 def anatomy(series):
     """What a Series is made of, attribute by attribute, down to its arrays; equal for two
     Series that pandas cannot tell apart."""
     index = series.index
     block, = series._mgr.blocks
     array = index._data
-
-    def references(refs):
-        return [type(ref()).__name__ for ref in refs.referenced_blocks]
-
     return {
         "series": (type(series), list(vars(series)), series._is_copy, series._item_cache,
                    series._attrs, series._name),
@@ -48,10 +49,6 @@ def frame_anatomy(frame):
     """What a DataFrame is made of, as anatomy() says it of a Series."""
     block, = frame._mgr.blocks
     columns = frame.columns
-
-    def references(refs):
-        return [type(ref()).__name__ for ref in refs.referenced_blocks]
-
     return {
         "frame": (type(frame), list(vars(frame)), frame._is_copy, frame._item_cache,
                   frame._attrs),
