@@ -37,34 +37,32 @@ class BundleSpec:
     minutes: bool = False     # also write minute bars (daily bars are then made from them)
 
 
-def random_walk_bars(sessions, seed, start_price=50.0):
-    """Seeded OHLCV: a lognormal random walk, prices in more decimals than a bundle keeps."""
+def _random_walk(index, seed, start_price, step, volumes):
+    """Seeded OHLCV over `index`: a lognormal random walk of closes (`step` a bar), opens
+    near them, highs and lows around both; prices in more decimals than a bundle keeps."""
     rng = np.random.default_rng(seed)
-    n = len(sessions)
-    close = start_price * np.exp(np.cumsum(rng.normal(0.0, 0.02, n)))
-    open_ = close * np.exp(rng.normal(0.0, 0.005, n))
-    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, 0.01, n))
-    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.01, n))
-    volume = rng.integers(1_000, 1_000_000, n).astype(np.float64)
+    n = len(index)
+    close = start_price * np.exp(np.cumsum(rng.normal(0.0, step, n)))
+    open_ = close * np.exp(rng.normal(0.0, step / 4, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, step / 2, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, step / 2, n))
+    volume = rng.integers(*volumes, n).astype(np.float64)
     return pd.DataFrame(
         {"open": open_, "high": high, "low": low, "close": close, "volume": volume},
-        index=sessions,
+        index=index,
     )
+
+
+def random_walk_bars(sessions, seed, start_price=50.0):
+    """Seeded daily OHLCV."""
+    return _random_walk(sessions, seed, start_price, 0.02, (1_000, 1_000_000))
 
 
 def random_walk_minutes(calendar, sessions, seed, start_price=50.0):
     """Seeded minute OHLCV over every trading minute of `sessions`, and the daily bars
     made from it (first open, highest high, lowest low, last close, summed volume)."""
-    rng = np.random.default_rng(seed)
     minutes = calendar.sessions_minutes(sessions[0], sessions[-1])
-    n = len(minutes)
-    close = start_price * np.exp(np.cumsum(rng.normal(0.0, 0.001, n)))
-    open_ = close * np.exp(rng.normal(0.0, 0.0005, n))
-    high = np.maximum(open_, close) * (1 + rng.uniform(0.0, 0.001, n))
-    low = np.minimum(open_, close) * (1 - rng.uniform(0.0, 0.001, n))
-    volume = rng.integers(100, 10_000, n).astype(np.float64)
-    bars = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
-                         "volume": volume}, index=minutes)
+    bars = _random_walk(minutes, seed, start_price, 0.001, (100, 10_000))
     by_session = bars.groupby(calendar.minutes_to_sessions(minutes))
     daily = pd.DataFrame({"open": by_session["open"].first(),
                           "high": by_session["high"].max(), "low": by_session["low"].min(),
