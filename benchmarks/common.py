@@ -43,8 +43,4 @@ def row(label, values, unit=""):
 
 
 # The minute scenario's data: 10 symbols, XNYS minute bars for 2024-10.
-MINUTE = scenarios.BundleSpec(
-    name="fastportal-minute", start="2024-10-01", end="2024-10-31", seed=13, minutes=True,
-    assets=[scenarios.AssetSpec(i, f"SYM{i:03d}") for i in range(10)],
-    splits=[(1, "2024-10-15", 0.5)], dividends=[(2, "2024-10-21", 0.3)],
-)
+MINUTE = scenarios.minute_spec()

@@ -190,7 +190,7 @@ def test_backtest_records_the_same(zipline_root, bundle):
         windows.clear()
         strategy = type("S", (), {"initialize": staticmethod(initialize),
                                   "handle_data": staticmethod(handle_data)})
-        perf = scenarios.run_daily(DIFFERENTIAL.name, zipline_root, strategy,
+        perf = scenarios.run_backtest(DIFFERENTIAL.name, zipline_root, strategy,
                                    start="2023-11-01", end="2023-12-29")
         return perf, list(windows)
 
@@ -248,7 +248,7 @@ def test_before_trading_start_and_scheduled_functions_see_the_same(zipline_root,
         where.clear()
         # sessions ~99..128: FFF starting at 100 with gaps, the 2023-06-10 off-session
         # adjustments, GGG's split at 119 and its end at 120, dividends at 120
-        scenarios.run_daily(DIFFERENTIAL.name, zipline_root, strategy,
+        scenarios.run_backtest(DIFFERENTIAL.name, zipline_root, strategy,
                             start="2023-05-25", end="2023-07-07")
         return list(windows), list(where)
 

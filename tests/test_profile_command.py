@@ -19,9 +19,9 @@ def history_calls():
     """Two windows a bar on 10 symbols over the shortened backtest."""
     from zipline.utils.calendar_utils import get_calendar
 
-    from fastportal.runs import BACKTEST
+    from fastportal.runs import BACKTESTS
 
-    return len(get_calendar("XNYS").sessions_in_range(BACKTEST[0], SHORT_END)) * 10 * 2
+    return len(get_calendar("XNYS").sessions_in_range(BACKTESTS["daily"][0], SHORT_END)) * 10 * 2
 
 
 def fastportal_command(*args, **kwargs):

@@ -127,7 +127,7 @@ def compare(args):
 
 
 def parser():
-    from fastportal.runs import BACKTEST, SCENARIOS
+    from fastportal.runs import BACKTESTS, SCENARIOS
 
     top = argparse.ArgumentParser(prog="fastportal", description=__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,8 +140,9 @@ def parser():
     run.add_argument("--no-profile", action="store_true",
                      help="only the timed runs, no cProfile runs")
     run.add_argument("--cache", help="bundle cache (default ~/.cache/fastportal/bundles)")
-    run.add_argument("--end", default=BACKTEST[1],
-                     help=f"last day of the backtest (default {BACKTEST[1]})")
+    run.add_argument("--end", help="last day of the backtest (default the scenario's: "
+                     + ", ".join(f"{name} {days[1]}" for name, days in BACKTESTS.items())
+                     + ")")
     run.set_defaults(handler=profile)
     diff = commands.add_parser("compare", help="function-level table of two pstats files")
     diff.add_argument("base")

@@ -13,6 +13,8 @@ HOT_FUNCTIONS = [
     ("data.history", lambda f, n: n == "history" and (
         f.endswith("_protocol.pyx") or f.endswith(os.path.join("fastportal", "_patch.py")))),
     ("_get_history_daily_window", lambda f, n: n == "_get_history_daily_window"),
+    ("_get_history_minute_window", lambda f, n: n == "_get_history_minute_window"),
+    ("minutes_window", lambda f, n: n == "minutes_window" and "exchange_calendars" in f),
     ("DataFrame.__init__", lambda f, n: n == "__init__" and f.endswith(
         os.path.join("pandas", "core", "frame.py"))),
     ("minute_to_session", lambda f, n: n == "minute_to_session" and "exchange_calendars" in f),

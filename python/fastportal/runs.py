@@ -19,9 +19,14 @@ import time
 import warnings
 from pathlib import Path
 
-SCENARIOS = ("daily", "daily-adjusted")
 MODES = ("upstream", "patched", "oracle")
-BACKTEST = ("2024-08-01", "2025-08-01")
+# scenario: (first day, last day, data frequency) of its backtest
+BACKTESTS = {
+    "daily": ("2024-08-01", "2025-08-01", "daily"),
+    "daily-adjusted": ("2024-08-01", "2025-08-01", "daily"),
+    "minute": ("2024-10-01", "2024-11-01", "minute"),
+}
+SCENARIOS = tuple(BACKTESTS)
 
 
 def spec_of(scenario):
@@ -29,7 +34,25 @@ def spec_of(scenario):
 
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+    if scenario == "minute":
+        return scenarios.minute_spec()
     return scenarios.daily_spec(adjusted=scenario == "daily-adjusted")
+
+
+def strategy_of(scenario):
+    from fastportal import scenarios
+
+    return scenarios.MinuteZScore() if scenario == "minute" else scenarios.SmaCrossover()
+
+
+def backtest(scenario, strategy, cache, end=None):
+    """The scenario's run_algorithm with `strategy`, ending on `end` (default its own)."""
+    from fastportal import scenarios
+
+    start, last, frequency = BACKTESTS[scenario]
+    root = ensure_bundle(scenario, cache)
+    scenarios.run_backtest(spec_of(scenario).name, root, strategy, start=start,
+                           end=end or last, data_frequency=frequency)
 
 
 def default_cache():
@@ -47,21 +70,21 @@ def ensure_bundle(scenario, cache):
 
 # -- in the child process ----------------------------------------------------------------
 
-def run_here(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=None):
+def run_here(mode, scenario, cache, end=None, profile_to=None, oracle=None):
     """One backtest in this process; returns wall time, peak RSS and history calls served."""
     import fastportal
     from fastportal import scenarios
 
     warnings.filterwarnings("ignore")
-    root = ensure_bundle(scenario, cache)
-    strategy = scenarios.SmaCrossover()
+    ensure_bundle(scenario, cache)
+    strategy = strategy_of(scenario)
     if oracle is not None:
         # Every mode given the oracle's answers prepares them, so that the preparation
         # (which warms pandas and the bundle's readers) favours none of the timed runs.
         with open(oracle, "rb") as recorded:
             answers = oracle_answers(pickle.load(recorded), scenario, cache)
         if mode == "oracle":
-            strategy = scenarios.OracleCrossover(answers)
+            strategy = scenarios.Oracle(strategy, answers)
     elif mode == "oracle":
         raise ValueError("the oracle run needs the recorded answers (--oracle)")
     if mode == "patched":
@@ -74,7 +97,7 @@ def run_here(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=Non
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    scenarios.run_daily(spec_of(scenario).name, root, strategy, start=BACKTEST[0], end=end)
+    backtest(scenario, strategy, cache, end)
     if profiler:
         profiler.disable()
     wall = time.perf_counter() - start
@@ -90,27 +113,32 @@ def run_here(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=Non
 
 def oracle_answers(recorded, scenario, cache):
     """The Series of a recording, rebuilt as upstream built them: values, the slice of the
-    calendar's sessions (so every index shares the calendar's freq object, as upstream's
-    do; a pickled Series would carry its own copy of the holiday calendar) and the asset."""
+    calendar's sessions or minutes (so every daily index shares the calendar's freq
+    object, as upstream's do; a pickled Series would carry its own copy of the holiday
+    calendar) and the asset."""
+    import numpy as np
     import pandas as pd
 
     from fastportal import scenarios
 
     loaded, _ = scenarios.cached_bundle(spec_of(scenario), cache)
-    sessions = loaded.equity_daily_bar_reader.trading_calendar.sessions
-    position = {label: i for i, label in enumerate(sessions.asi8.tolist())}
+    calendar = loaded.equity_daily_bar_reader.trading_calendar
+    labels = calendar.minutes if BACKTESTS[scenario][2] == "minute" else calendar.sessions
+    keys = list(recorded)
+    firsts = np.array([recorded[key][1] for key in keys], dtype=np.int64)
+    starts = labels.asi8.searchsorted(firsts).tolist()
     assets = {}
     answers = {}
-    for (sid, n, now), (values, first) in recorded.items():
+    for key, start in zip(keys, starts):
+        sid, n, _ = key
         asset = assets.get(sid) or assets.setdefault(
             sid, loaded.asset_finder.retrieve_asset(sid))
-        start = position[first]
-        answers[(sid, n, now)] = pd.Series(
-            values, index=sessions[start : start + n], name=asset, copy=False)
+        answers[key] = pd.Series(
+            recorded[key][0], index=labels[start : start + n], name=asset, copy=False)
     return answers
 
 
-def record_here(scenario, cache, out, end=BACKTEST[1]):
+def record_here(scenario, cache, out, end=None):
     """The oracle's answers: every Series upstream's history returns, as (values, first
     session) pickled to out, after checking that oracle_answers rebuilds each exactly."""
     import pandas as pd
@@ -118,9 +146,8 @@ def record_here(scenario, cache, out, end=BACKTEST[1]):
     from fastportal import scenarios
 
     warnings.filterwarnings("ignore")
-    root = ensure_bundle(scenario, cache)
-    strategy = scenarios.RecordingCrossover()
-    scenarios.run_daily(spec_of(scenario).name, root, strategy, start=BACKTEST[0], end=end)
+    strategy = scenarios.Recording(strategy_of(scenario))
+    backtest(scenario, strategy, cache, end)
     recorded = {key: (series.to_numpy(), int(series.index.asi8[0]))
                 for key, series in strategy.answers.items()}
     rebuilt = oracle_answers(recorded, scenario, cache)
@@ -142,9 +169,10 @@ def _child(arguments):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_in_child(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle=None):
-    arguments = ["run", "--mode", mode, "--scenario", scenario, "--cache", cache,
-                 "--end", end]
+def run_in_child(mode, scenario, cache, end=None, profile_to=None, oracle=None):
+    arguments = ["run", "--mode", mode, "--scenario", scenario, "--cache", cache]
+    if end is not None:
+        arguments += ["--end", end]
     if profile_to is not None:
         arguments += ["--profile-to", profile_to]
     if oracle is not None:
@@ -152,9 +180,11 @@ def run_in_child(mode, scenario, cache, end=BACKTEST[1], profile_to=None, oracle
     return _child(arguments)
 
 
-def record_in_child(scenario, cache, out, end=BACKTEST[1]):
-    return _child(["record", "--scenario", scenario, "--cache", cache, "--out", out,
-                   "--end", end])
+def record_in_child(scenario, cache, out, end=None):
+    arguments = ["record", "--scenario", scenario, "--cache", cache, "--out", out]
+    if end is not None:
+        arguments += ["--end", end]
+    return _child(arguments)
 
 
 def main(argv=None):
@@ -169,7 +199,7 @@ def main(argv=None):
     for sub in (run, record):
         sub.add_argument("--scenario", choices=SCENARIOS, required=True)
         sub.add_argument("--cache", required=True)
-        sub.add_argument("--end", default=BACKTEST[1])
+        sub.add_argument("--end")
     args = parser.parse_args(argv)
     if args.command == "run":
         result = run_here(args.mode, args.scenario, args.cache, args.end, args.profile_to,

@@ -150,9 +150,9 @@ def ingest(spec, root):
 
 
 def cached_bundle(spec, cache):
-    """The spec's bundle in cache/<name> (its ZIPLINE_ROOT), ingested the first time or
-    when a previous ingest did not finish, and registered for run_algorithm after that.
-    Returns (loaded bundle, root)."""
+    """The spec's bundle in cache/<name> (its ZIPLINE_ROOT), ingested the first time, when
+    a previous ingest did not finish or when the spec changed, and registered for
+    run_algorithm after that. Returns (loaded bundle, root)."""
     import shutil
     from pathlib import Path
 
@@ -160,11 +160,11 @@ def cached_bundle(spec, cache):
 
     root = Path(cache) / spec.name
     marker = root / ".ingested"
-    if not marker.exists():
+    if not marker.exists() or marker.read_text() != repr(spec):
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
         loaded = ingest(spec, root)
-        marker.touch()
+        marker.write_text(repr(spec))
         return loaded, root
     if spec.name not in bundles.bundles:
         bundles.register(spec.name, lambda *a, **k: None, calendar_name=spec.calendar)
@@ -191,6 +191,16 @@ def data_portal(bundle):
 
 
 # -- the scenarios of BENCHMARKS.md ------------------------------------------------------
+
+def minute_spec():
+    """`minute`: 10 symbols, XNYS minute bars for 2024-10 and the backtest's last day
+    (2024-11-01); a split and a dividend inside the month."""
+    return BundleSpec(
+        name="fastportal-minute", start="2024-10-01", end="2024-11-01", seed=13, minutes=True,
+        assets=[AssetSpec(i, f"SYM{i:03d}") for i in range(10)],
+        splits=[(1, "2024-10-15", 0.5)], dividends=[(2, "2024-10-21", 0.3)],
+    )
+
 
 def daily_spec(adjusted=False):
     """`daily`: 50 symbols on XNYS, 2023-10-01 to 2026-10-01. `daily-adjusted` adds
@@ -236,12 +246,51 @@ class SmaCrossover:
         record(**means)
 
 
-class RecordingCrossover(SmaCrossover):
-    """SmaCrossover that keeps every history answer, keyed (sid, n, minute in ns)."""
+class MinuteZScore:
+    """The minute scenario's strategy: per minute, on the first `symbols` symbols, the
+    z-score of data.current(asset, "close") against the mean and std of
+    data.history(asset, "close", 20, "1m"); buys 100 below -2.0, sells out above 2.0;
+    records the z-scores. The bundle starts with the backtest, so the first 19 minutes
+    have no 20-minute window yet and are skipped."""
 
-    def __init__(self, symbols=10):
-        super().__init__(symbols)
+    def __init__(self, symbols=3, history=None):
+        self.symbols = symbols
+        self.history = history
+
+    def initialize(self, context):
+        from zipline.api import symbol
+
+        context.assets = [symbol(f"SYM{i:03d}") for i in range(self.symbols)]
+        context.minutes_seen = 0
+
+    def handle_data(self, context, data):
+        from zipline.api import order_target, record
+
+        context.minutes_seen += 1
+        if context.minutes_seen < 20:
+            return
+        history = self.history or data.history
+        scores = {}
+        for asset in context.assets:
+            window = history(asset, "close", 20, "1m")
+            mean, std = window.mean(), window.std()
+            score = (data.current(asset, "close") - mean) / std if std > 0 else 0.0
+            if score < -2.0:
+                order_target(asset, 100)
+            elif score > 2.0:
+                order_target(asset, 0)
+            scores[asset.symbol] = score
+        record(**scores)
+
+
+class Recording:
+    """A scenario's strategy that keeps every history answer, keyed (sid, n, minute in
+    ns), in .answers."""
+
+    def __init__(self, strategy):
+        self.strategy = strategy
         self.answers = {}
+        self.initialize = strategy.initialize
 
     def handle_data(self, context, data):
         now, answers = data.current_dt.value, self.answers
@@ -250,26 +299,28 @@ class RecordingCrossover(SmaCrossover):
             answers[(asset.sid, n, now)] = series = data.history(asset, field, n, frequency)
             return series
 
-        self.history = history
-        super().handle_data(context, data)
+        self.strategy.history = history
+        self.strategy.handle_data(context, data)
 
 
-class OracleCrossover(SmaCrossover):
-    """The oracle floor: SmaCrossover answered from a dict of Series computed before the
-    run (RecordingCrossover.answers), so history costs a dict lookup."""
+class Oracle:
+    """The oracle floor: a scenario's strategy answered from a dict of Series computed
+    before the run (Recording.answers), so history costs a dict lookup."""
 
-    def __init__(self, answers, symbols=10):
-        super().__init__(symbols)
+    def __init__(self, strategy, answers):
+        self.strategy = strategy
         self.answers = answers
+        self.initialize = strategy.initialize
 
     def handle_data(self, context, data):
         now, answers = data.current_dt.value, self.answers
-        self.history = lambda asset, field, n, frequency: answers[(asset.sid, n, now)]
-        super().handle_data(context, data)
+        self.strategy.history = lambda asset, field, n, frequency: answers[(asset.sid, n, now)]
+        self.strategy.handle_data(context, data)
 
 
-def run_daily(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01"):
-    """zipline's run_algorithm on a bundle in `root`, daily, capital 100,000."""
+def run_backtest(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01",
+              data_frequency="daily"):
+    """zipline's run_algorithm on a bundle in `root`, capital 100,000."""
     from zipline import run_algorithm
 
     os.environ["ZIPLINE_ROOT"] = str(root)
@@ -277,6 +328,6 @@ def run_daily(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01")
         start=pd.Timestamp(start), end=pd.Timestamp(end),
         initialize=strategy.initialize, handle_data=strategy.handle_data,
         before_trading_start=getattr(strategy, "before_trading_start", None),
-        capital_base=100_000, data_frequency="daily", bundle=bundle_name,
+        capital_base=100_000, data_frequency=data_frequency, bundle=bundle_name,
         trading_calendar=None,
     )
