@@ -7,6 +7,7 @@
  * objects.c   PandasBuilder: Series and DatetimeIndex without their constructors
  * history.c   DailyHistory, MinuteHistory: one history call, minute to Series
  * minutes.c   Minutes: trading minutes by position, from session opens and lengths
+ * partial_day.c PartialDayHistory: "1d" windows in a minute simulation
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -65,6 +66,7 @@ extern PyTypeObject PandasBuilder_Type;
 extern PyTypeObject DailyHistory_Type;
 extern PyTypeObject Minutes_Type;
 extern PyTypeObject MinuteHistory_Type;
+extern PyTypeObject PartialDayHistory_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -75,6 +77,7 @@ int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
 /* minutes.c */
 int minutes_init_strings(void);
 int trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
+int session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
@@ -93,9 +96,18 @@ PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *
 /* windows.c */
 PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
 int column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out);
+const double *column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last);
+int column_alive(PyObject *column, Py_ssize_t row);
+int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out);
 
-/* history.c */
+/* history.c: what DailyHistory, MinuteHistory and PartialDayHistory share */
+extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
+extern PyObject *str_minute_window;
 int history_init_strings(void);
+PyObject *history_reason(PyObject *text);
+int history_count(PyObject *arg, Py_ssize_t *count);
+int history_check_args(Py_ssize_t nargs, PyObject *field);
+PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

@@ -21,8 +21,7 @@ typedef struct {
     Py_ssize_t rows;        /* sessions in the reader */
 } DailyHistoryObject;
 
-static PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
-static PyObject *str_minute_window;
+PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
 
 int
 history_init_strings(void)
@@ -36,8 +35,8 @@ history_init_strings(void)
     return 0;
 }
 
-static PyObject *
-reason(PyObject *text)
+PyObject *
+history_reason(PyObject *text)
 {
     Py_INCREF(text);
     return text;
@@ -57,8 +56,8 @@ window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count)
 
 /* The bar_count of a series() call: 1 with *count set, 0 when it is too large for any
    window (upstream says how it fails), -1 with an error set. */
-static int
-parse_count(PyObject *arg, Py_ssize_t *count)
+int
+history_count(PyObject *arg, Py_ssize_t *count)
 {
     *count = PyLong_AsSsize_t(arg);
     if (*count == -1 && PyErr_Occurred()) {
@@ -74,8 +73,8 @@ parse_count(PyObject *arg, Py_ssize_t *count)
     return 1;
 }
 
-static int
-check_series_args(Py_ssize_t nargs, PyObject *field)
+int
+history_check_args(Py_ssize_t nargs, PyObject *field)
 {
     if (nargs != 4) {
         PyErr_Format(PyExc_TypeError,
@@ -91,8 +90,8 @@ check_series_args(Py_ssize_t nargs, PyObject *field)
 
 /* The column of (asset, field): a new reference; or NULL with *why set to the reason it
    is not served (no error set), or NULL with an error set. */
-static PyObject *
-column_of(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
+PyObject *
+history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
 {
     *why = NULL;
     PyObject *key = PyTuple_Pack(2, asset, field);
@@ -119,10 +118,10 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
 {
     PyObject *why, *values = NULL, *series = NULL;
-    PyObject *column = column_of(columns, asset, field, &why);
+    PyObject *column = history_column(columns, asset, field, &why);
     if (column == NULL) {
         Py_XDECREF(index);
-        return why ? reason(why) : NULL;
+        return why ? history_reason(why) : NULL;
     }
     if (index == NULL)
         goto done;
@@ -142,17 +141,17 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
 {
     Py_ssize_t count;
     int parsed;
-    if (check_series_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
-        (parsed = parse_count(args[3], &count)) < 0)
+    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
+        (parsed = history_count(args[3], &count)) < 0)
         return NULL;
     if (!parsed)
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     Py_ssize_t end_loc = daily_window_end(self->calendar, args[0]);
     if (end_loc < 0)
         return NULL;
     Py_ssize_t end_row = window_end_row(self, end_loc, count);
     if (end_row < 0)
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     return series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
                      count, index_of_sessions(self->calendar, end_loc, count));
 }
@@ -183,7 +182,7 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
         if (!PyErr_ExceptionMatches(PyExc_OverflowError))
             return NULL;
         PyErr_Clear();
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     }
     if (count < 1) {
         PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", count);
@@ -195,7 +194,7 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
     }
     Py_ssize_t end_row = window_end_row(self, end_loc, count);
     if (end_row < 0)
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
     int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
     npy_intp dims[2] = {width, count};
@@ -206,10 +205,10 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
     for (Py_ssize_t j = 0; j < width; j++) {
         PyObject *why;
-        PyObject *column = column_of(self->columns, PySequence_Fast_GET_ITEM(assets, j),
+        PyObject *column = history_column(self->columns, PySequence_Fast_GET_ITEM(assets, j),
                                      field, &why);
         if (column == NULL) {
-            out = why ? reason(why) : NULL;
+            out = why ? history_reason(why) : NULL;
             goto done;
         }
         int filled = column_fill(column, end_row, count, price, rows + j * count);
@@ -351,21 +350,21 @@ MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
 {
     Py_ssize_t count;
     int parsed;
-    if (check_series_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
-        (parsed = parse_count(args[3], &count)) < 0)
+    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
+        (parsed = history_count(args[3], &count)) < 0)
         return NULL;
     if (!parsed)
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     int64_t position;
     int exact = trading_minute_position(self->minutes, args[0], &position);
     if (exact < 0)
         return NULL;
     if (!exact)  /* not a trading minute, or not a Timestamp: upstream raises or parses */
-        return reason(str_minute_window);
+        return history_reason(str_minute_window);
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
     int64_t end_row = position - self->offset, start_row = end_row - count + 1;
     if (start_row < 0 || end_row >= rows || start_row + self->offset < self->first_trading)
-        return reason(str_window_bounds);
+        return history_reason(str_window_bounds);
     return series_of(self->calendar->builder, self->columns, args[1], args[2],
                      (Py_ssize_t)end_row, count,
                      minute_index(self, (Py_ssize_t)start_row, count));

@@ -140,6 +140,27 @@ trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
     return *pos < total_minutes(self) && minute_at(self, *pos) == nanos;
 }
 
+/* For partial_day.c: the session of the trading minute at position pos and the
+   position of that session's first minute. 0 on success, -1 with an error set. */
+int
+session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first)
+{
+    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
+        return -1;
+    }
+    MinutesObject *self = (MinutesObject *)minutes;
+    if (pos < 0 || pos >= total_minutes(self)) {
+        PyErr_Format(PyExc_IndexError, "minute position %lld is outside the calendar",
+                     (long long)pos);
+        return -1;
+    }
+    *session = sorted_position(self->calendar->last, self->calendar->count,
+                               minute_at(self, pos));
+    *first = self->cum[*session];
+    return 0;
+}
+
 /* A fresh int64 array of the count minutes from position start. */
 static PyObject *
 minute_values(MinutesObject *self, int64_t start, Py_ssize_t count)

@@ -21,15 +21,15 @@ typedef struct {
     PyObject_HEAD
     Py_ssize_t rows;
     double *raw;            /* as the bar reader gave it */
-    double *working;        /* raw times adjustments[0:applied], unrounded */
-    PyArrayObject *version; /* working rounded, read-only; views handed out keep it alive */
-    Py_ssize_t *nan_before; /* nan_before[i]: NaN rows in version[0:i]; rows + 1 entries */
+    PyArrayObject *version; /* raw times adjustments[0:applied], rounded; read-only, and
+                               views handed out keep it alive */
     int64_t *adj_loc;       /* ascending; an adjustment at loc multiplies rows [0, loc) */
     double *adj_value;
     Py_ssize_t adjustments;
     Py_ssize_t applied;
     Py_ssize_t perspective;
     double scale;           /* 10 ** decimals, as NumPy computes it */
+    Py_ssize_t first_alive; /* rows first_alive..last_alive: the asset is alive */
     Py_ssize_t last_alive;  /* rows after this one are NaN in a price window */
     PyObject *seed;         /* seed(start, end) -> float, for a price window's leading gap */
     Py_ssize_t versions_made;
@@ -48,26 +48,29 @@ power_of_ten(int n)
     return ret;
 }
 
-/* ndarray.round(decimals) for decimals >= 0: multiply, rint, divide. */
+/* ndarray.round(decimals) for decimals >= 0, in place: multiply, rint, divide. */
 static void
-round_into(double *out, const double *in, Py_ssize_t n, double scale)
+round_in_place(double *values, Py_ssize_t n, double scale)
 {
     for (Py_ssize_t i = 0; i < n; i++)
-        out[i] = rint(in[i] * scale) / scale;
+        values[i] = rint(values[i] * scale) / scale;
 }
 
+/* out = raw times adjustments[0:upto], each row multiplied in the adjustments' order as
+   upstream multiplies it. Made from raw every time rather than kept unrounded between
+   versions: a version is rare (one per adjustment passed), memory is held for the run. */
 static void
-apply_adjustments(AdjustedColumnObject *self, Py_ssize_t upto)
+apply_adjustments(AdjustedColumnObject *self, Py_ssize_t upto, double *out)
 {
-    for (Py_ssize_t k = self->applied; k < upto; k++) {
+    memcpy(out, self->raw, self->rows * sizeof(double));
+    for (Py_ssize_t k = 0; k < upto; k++) {
         Py_ssize_t stop = (Py_ssize_t)self->adj_loc[k];
         double value = self->adj_value[k];
         if (stop > self->rows)
             stop = self->rows;
         for (Py_ssize_t r = 0; r < stop; r++)
-            self->working[r] *= value;
+            out[r] *= value;
     }
-    self->applied = upto;
 }
 
 /* Make the current version the one that serves windows ending at `end`. */
@@ -78,25 +81,16 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
     Py_ssize_t wanted = sorted_position(self->adj_loc, self->adjustments, cutoff + 1);
     if (self->version != NULL && wanted == self->applied)
         return 0;
-    /* Allocate first: a failure must leave working and applied as they were, or the
-       next call would take the old version for the new one. */
     npy_intp dims[1] = {self->rows};
     PyArrayObject *version = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_FLOAT64);
     if (version == NULL)
         return -1;
-    if (wanted < self->applied) {
-        /* Back in time: start again from the raw rows, as upstream rebuilds its window. */
-        memcpy(self->working, self->raw, self->rows * sizeof(double));
-        self->applied = 0;
-    }
-    apply_adjustments(self, wanted);
     double *values = (double *)PyArray_DATA(version);
-    round_into(values, self->working, self->rows, self->scale);
+    apply_adjustments(self, wanted, values);
+    round_in_place(values, self->rows, self->scale);
     PyArray_CLEARFLAGS(version, NPY_ARRAY_WRITEABLE);
-    self->nan_before[0] = 0;
-    for (Py_ssize_t i = 0; i < self->rows; i++)
-        self->nan_before[i + 1] = self->nan_before[i] + (values[i] != values[i]);
     Py_XSETREF(self->version, version);
+    self->applied = wanted;
     self->versions_made++;
     return 0;
 }
@@ -136,11 +130,13 @@ fill_price(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, double 
     return 0;
 }
 
-static int
-needs_price_fill(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count)
+static Py_ssize_t
+nan_count(const double *values, Py_ssize_t count)
 {
-    Py_ssize_t gaps = self->nan_before[end + 1] - self->nan_before[end - count + 1];
-    return gaps > 0 || end > self->last_alive;
+    Py_ssize_t gaps = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        gaps += values[i] != values[i];
+    return gaps;
 }
 
 /* Copy the window (as a price window if `price`) into out. */
@@ -152,7 +148,8 @@ fill_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pr
     if (src == NULL)
         return -1;
     memcpy(out, src, count * sizeof(double));
-    if (price && needs_price_fill(self, end, count))
+    /* The scan of the fresh copy costs less than the copy itself. */
+    if (price && (end > self->last_alive || nan_count(out, count) > 0))
         return fill_price(self, end, count, out);
     return 0;
 }
@@ -174,17 +171,61 @@ new_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pri
     return out;
 }
 
-/* Copy a column's window (a price window if `price`) into out, for history.c. */
-int
-column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
+static AdjustedColumnObject *
+as_column(PyObject *column)
 {
     if (!PyObject_TypeCheck(column, &AdjustedColumn_Type)) {
         PyErr_Format(PyExc_TypeError, "expected an AdjustedColumn, got %.200s",
                      Py_TYPE(column)->tp_name);
-        return -1;
+        return NULL;
     }
-    AdjustedColumnObject *self = (AdjustedColumnObject *)column;
-    if (check_window(end, count, self->rows) < 0)
+    return (AdjustedColumnObject *)column;
+}
+
+/* For partial_day.c: the raw rows first..last (as the bar reader gave them), NULL with
+   an error set when they are not all in the column. */
+const double *
+column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last)
+{
+    AdjustedColumnObject *self = as_column(column);
+    if (self == NULL)
+        return NULL;
+    if (first < 0 || first > last || last >= self->rows) {
+        PyErr_Format(PyExc_IndexError, "rows %zd..%zd are outside the column's %zd rows",
+                     first, last, self->rows);
+        return NULL;
+    }
+    return self->raw + first;
+}
+
+/* For partial_day.c: 1 when the asset is alive at row, 0 when not, -1 on error. */
+int
+column_alive(PyObject *column, Py_ssize_t row)
+{
+    AdjustedColumnObject *self = as_column(column);
+    if (self == NULL)
+        return -1;
+    return self->first_alive <= row && row <= self->last_alive;
+}
+
+/* For partial_day.c: the price fill of a window already in out, rows end-count+1..end. */
+int
+column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out)
+{
+    AdjustedColumnObject *self = as_column(column);
+    if (self == NULL || check_window(end, count, self->rows) < 0)
+        return -1;
+    if (end > self->last_alive || nan_count(out, count) > 0)
+        return fill_price(self, end, count, out);
+    return 0;
+}
+
+/* Copy a column's window (a price window if `price`) into out, for history.c. */
+int
+column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
+{
+    AdjustedColumnObject *self = as_column(column);
+    if (self == NULL || check_window(end, count, self->rows) < 0)
         return -1;
     return fill_window(self, end, count, price, out);
 }
@@ -193,12 +234,8 @@ column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, doubl
 PyObject *
 column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
 {
-    if (!PyObject_TypeCheck(column, &AdjustedColumn_Type)) {
-        PyErr_Format(PyExc_TypeError, "expected an AdjustedColumn, got %.200s",
-                     Py_TYPE(column)->tp_name);
-        return NULL;
-    }
-    return new_window((AdjustedColumnObject *)column, end, count, price);
+    AdjustedColumnObject *self = as_column(column);
+    return self == NULL ? NULL : new_window(self, end, count, price);
 }
 
 /* ---- construction ---------------------------------------------------------------- */
@@ -208,13 +245,13 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"raw",        "adjustment_locs", "adjustment_values",
                              "decimals",   "perspective",     "last_alive",
-                             "seed",       NULL};
+                             "seed",       "first_alive",     NULL};
     PyObject *raw_obj, *locs_obj, *values_obj, *seed = Py_None;
     int decimals;
-    Py_ssize_t perspective, last_alive = PY_SSIZE_T_MAX;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nO:AdjustedColumn", kwlist, &raw_obj,
-                                     &locs_obj, &values_obj, &decimals, &perspective,
-                                     &last_alive, &seed))
+    Py_ssize_t perspective, last_alive = PY_SSIZE_T_MAX, first_alive = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nOn:AdjustedColumn", kwlist,
+                                     &raw_obj, &locs_obj, &values_obj, &decimals,
+                                     &perspective, &last_alive, &seed, &first_alive))
         return NULL;
     if (decimals < 0 || decimals > 300) {
         PyErr_Format(PyExc_ValueError, "decimals must be in 0..300, got %d", decimals);
@@ -261,21 +298,18 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->rows = rows;
     self->adjustments = adjustments;
     self->raw = PyMem_Malloc(rows * sizeof(double));
-    self->working = PyMem_Malloc(rows * sizeof(double));
-    self->nan_before = PyMem_Malloc((rows + 1) * sizeof(Py_ssize_t));
     self->adj_loc = PyMem_Malloc((adjustments + 1) * sizeof(int64_t));
     self->adj_value = PyMem_Malloc((adjustments + 1) * sizeof(double));
-    if (!self->raw || !self->working || !self->nan_before || !self->adj_loc ||
-        !self->adj_value) {
+    if (!self->raw || !self->adj_loc || !self->adj_value) {
         PyErr_NoMemory();
         goto fail;
     }
     memcpy(self->raw, PyArray_DATA(raw), rows * sizeof(double));
-    memcpy(self->working, self->raw, rows * sizeof(double));
     memcpy(self->adj_loc, loc, adjustments * sizeof(int64_t));
     memcpy(self->adj_value, PyArray_DATA(values), adjustments * sizeof(double));
     self->perspective = perspective;
     self->scale = power_of_ten(decimals);
+    self->first_alive = first_alive;
     self->last_alive = last_alive;
     if (seed != Py_None) {
         Py_INCREF(seed);
@@ -314,8 +348,6 @@ AdjustedColumn_dealloc(AdjustedColumnObject *self)
     AdjustedColumn_clear(self);
     Py_CLEAR(self->version);
     PyMem_Free(self->raw);
-    PyMem_Free(self->working);
-    PyMem_Free(self->nan_before);
     PyMem_Free(self->adj_loc);
     PyMem_Free(self->adj_value);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -358,9 +390,10 @@ AdjustedColumn_gaps(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end, count;
     if (parse_end_and_count(args, nargs, "gaps", &end, &count) < 0)
         return NULL;
-    if (window_start(self, end, count) == NULL)
+    const double *values = window_start(self, end, count);
+    if (values == NULL)
         return NULL;
-    return PyLong_FromSsize_t(self->nan_before[end + 1] - self->nan_before[end - count + 1]);
+    return PyLong_FromSsize_t(nan_count(values, count));
 }
 
 static PyMethodDef AdjustedColumn_methods[] = {
@@ -390,7 +423,20 @@ AdjustedColumn_get_rows(AdjustedColumnObject *self, void *closure)
     return PyLong_FromSsize_t(self->rows);
 }
 
+/* What the column holds for the run: raw rows, the current version, the adjustments. */
+static PyObject *
+AdjustedColumn_get_nbytes(AdjustedColumnObject *self, void *closure)
+{
+    (void)closure;
+    Py_ssize_t version = self->version ? self->rows * (Py_ssize_t)sizeof(double) : 0;
+    return PyLong_FromSsize_t(self->rows * (Py_ssize_t)sizeof(double) + version +
+                              (self->adjustments + 1) *
+                                  (Py_ssize_t)(sizeof(int64_t) + sizeof(double)));
+}
+
 static PyGetSetDef AdjustedColumn_getset[] = {
+    {"nbytes", (getter)AdjustedColumn_get_nbytes, NULL,
+     "bytes held: raw rows, the current version and the adjustments", NULL},
     {"versions_made", (getter)AdjustedColumn_get_versions_made, NULL,
      "how many adjusted versions this column has built", NULL},
     {"rows", (getter)AdjustedColumn_get_rows, NULL, "number of rows", NULL},

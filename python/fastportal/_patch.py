@@ -127,9 +127,15 @@ def _make_bar_data_class(upstream_bar_data):
                 # adjustments between that minute and now, unrounded: left to upstream.
                 return fell_through("non-market minutes")
             if not self._fastportal_daily:
-                if frequency != "1m" or type(assets) is not core.equity_type:
+                if type(assets) is not core.equity_type:
                     return fell_through("minute simulation")
-                return core.minute_series(self._fastportal_dt(), assets, fields, bar_count)
+                if frequency == "1m":
+                    return core.minute_series(self._fastportal_dt(), assets, fields,
+                                              bar_count)
+                if frequency == "1d":
+                    return core.partial_series(self._fastportal_dt(), assets, fields,
+                                               bar_count)
+                return fell_through("arguments")
             if frequency != "1d":
                 return fell_through("arguments")
             if type(assets) is core.equity_type:

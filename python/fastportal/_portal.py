@@ -91,7 +91,9 @@ class PortalCore:
         self.reader_offset = self._reader_offset()
         self.columns = {}
         self.minute_columns = {}
+        self.partial_columns = {}  # daily, seen from the session after: minute-mode "1d"
         self._minute_state = None
+        self._partial_state = None
         self.history = _core.DailyHistory(
             self.calendar, self.columns, self.reader_offset, self.first_day_loc,
             len(self.reader_sessions),
@@ -122,14 +124,20 @@ class PortalCore:
         return self._cached_column(self.minute_columns, asset, field, self.minute_loader,
                                    self.minute_dts, "minute")
 
-    def _cached_column(self, store, asset, field, loader, dts, frequency):
+    def partial_column(self, asset, field):
+        """The daily AdjustedColumn of a minute simulation's "1d" windows, or None."""
+        return self._cached_column(self.partial_columns, asset, field, self.loader,
+                                   self.reader_sessions, "daily", perspective=1)
+
+    def _cached_column(self, store, asset, field, loader, dts, frequency, perspective=0):
         key = (asset, field)
         try:
             return store[key]
         except KeyError:
             pass
         try:
-            column = self._build_column(asset, COLUMN_OF_FIELD[field], loader, dts, frequency)
+            column = self._build_column(asset, COLUMN_OF_FIELD[field], loader, dts, frequency,
+                                        perspective)
         except Exception:
             # Upstream will raise its own error (unknown sid, unreadable bar...).
             column = None
@@ -139,18 +147,22 @@ class PortalCore:
             store[(asset, "close" if field == "price" else "price")] = column
         return column
 
-    def _build_column(self, asset, field, loader, dts, frequency):
-        """Raw bars, adjustments and decimals as upstream's loader reads them."""
+    def _build_column(self, asset, field, loader, dts, frequency, perspective):
+        """Raw bars, adjustments and decimals as upstream's loader reads them. A column
+        of perspective 1 (a minute simulation's daily rows) also knows the sessions the
+        asset is alive, which decide its current session's row."""
         raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
         locs, values = self._adjustments(asset, field, dts, loader)
         decimals = loader._decimal_places_for_asset(asset, dts[-1])
-        if field != "close":
-            return _core.AdjustedColumn(raw, locs, values, decimals, 0)
-        return _core.AdjustedColumn(
-            raw, locs, values, decimals, 0, self._last_alive(asset, dts),
-            self._seed(asset, dts, frequency),
-        )
+        alive = {}
+        if perspective == 1:
+            alive["first_alive"] = int(dts.searchsorted(asset.start_date, side="left"))
+        if field == "close" or perspective == 1:
+            alive["last_alive"] = self._last_alive(asset, dts)
+        if field == "close":
+            alive["seed"] = self._seed(asset, dts, frequency, step_back=perspective == 1)
+        return _core.AdjustedColumn(raw, locs, values, decimals, perspective, **alive)
 
     def _adjustments(self, asset, field, dts, loader):
         """Upstream's adjustments for the column, in the order its window applies them."""
@@ -174,20 +186,26 @@ class PortalCore:
     @staticmethod
     def _last_alive(asset, dts):
         """Last row on or before the asset's end date: upstream writes NaN into a price
-        window wherever the (normalized) date is after it."""
+        window wherever the normalized date is after it (and calls a session after it
+        not alive)."""
         end_date = asset.end_date
         if pd.isnull(end_date):
             return len(dts)
         if dts.tz is not None:
             end_date = end_date.tz_localize(dts.tz)
-        return int(dts.searchsorted(end_date + pd.Timedelta(days=1), side="left")) - 1
+        next_day = end_date.normalize() + pd.Timedelta(days=1)
+        return int(dts.searchsorted(next_day, side="left")) - 1
 
-    def _seed(self, asset, dts, frequency):
-        """Upstream's value for a price window's leading gap, from the bar before it."""
+    def _seed(self, asset, dts, frequency, step_back=False):
+        """Upstream's value for a price window's leading gap, from the bar before it.
+        In a minute simulation a daily window looks for it from the session before its
+        first (step_back), so as not to take a value from later in that first session."""
         portal = self.portal
+        day = portal.trading_calendar.day
 
         def seed(start, end):
-            last_traded = portal.get_last_traded_dt(asset, dts[start], frequency)
+            history_start = dts[start] - day if step_back else dts[start]
+            last_traded = portal.get_last_traded_dt(asset, history_start, frequency)
             if pd.isnull(last_traded):
                 return np.nan
             return portal.get_adjusted_value(
@@ -221,6 +239,7 @@ class PortalCore:
                 labels.flags.writeable = False
                 dtype = calendar.first_minutes.dtype
                 self.minute_dts = pd.DatetimeIndex(labels.view("M8[ns]")).tz_localize(dtype.tz)
+                self.minute_start = start
                 self._minute_state = _core.MinuteHistory(
                     minutes, self.calendar, self.minute_columns, labels, dtype, start,
                     minutes.index_of(self.portal._first_trading_minute),
@@ -228,6 +247,21 @@ class PortalCore:
             except Exception:
                 self._minute_state = False
         return self._minute_state or None
+
+    def _partial_history(self):
+        """The core's PartialDayHistory for this portal, or None without a minute reader."""
+        if self._partial_state is None:
+            minutes = self._minute_history() and minutes_core(self.portal.trading_calendar)
+            self._partial_state = minutes and _core.PartialDayHistory(
+                self.calendar, minutes, self.partial_columns, self.minute_columns,
+                -1 if self.reader_offset is None else self.reader_offset,
+                self.first_day_loc, len(self.reader_sessions), self.minute_start,
+            )
+        return self._partial_state or None
+
+    def _partial_columns(self, asset, field):
+        self.partial_column(asset, field)
+        self.minute_column(asset, field)
 
     def _unserved(self, why, history, build_column, dt, asset, field, bar_count):
         """What to do when history.series(...) answered why (a str) instead of a Series:
@@ -249,6 +283,19 @@ class PortalCore:
         series = history.series(dt, asset, field, bar_count)
         if type(series) is str:
             return self._unserved(series, history, self.minute_column, dt, asset, field,
+                                  bar_count)
+        stats["served"] += 1
+        return series
+
+    def partial_series(self, dt, asset, field, bar_count):
+        """data.history(asset, field, bar_count, "1d") at minute dt of a minute
+        simulation, for an Equity."""
+        history = self._partial_state or self._partial_history()
+        if history is None:
+            return fell_through("no minute reader")
+        series = history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._unserved(series, history, self._partial_columns, dt, asset, field,
                                   bar_count)
         stats["served"] += 1
         return series
