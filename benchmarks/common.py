@@ -44,3 +44,11 @@ def row(label, values, unit=""):
 
 # The minute scenario's data: 10 symbols, XNYS minute bars for 2024-10.
 MINUTE = scenarios.minute_spec()
+
+# For "1d" windows of 200 sessions in a minute simulation: minute bars (and the daily bars
+# made from them) for 3 symbols over most of 2024, a split inside.
+MINUTE_YEAR = scenarios.BundleSpec(
+    name="fastportal-minute-year", start="2024-01-02", end="2024-10-31", seed=17,
+    minutes=True, assets=[scenarios.AssetSpec(i, f"SYM{i:03d}") for i in range(3)],
+    splits=[(1, "2024-09-16", 0.5)], dividends=[(2, "2024-10-21", 0.3)],
+)
