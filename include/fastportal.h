@@ -108,6 +108,10 @@ PyObject *history_reason(PyObject *text);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
 PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
+int history_check_frame_args(Py_ssize_t nargs, PyObject *const *args);
+PyObject *history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
+                        PyObject *field, Py_ssize_t end_row, Py_ssize_t count,
+                        PyObject *index);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

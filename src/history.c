@@ -136,6 +136,62 @@ done:
     return series;
 }
 
+/* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row,
+   over `index` (stolen); or the reason one of the columns is not served. */
+PyObject *
+history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
+              PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
+{
+    if (index == NULL)
+        return NULL;
+    Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
+    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    npy_intp dims[2] = {width, count};
+    PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
+    PyObject *out = NULL;
+    if (block == NULL)
+        goto done;
+    double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
+    for (Py_ssize_t j = 0; j < width; j++) {
+        PyObject *why;
+        PyObject *column = history_column(columns, PySequence_Fast_GET_ITEM(assets, j), field,
+                                          &why);
+        if (column == NULL) {
+            out = why ? history_reason(why) : NULL;
+            goto done;
+        }
+        int filled = column_fill(column, end_row, count, price, rows + j * count);
+        Py_DECREF(column);
+        if (filled < 0)
+            goto done;
+    }
+    out = build_frame(builder, block, index, assets);
+done:
+    Py_XDECREF(block);
+    Py_DECREF(index);
+    return out;
+}
+
+/* assets and field of a frame() call: 0, or -1 with a TypeError set. */
+int
+history_check_frame_args(Py_ssize_t nargs, PyObject *const *args)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "frame() takes its end, assets, field and bar_count (%zd given)", nargs);
+        return -1;
+    }
+    if (!PyList_CheckExact(args[1]) && !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "assets must be a list or a tuple");
+        return -1;
+    }
+    if (!PyUnicode_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "field must be a str");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -160,34 +216,16 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *
 DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "frame() takes end_loc, assets, field and bar_count (%zd given)", nargs);
+    if (history_check_frame_args(nargs, args) < 0)
         return NULL;
-    }
     PyObject *assets = args[1], *field = args[2];
-    if (!PyList_CheckExact(assets) && !PyTuple_CheckExact(assets)) {
-        PyErr_SetString(PyExc_TypeError, "assets must be a list or a tuple");
-        return NULL;
-    }
-    if (!PyUnicode_Check(field)) {
-        PyErr_SetString(PyExc_TypeError, "field must be a str");
-        return NULL;
-    }
     Py_ssize_t end_loc = PyLong_AsSsize_t(args[0]);
     if (end_loc == -1 && PyErr_Occurred())
         return NULL;
-    Py_ssize_t count = PyLong_AsSsize_t(args[3]);
-    if (count == -1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-            return NULL;
-        PyErr_Clear();
-        return history_reason(str_window_bounds);
-    }
-    if (count < 1) {
-        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", count);
-        return NULL;
-    }
+    Py_ssize_t count;
+    int parsed = history_count(args[3], &count);
+    if (parsed <= 0)
+        return parsed < 0 ? NULL : history_reason(str_window_bounds);
     if (end_loc < 0 || end_loc >= self->calendar->count) {
         PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
         return NULL;
@@ -195,34 +233,8 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
     Py_ssize_t end_row = window_end_row(self, end_loc, count);
     if (end_row < 0)
         return history_reason(str_window_bounds);
-    Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
-    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
-    npy_intp dims[2] = {width, count};
-    PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
-    PyObject *out = NULL, *index = NULL;
-    if (block == NULL)
-        return NULL;
-    double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
-    for (Py_ssize_t j = 0; j < width; j++) {
-        PyObject *why;
-        PyObject *column = history_column(self->columns, PySequence_Fast_GET_ITEM(assets, j),
-                                     field, &why);
-        if (column == NULL) {
-            out = why ? history_reason(why) : NULL;
-            goto done;
-        }
-        int filled = column_fill(column, end_row, count, price, rows + j * count);
-        Py_DECREF(column);
-        if (filled < 0)
-            goto done;
-    }
-    index = index_of_sessions(self->calendar, end_loc, count);
-    if (index != NULL)
-        out = build_frame(self->calendar->builder, block, index, assets);
-done:
-    Py_DECREF(block);
-    Py_XDECREF(index);
-    return out;
+    return history_frame(self->calendar->builder, self->columns, assets, field, end_row,
+                         count, index_of_sessions(self->calendar, end_loc, count));
 }
 
 static PyObject *
@@ -345,29 +357,59 @@ minute_index(MinuteHistoryObject *self, Py_ssize_t start, Py_ssize_t count)
     return index;
 }
 
+/* The reader row ending a minute window at args[0] of args[3] rows: 1 and *end_row,
+   *count; 0 with *why when upstream answers; -1 with an error set. */
+static int
+minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t *end_row,
+                   Py_ssize_t *count, PyObject **why)
+{
+    int parsed = history_count(args[3], count);
+    if (parsed <= 0) {
+        *why = str_window_bounds;
+        return parsed;
+    }
+    int64_t position;
+    int exact = trading_minute_position(self->minutes, args[0], &position);
+    if (exact <= 0) {  /* not a trading minute, or not a Timestamp: upstream raises or parses */
+        *why = str_minute_window;
+        return exact;
+    }
+    Py_ssize_t rows = PyArray_DIM(self->labels, 0);
+    int64_t end = position - self->offset, start = end - *count + 1;
+    if (start < 0 || end >= rows || start + self->offset < self->first_trading) {
+        *why = str_window_bounds;
+        return 0;
+    }
+    *end_row = (Py_ssize_t)end;
+    return 1;
+}
+
 static PyObject *
 MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t count;
-    int parsed;
-    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
-        (parsed = history_count(args[3], &count)) < 0)
+    Py_ssize_t end_row, count;
+    PyObject *why;
+    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0)
         return NULL;
-    if (!parsed)
-        return history_reason(str_window_bounds);
-    int64_t position;
-    int exact = trading_minute_position(self->minutes, args[0], &position);
-    if (exact < 0)
+    int found = minute_window_rows(self, args, &end_row, &count, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    return series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                     count, minute_index(self, end_row - count + 1, count));
+}
+
+static PyObject *
+MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t end_row, count;
+    PyObject *why;
+    if (history_check_frame_args(nargs, args) < 0)
         return NULL;
-    if (!exact)  /* not a trading minute, or not a Timestamp: upstream raises or parses */
-        return history_reason(str_minute_window);
-    Py_ssize_t rows = PyArray_DIM(self->labels, 0);
-    int64_t end_row = position - self->offset, start_row = end_row - count + 1;
-    if (start_row < 0 || end_row >= rows || start_row + self->offset < self->first_trading)
-        return history_reason(str_window_bounds);
-    return series_of(self->calendar->builder, self->columns, args[1], args[2],
-                     (Py_ssize_t)end_row, count,
-                     minute_index(self, (Py_ssize_t)start_row, count));
+    int found = minute_window_rows(self, args, &end_row, &count, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                         count, minute_index(self, end_row - count + 1, count));
 }
 
 static PyObject *
@@ -440,6 +482,9 @@ static PyMethodDef MinuteHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))MinuteHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1m') returns "
      "at minute dt, or the reason (a str) it is left to upstream."},
+    {"frame", (PyCFunction)(void (*)(void))MinuteHistory_frame, METH_FASTCALL,
+     "frame(dt, assets, field, bar_count) -> the frame get_history_window(..., '1m', ...) "
+     "returns for a list of assets, or the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -73,18 +73,14 @@ fold_session(int kind, const double *bars, Py_ssize_t count)
     return value;
 }
 
-/* The current session's row: 0 and *value, a reason (new reference) when it is not
-   served, or NULL with an error set (and *why NULL). */
+/* The current session's row of (asset, field): 0 and *value; -1 with *why set when it is
+   not served, or -1 with an error set (and *why NULL). */
 static int
 session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int kind,
-               Py_ssize_t end_row, int64_t first_minute, int64_t minute, double *value,
-               PyObject **why)
+               PyObject *daily, Py_ssize_t end_row, int64_t first_minute, int64_t minute,
+               double *value, PyObject **why)
 {
-    PyObject *daily = history_column(self->daily_columns, asset, field, why);
-    if (daily == NULL)
-        return -1;
     int alive = column_alive(daily, end_row);
-    Py_DECREF(daily);
     if (alive < 0)
         return -1;
     if (!alive) {
@@ -109,58 +105,123 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     return 0;
 }
 
+/* Where a call's window is: its session, the reader row of that session, the minute
+   positions of the session's first minute and of now. */
+typedef struct {
+    Py_ssize_t count, session, end_row;
+    int64_t first_minute, minute;
+} PartialWindow;
+
+/* 1 with *w filled; 0 with *why when upstream answers; -1 with an error set. */
+static int
+find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow *w,
+            PyObject **why)
+{
+    int parsed = history_count(args[3], &w->count);
+    if (parsed <= 0) {
+        *why = str_window_bounds;
+        return parsed;
+    }
+    int on_minute = trading_minute_position(self->minutes, args[0], &w->minute);
+    if (on_minute <= 0) {
+        *why = str_minute_window;
+        return on_minute;
+    }
+    if (session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
+        return -1;
+    Py_ssize_t start = w->session - w->count + 1;
+    if (self->offset < 0 || start < self->first_day || start < self->offset ||
+        w->session - self->offset >= self->rows) {
+        *why = str_window_bounds;
+        return 0;
+    }
+    w->end_row = w->session - self->offset;
+    return 1;
+}
+
+/* The window of one asset into out (count values): 0, or -1 with *why or an error. */
+static int
+fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int kind,
+           int price, const PartialWindow *w, double *out, PyObject **why)
+{
+    double today;
+    PyObject *daily = history_column(self->daily_columns, asset, field, why);
+    if (daily == NULL)
+        return -1;
+    int failed =
+        session_so_far(self, asset, field, kind, daily, w->end_row, w->first_minute,
+                       w->minute, &today, why) < 0 ||
+        (w->count > 1 && column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
+    if (!failed) {
+        out[w->count - 1] = today;
+        failed = price && column_price_fill(daily, w->end_row, w->count, out) < 0;
+    }
+    Py_DECREF(daily);
+    return failed ? -1 : 0;
+}
+
+static int
+is_price(PyObject *field)
+{
+    return field == str_price || PyUnicode_Compare(field, str_price) == 0;
+}
+
 static PyObject *
 PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
                          Py_ssize_t nargs)
 {
-    Py_ssize_t count, session;
-    int parsed, kind, on_minute;
-    int64_t minute, first_minute;
-    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
-        (parsed = history_count(args[3], &count)) < 0)
+    PartialWindow w;
+    PyObject *why = NULL, *values = NULL, *index = NULL, *series = NULL;
+    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0)
         return NULL;
-    PyObject *asset = args[1], *field = args[2];
-    if (!parsed)
-        return history_reason(str_window_bounds);
-    if ((kind = kind_of(field)) < 0)
+    int kind = kind_of(args[2]), found = find_window(self, args, &w, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    if (kind < 0)
         return history_reason(str_column);
-    if ((on_minute = trading_minute_position(self->minutes, args[0], &minute)) < 0)
-        return NULL;
-    if (!on_minute)
-        return history_reason(str_minute_window);
-    if (session_of_position(self->minutes, minute, &session, &first_minute) < 0)
-        return NULL;
-    Py_ssize_t start = session - count + 1;
-    if (self->offset < 0 || start < self->first_day || start < self->offset ||
-        session - self->offset >= self->rows)
-        return history_reason(str_window_bounds);
-    Py_ssize_t end_row = session - self->offset;
-
-    PyObject *why = NULL, *daily = NULL, *values = NULL, *index = NULL, *series = NULL;
-    double today;
-    if (session_so_far(self, asset, field, kind, end_row, first_minute, minute, &today,
-                       &why) < 0)
-        return why ? history_reason(why) : NULL;
-    if ((daily = history_column(self->daily_columns, asset, field, &why)) == NULL)
-        return why ? history_reason(why) : NULL;
-    npy_intp dims[1] = {count};
+    npy_intp dims[1] = {w.count};
     if ((values = PyArray_SimpleNew(1, dims, NPY_FLOAT64)) == NULL)
-        goto done;
+        return NULL;
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
-    if (count > 1 && column_fill(daily, end_row - 1, count - 1, 0, out) < 0)
-        goto done;
-    out[count - 1] = today;
-    if (field == str_price || PyUnicode_Compare(field, str_price) == 0) {
-        if (column_price_fill(daily, end_row, count, out) < 0)
+    if (fill_asset(self, args[1], args[2], kind, is_price(args[2]), &w, out, &why) == 0 &&
+        (index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
+        series = build_series(self->calendar->builder, values, index, args[1]);
+    Py_DECREF(values);
+    Py_XDECREF(index);
+    return series == NULL && why != NULL ? history_reason(why) : series;
+}
+
+static PyObject *
+PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
+                        Py_ssize_t nargs)
+{
+    PartialWindow w;
+    PyObject *why = NULL, *block = NULL, *index = NULL, *frame = NULL;
+    if (history_check_frame_args(nargs, args) < 0)
+        return NULL;
+    int kind = kind_of(args[2]), found = find_window(self, args, &w, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    if (kind < 0)
+        return history_reason(str_column);
+    PyObject *assets = args[1];
+    Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
+    npy_intp dims[2] = {width, w.count};
+    if ((block = PyArray_SimpleNew(2, dims, NPY_FLOAT64)) == NULL)
+        return NULL;
+    double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
+    int price = is_price(args[2]);
+    for (Py_ssize_t j = 0; j < width; j++) {
+        if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], kind, price, &w,
+                       rows + j * w.count, &why) < 0)
             goto done;
     }
-    if ((index = index_of_sessions(self->calendar, session, count)) != NULL)
-        series = build_series(self->calendar->builder, values, index, asset);
+    if ((index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
+        frame = build_frame(self->calendar->builder, block, index, assets);
 done:
-    Py_DECREF(daily);
-    Py_XDECREF(values);
+    Py_DECREF(block);
     Py_XDECREF(index);
-    return series;
+    return frame == NULL && why != NULL ? history_reason(why) : frame;
 }
 
 static PyObject *
@@ -235,6 +296,10 @@ static PyMethodDef PartialDayHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))PartialDayHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1d') returns "
      "at minute dt of a minute simulation, or the reason (a str) it is left to upstream."},
+    {"frame", (PyCFunction)(void (*)(void))PartialDayHistory_frame, METH_FASTCALL,
+     "frame(dt, assets, field, bar_count) -> the frame get_history_window(..., '1d', ..., "
+     "'minute') returns for a list of assets, or the reason (a str) it is left to "
+     "upstream."},
     {NULL, NULL, 0, NULL},
 };
 

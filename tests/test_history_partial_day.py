@@ -124,3 +124,36 @@ def _core_minutes(core):
     from fastportal._portal import minutes_core
 
     return minutes_core(core.portal.trading_calendar)
+
+
+@pytest.mark.parametrize("frequency", ["1m", "1d"])
+def test_lists_of_assets_in_a_minute_simulation(minute_bundle, minute_assets, frequency):
+    """data.history with a list of assets, and DataPortal.get_history_window as upstream's
+    own tests call it, both frequencies, every field, from minutes of every session."""
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    minutes = []
+    for position in range(len(sessions)):
+        every = session_minutes(minute_bundle, position)
+        minutes += [every[0], every[31], every[200], every[-1]]
+    lists = (list(minute_assets), minute_assets[1:3], tuple(minute_assets[2:]))
+    lengths = (1, 3, 20) if frequency == "1d" else (1, 45, 400)
+    labels = [(m, i, f, n, way) for m in minutes for i in range(len(lists)) for f in FIELDS
+              for n in lengths for way in ("data", "portal")]
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        out = []
+        for minute in minutes:
+            data = bar_data(portal, lambda minute=minute: minute, "minute")
+            for assets in lists:
+                for field in FIELDS:
+                    for n in lengths:
+                        out.append(outcome(lambda: data.history(assets, field, n, frequency)))
+                        out.append(outcome(lambda: portal.get_history_window(
+                            list(assets), minute, n, frequency, field, "minute")))
+        return out
+
+    differential(produce, labels)
+    stats = fastportal.stats()
+    assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels), stats
+    assert stats["served"] > 0.5 * len(labels), stats

@@ -126,30 +126,49 @@ def _make_bar_data_class(upstream_bar_data):
                 # upstream steps back a minute and then multiplies the window by the
                 # adjustments between that minute and now, unrounded: left to upstream.
                 return fell_through("non-market minutes")
-            if not self._fastportal_daily:
-                if type(assets) is not core.equity_type:
-                    return fell_through("minute simulation")
-                if frequency == "1m":
-                    return core.minute_series(self._fastportal_dt(), assets, fields,
-                                              bar_count)
-                if frequency == "1d":
-                    return core.partial_series(self._fastportal_dt(), assets, fields,
-                                               bar_count)
-                return fell_through("arguments")
-            if frequency != "1d":
-                return fell_through("arguments")
-            if type(assets) is core.equity_type:
-                return core.daily_series(self._fastportal_dt(), assets, fields, bar_count)
-            if type(assets) is list or type(assets) is tuple:
+            dt = self._fastportal_dt()
+            single = type(assets) is core.equity_type
+            if not single:
+                if type(assets) is not list and type(assets) is not tuple:
+                    return fell_through("assets")
                 if not assets:
                     return fell_through("no assets")
-                end_loc = core.calendar.daily_window_end(self._fastportal_dt())
+            if self._fastportal_daily:
+                if frequency != "1d":
+                    return fell_through("arguments")
+                if single:
+                    return core.daily_series(dt, assets, fields, bar_count)
+                end_loc = core.calendar.daily_window_end(dt)
                 return core.daily_frame(assets, end_loc, bar_count, fields)
-            return fell_through("assets")
+            if frequency == "1m":
+                if single:
+                    return core.minute_series(dt, assets, fields, bar_count)
+                return core.minute_frame(assets, dt, bar_count, fields)
+            if frequency == "1d":
+                if single:
+                    return core.partial_series(dt, assets, fields, bar_count)
+                return core.partial_frame(assets, dt, bar_count, fields)
+            return fell_through("arguments")
 
     BarData.__module__ = __name__
     BarData.__qualname__ = "BarData"
     return BarData
+
+
+def _served_frame(portal, assets, end_dt, bar_count, frequency, field, data_frequency):
+    """The core's frame for DataPortal.get_history_window, or None for upstream's."""
+    core = portal_core(portal)
+    if core is None:
+        return fell_through("pandas internals")
+    if frequency == "1m":
+        return core.minute_frame(assets, end_dt, bar_count, field)
+    if frequency != "1d":
+        return fell_through("portal arguments")
+    if data_frequency == "minute":
+        return core.partial_frame(assets, end_dt, bar_count, field)
+    if data_frequency != "daily":
+        return fell_through("portal arguments")
+    return core.daily_frame(assets, core.calendar.session_index(end_dt), bar_count, field)
 
 
 def _make_get_history_window(upstream_get_history_window):
@@ -159,9 +178,7 @@ def _make_get_history_window(upstream_get_history_window):
         if getattr(_falling_through, "active", False):
             pass  # a BarData fallback: upstream all the way down
         elif (
-            frequency == "1d"
-            and data_frequency == "daily"
-            and ffill is True
+            ffill is True
             and type(bar_count) is int
             and bar_count >= 1
             and type(field) is str
@@ -169,14 +186,10 @@ def _make_get_history_window(upstream_get_history_window):
             and type(assets) is list
             and assets
         ):
-            core = portal_core(self)
-            if core is None:
-                fell_through("pandas internals")
-            else:
-                end_loc = core.calendar.session_index(end_dt)
-                frame = core.daily_frame(assets, end_loc, bar_count, field)
-                if frame is not None:
-                    return frame
+            frame = _served_frame(self, assets, end_dt, bar_count, frequency, field,
+                                  data_frequency)
+            if frame is not None:
+                return frame
         else:
             fell_through("portal arguments")
         return upstream_get_history_window(

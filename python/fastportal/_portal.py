@@ -311,16 +311,33 @@ class PortalCore:
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
+        return self._frame(self.history, self.column, end_loc, assets, field, bar_count)
+
+    def minute_frame(self, assets, dt, bar_count, field):
+        """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame."""
+        history = self._minute_state or self._minute_history()
+        if history is None:
+            return fell_through("no minute reader")
+        return self._frame(history, self.minute_column, dt, assets, field, bar_count)
+
+    def partial_frame(self, assets, dt, bar_count, field):
+        """get_history_window(assets, dt, ..., "1d", field, "minute") as upstream's frame."""
+        history = self._partial_state or self._partial_history()
+        if history is None:
+            return fell_through("no minute reader")
+        return self._frame(history, self._partial_columns, dt, assets, field, bar_count)
+
+    def _frame(self, history, build_column, end, assets, field, bar_count):
         equity = self.equity_type
         if not all(type(asset) is equity for asset in assets):
             return fell_through("asset type")
-        frame = self.history.frame(end_loc, assets, field, bar_count)
+        frame = history.frame(end, assets, field, bar_count)
         if type(frame) is str:
             if frame != "new column":
                 return fell_through(frame)
             for asset in assets:
-                self.column(asset, field)
-            frame = self.history.frame(end_loc, assets, field, bar_count)
+                build_column(asset, field)
+            frame = history.frame(end, assets, field, bar_count)
             if type(frame) is str:
                 return fell_through(frame)
         stats["served"] += 1
