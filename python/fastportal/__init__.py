@@ -44,7 +44,9 @@ def patched():
 
 
 def stats():
-    """{'served': n, 'fell through: <reason>': n, ...} since the last reset_stats()."""
+    """{"served": n, "fell through: <reason>": n, "upstream answered: <window>": n, ...}
+    since the last reset_stats(): calls the core served, why others were not, and how many
+    upstream answered by kind of window ("1m", "1d, minute data", "1d, daily data")."""
     return dict(_portal.stats)
 
 

@@ -11,13 +11,17 @@ import sys
 import threading
 from collections.abc import Iterable
 
-from fastportal._portal import COLUMN_OF_FIELD, fell_through, portal_core
+from fastportal._portal import COLUMN_OF_FIELD, answered_upstream, fell_through, portal_core
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
 # Set while a BarData call the core did not serve runs upstream's BarData.history, so
 # that the portal underneath answers as upstream, without a second attempt and count.
 _falling_through = threading.local()
+
+# What BarData's core path returns when upstream's BarData.history is to run with the
+# portal's windows served by the core (several fields; non-market minutes).
+_PER_WINDOW = object()
 
 
 def _upstream_call(function, *args, **kwargs):
@@ -104,8 +108,13 @@ def _make_bar_data_class(upstream_bar_data):
                 result = fell_through("arguments")
             else:
                 result = self._fastportal_history(*args)
+            if result is _PER_WINDOW:
+                _check_history_arguments(args, kwargs)
+                return upstream_history(self, *args, **kwargs)
             if result is None:
                 _check_history_arguments(args, kwargs)
+                frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
+                answered_upstream(frequency, not self._fastportal_daily)
                 return _upstream_call(upstream_history, self, *args, **kwargs)
             return result
 
@@ -120,12 +129,17 @@ def _make_bar_data_class(upstream_bar_data):
             if type(bar_count) is not int or bar_count < 1:
                 return fell_through("arguments")
             if type(fields) is not str or fields not in COLUMN_OF_FIELD:
-                return fell_through("fields")
+                # Several fields: upstream's BarData asks the portal for one window per
+                # field, and those the core serves.
+                fell_through("fields")
+                return _PER_WINDOW
             if self._fastportal_adjust_minutes:
                 # Under handle_non_market_minutes (before_trading_start in minute mode)
-                # upstream steps back a minute and then multiplies the window by the
-                # adjustments between that minute and now, unrounded: left to upstream.
-                return fell_through("non-market minutes")
+                # upstream steps back a minute, asks the portal for the window (served
+                # by the core) and multiplies it by the adjustments between that minute
+                # and now, unrounded: that step is upstream's.
+                fell_through("non-market minutes")
+                return _PER_WINDOW
             dt = self._fastportal_dt()
             single = type(assets) is core.equity_type
             if not single:
@@ -192,6 +206,8 @@ def _make_get_history_window(upstream_get_history_window):
                 return frame
         else:
             fell_through("portal arguments")
+        if not getattr(_falling_through, "active", False):
+            answered_upstream(frequency, data_frequency == "minute")
         return upstream_get_history_window(
             self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill
         )

@@ -34,6 +34,17 @@ def fell_through(reason):
     return None
 
 
+def answered_upstream(frequency, minute_data):
+    """Count a history call upstream answered, by kind of window."""
+    if frequency == "1m":
+        kind = "1m"
+    elif frequency == "1d":
+        kind = "1d, minute data" if minute_data else "1d, daily data"
+    else:
+        kind = "other"
+    stats["upstream answered: " + kind] += 1
+
+
 def calendar_core(calendar):
     """The core Calendar of an exchange_calendars calendar, built once per calendar
     (None when the core cannot build this pandas' objects)."""

@@ -79,9 +79,14 @@ def main():
     for test_id in differ:
         print(f"  differs: {test_id}: unpatched {theirs.get(test_id)}, "
               f"patched {ours.get(test_id)}")
-    fallbacks = {k: v for k, v in stats.items() if k != "served"}
+    fallbacks = {k: v for k, v in stats.items() if k.startswith("fell through")}
+    answered = {k.split(": ", 1)[1]: v for k, v in stats.items()
+                if k.startswith("upstream answered")}
     print(f"history calls served by the core in the patched run: {stats.get('served', 0)}; "
           f"fell through: {sum(fallbacks.values())} {fallbacks}")
+    print("answered by upstream, by window: "
+          + ", ".join(f"{kind} {answered.get(kind, 0)}"
+                      for kind in ("1m", "1d, minute data", "1d, daily data", "other")))
     for name, outcomes in (("unpatched", theirs), ("patched", ours)):
         print(f"{name}: {count(outcomes, 'passed')} passed, {count(outcomes, 'failed')} failed, "
               f"{count(outcomes, 'skipped')} skipped")
