@@ -268,7 +268,7 @@ def test_non_market_minutes_step_back_as_upstream(bundle, assets, sessions):
     sets in minute mode) steps back to the previous market minute, then multiplies the
     window by the adjustments between it and now: from minutes before the open (the
     day of a split, of a dividend), at the open and after the close. That step is
-    upstream's; the window it asks the portal for is served.
+    upstream's; the window it asks the portal for is served."""
     from zipline._protocol import handle_non_market_minutes
 
     calendar = scenarios.data_portal(bundle).trading_calendar
