@@ -1,6 +1,6 @@
 # make setup    .venv with the pinned environment and fastportal built with -Werror
 # make test     setup, then the whole test suite (fastportal's, then upstream's own)
-# make profile  setup, then `fastportal profile` on daily and daily-adjusted (out/)
+# make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
 # make bench    setup, then the per-call tables of benchmarks/
 
 PYTHON ?= python3
@@ -35,6 +35,7 @@ profile: setup
 	$(VENV)/bin/fastportal profile --scenario daily --out out/daily --cache .cache/bundles
 	$(VENV)/bin/fastportal profile --scenario daily-adjusted --out out/daily-adjusted \
 		--cache .cache/bundles
+	$(VENV)/bin/fastportal profile --scenario minute --out out/minute --cache .cache/bundles
 
 bench: setup
 	$(PY) -m benchmarks.micro
