@@ -61,6 +61,23 @@ def test_both_profiles_load_and_differ_where_history_is_served(profiled):
             assert f"==== {title}: top 20 functions by {heading} ====" in summary
 
 
+def test_the_minute_scenario_profiles_and_serves_every_window(tmp_path):
+    """--scenario minute, shortened to its first two sessions: 3 symbols a minute, from
+    the 20th minute of the backtest on."""
+    out, cache = tmp_path / "out", tmp_path / "bundles"
+    done = fastportal_command("profile", "--scenario", "minute", "--out", out, "--cache",
+                              cache, "--runs", 1, "--end", "2024-10-02", timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    windows = (2 * 390 - 19) * 3
+    before = profiling.load(out / "baseline.pstats")
+    after = profiling.load(out / "patched.pstats")
+    assert profiling.hot_rows(before)["data.history"][0] == windows
+    assert profiling.hot_rows(before)["_get_history_minute_window"][0] == windows
+    assert profiling.hot_rows(after)["data.history"][0] == windows
+    assert profiling.hot_rows(after)["_get_history_minute_window"][0] == 0
+    assert re.search(rf"^  history calls served \(patched\)\s+{windows}$", done.stdout, re.M)
+
+
 def test_the_printed_tables_have_every_row(profiled):
     out, _, stdout = profiled
     for label, _ in profiling.HOT_FUNCTIONS:

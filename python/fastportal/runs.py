@@ -9,6 +9,7 @@ timed run starts; every timed run given them prepares them alike.
 """
 
 import argparse
+import gc
 import json
 import os
 import pickle
@@ -85,6 +86,12 @@ def run_here(mode, scenario, cache, end=None, profile_to=None, oracle=None):
             answers = oracle_answers(pickle.load(recorded), scenario, cache)
         if mode == "oracle":
             strategy = scenarios.Oracle(strategy, answers)
+        # Out of the cyclic collector's reach, in every mode alike: the prepared answers
+        # (a minute run's are ~28,000 Series) would otherwise make each full collection
+        # of the timed run longer, and most in the runs that allocate while the oracle
+        # does not.
+        gc.collect()
+        gc.freeze()
     elif mode == "oracle":
         raise ValueError("the oracle run needs the recorded answers (--oracle)")
     if mode == "patched":
