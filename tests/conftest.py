@@ -161,3 +161,31 @@ def assert_same(ours, theirs, context=""):
     assert np.array_equal(
         ours_values[~nan].view(np.int64), theirs_values[~nan].view(np.int64)
     ), context
+
+
+def history_in_minutes(bundle, assets, minutes, fields, lengths, frequency):
+    """data.history(asset, field, n, frequency) in a minute simulation for every (minute,
+    asset, field, n) in that order, patched against unpatched; the clock only moves
+    forward, as in a simulation. Returns (labels, unpatched outcomes)."""
+    labels = [(m, a.symbol, f, n) for m in minutes for a in assets for f in fields
+              for n in lengths]
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        out = []
+        for minute in minutes:
+            data = bar_data(portal, lambda minute=minute: minute, "minute")
+            for asset in assets:
+                for field in fields:
+                    for n in lengths:
+                        out.append(outcome(lambda: data.history(asset, field, n,
+                                                                 frequency)))
+        return out
+
+    return labels, differential(produce, labels)
+
+
+def session_minutes(bundle, position):
+    """The trading minutes of the bundle's session at `position`."""
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    return calendar.session_minutes(bundle.equity_daily_bar_reader.sessions[position])

@@ -7,32 +7,11 @@ a merger, assets that start and stop trading, gap sessions and quiet stretches."
 import fastportal
 from fastportal import scenarios
 
-from conftest import FIELDS, bar_data, differential, outcome
+from conftest import FIELDS, history_in_minutes, outcome, session_minutes
 
 
 def minute_history(bundle, assets, minutes, fields, lengths):
-    labels = [(m, a.symbol, f, n) for m in minutes for a in assets for f in fields
-              for n in lengths]
-
-    def produce():
-        portal = scenarios.data_portal(bundle)
-        out = []
-        for minute in minutes:
-            data = bar_data(portal, lambda minute=minute: minute, "minute")
-            for asset in assets:
-                for field in fields:
-                    for n in lengths:
-                        out.append(outcome(lambda: data.history(asset, field, n, "1m")))
-        return out
-
-    differential(produce, labels)
-    return labels
-
-
-def session_minutes(bundle, position):
-    calendar = scenarios.data_portal(bundle).trading_calendar
-    sessions = bundle.equity_daily_bar_reader.sessions
-    return calendar.session_minutes(sessions[position])
+    return history_in_minutes(bundle, assets, minutes, fields, lengths, "1m")[0]
 
 
 def test_every_minute_of_an_early_close_and_a_full_session(minute_bundle, minute_assets):

@@ -11,33 +11,11 @@ import pytest
 import fastportal
 from fastportal import scenarios
 
-from conftest import FIELDS, bar_data, differential, outcome
+from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
 
 
 def daily_history_in_minutes(bundle, assets, minutes, fields, lengths):
-    """Every (minute, asset, field, n) in that order, the clock only moving forward as
-    in a simulation (upstream's aggregator caches its running values on that premise)."""
-    labels = [(m, a.symbol, f, n) for m in minutes for a in assets for f in fields
-              for n in lengths]
-
-    def produce():
-        portal = scenarios.data_portal(bundle)
-        out = []
-        for minute in minutes:
-            data = bar_data(portal, lambda minute=minute: minute, "minute")
-            for asset in assets:
-                for field in fields:
-                    for n in lengths:
-                        out.append(outcome(lambda: data.history(asset, field, n, "1d")))
-        return out
-
-    theirs = differential(produce, labels)
-    return labels, theirs
-
-
-def session_minutes(bundle, position):
-    calendar = scenarios.data_portal(bundle).trading_calendar
-    return calendar.session_minutes(bundle.equity_daily_bar_reader.sessions[position])
+    return history_in_minutes(bundle, assets, minutes, fields, lengths, "1d")
 
 
 @pytest.mark.parametrize("position", [3, 6, 7, 8, 13])

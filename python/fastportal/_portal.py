@@ -274,15 +274,17 @@ class PortalCore:
         self.partial_column(asset, field)
         self.minute_column(asset, field)
 
-    def _unserved(self, why, history, build_column, dt, asset, field, bar_count):
-        """What to do when history.series(...) answered why (a str) instead of a Series:
-        build the column it asks for and ask again, or fall through."""
-        if why != "new column":
-            return fell_through(why)
-        build_column(asset, field)
+    def _series(self, history, build_column, dt, asset, field, bar_count):
+        """history.series(...), or when it answers why it does not serve (a str): the
+        column it asks for built and asked again, or a fall through."""
         series = history.series(dt, asset, field, bar_count)
         if type(series) is str:
-            return fell_through(series)
+            if series != "new column":
+                return fell_through(series)
+            build_column(asset, field)
+            series = history.series(dt, asset, field, bar_count)
+            if type(series) is str:
+                return fell_through(series)
         stats["served"] += 1
         return series
 
@@ -291,12 +293,7 @@ class PortalCore:
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        series = history.series(dt, asset, field, bar_count)
-        if type(series) is str:
-            return self._unserved(series, history, self.minute_column, dt, asset, field,
-                                  bar_count)
-        stats["served"] += 1
-        return series
+        return self._series(history, self.minute_column, dt, asset, field, bar_count)
 
     def partial_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt of a minute
@@ -304,21 +301,11 @@ class PortalCore:
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        series = history.series(dt, asset, field, bar_count)
-        if type(series) is str:
-            return self._unserved(series, history, self._partial_columns, dt, asset, field,
-                                  bar_count)
-        stats["served"] += 1
-        return series
+        return self._series(history, self._partial_columns, dt, asset, field, bar_count)
 
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
-        series = self.history.series(dt, asset, field, bar_count)
-        if type(series) is str:
-            return self._unserved(series, self.history, self.column, dt, asset, field,
-                                  bar_count)
-        stats["served"] += 1
-        return series
+        return self._series(self.history, self.column, dt, asset, field, bar_count)
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
