@@ -191,3 +191,33 @@ def test_minute_history():
         survive(history.series, *args)
     for args in itertools.islice(combos(7), 800):
         survive(_core.MinuteHistory, *args)
+
+
+def test_partial_day_history():
+    import numpy as np
+    from zipline.utils.calendar_utils import get_calendar
+
+    from fastportal._portal import calendar_core, minutes_core
+
+    upstream = get_calendar("XNYS")
+    minutes = minutes_core(upstream)
+    calendar = calendar_core(upstream)
+    start = minutes.index_of(pd.Timestamp("2023-11-13 14:31", tz="UTC"))
+    offset = int(upstream.sessions.searchsorted(pd.Timestamp("2023-11-13")))
+    daily = _core.AdjustedColumn(np.linspace(10.0, 20.0, 19), np.array([5]), np.array([0.5]),
+                                 3, 1, 15, None, 2)
+    bars = _core.AdjustedColumn(np.full(19 * 390, 7.0), np.empty(0, np.int64),
+                                np.empty(0), 3, 0)
+    history = _core.PartialDayHistory(
+        calendar, minutes,
+        {(1, "close"): daily, (2, "close"): None, (3, "close"): "not a column"},
+        {(1, "close"): bars, (3, "close"): bars}, offset, offset, 19, start)
+    pool = ODD + [pd.Timestamp(int(minutes.values(start + 800, 1)[0]), tz="UTC"), 1, 2, 3,
+                  "close", [1, 2], (1,), [3]]
+    served = history.series(pool[len(ODD)], 1, "close", 3)
+    assert isinstance(served, pd.Series) and served.iloc[-1] == 7.0, served
+    for args in itertools.islice(combos(4, pool), 1500):
+        survive(history.series, *args)
+        survive(history.frame, *args)
+    for args in itertools.islice(combos(8), 800):
+        survive(_core.PartialDayHistory, *args)
