@@ -83,6 +83,8 @@ int session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
 PyObject *index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
 PyObject *readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count);
+PyObject *readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
+                           PyArray_Descr *descr);
 
 /* objects.c */
 int objects_init_strings(void);

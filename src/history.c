@@ -342,13 +342,9 @@ typedef struct {
 static PyObject *
 minute_index(MinuteHistoryObject *self, Py_ssize_t start, Py_ssize_t count)
 {
-    PyObject *view = readonly_view(self->labels, start, count);
-    if (view == NULL)
-        return NULL;
     Py_INCREF(self->calendar->dtype);
-    PyObject *labels = PyArray_View((PyArrayObject *)view,
-                                    (PyArray_Descr *)self->calendar->dtype, NULL);
-    Py_DECREF(view);
+    PyObject *labels = readonly_view_as(self->labels, start, count,
+                                        (PyArray_Descr *)self->calendar->dtype);
     if (labels == NULL)
         return NULL;
     PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,

@@ -41,13 +41,13 @@ parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
     return 0;
 }
 
-/* A read-only 1-D view of base[start:start + count]; the view keeps base alive. */
+/* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
+   type for an 8-byte base); the view keeps base alive. */
 PyObject *
-readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
+readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
+                 PyArray_Descr *descr)
 {
-    PyArray_Descr *descr = PyArray_DESCR(base);
     npy_intp dims[1] = {count};
-    Py_INCREF(descr);
     PyObject *view = PyArray_NewFromDescr(
         &PyArray_Type, descr, 1, dims, NULL,
         PyArray_BYTES(base) + start * PyArray_ITEMSIZE(base), 0, NULL);
@@ -61,6 +61,15 @@ readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
     return view;
 }
 
+/* A read-only 1-D view of base[start:start + count]; the view keeps base alive. */
+PyObject *
+readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
+{
+    PyArray_Descr *descr = PyArray_DESCR(base);
+    Py_INCREF(descr);
+    return readonly_view_as(base, start, count, descr);
+}
+
 PyObject *
 window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
@@ -72,19 +81,15 @@ window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 PyObject *
 index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    PyObject *labels = NULL, *values = NULL, *index = NULL;
-
-    labels = window_of_sessions(cal, end, count);
-    if (labels == NULL)
+    if (check_window(end, count, cal->count) < 0)
         return NULL;
     /* cal->dtype was checked to be an 8-byte datetime64 descriptor at construction. */
     Py_INCREF(cal->dtype);
-    values = PyArray_View((PyArrayObject *)labels, (PyArray_Descr *)cal->dtype, NULL);
+    PyObject *values = readonly_view_as(cal->sessions, end - count + 1, count,
+                                        (PyArray_Descr *)cal->dtype);
     if (values == NULL)
-        goto done;
-    index = build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
-done:
-    Py_DECREF(labels);
-    Py_XDECREF(values);
+        return NULL;
+    PyObject *index = build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
+    Py_DECREF(values);
     return index;
 }

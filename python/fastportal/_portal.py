@@ -274,26 +274,20 @@ class PortalCore:
         self.partial_column(asset, field)
         self.minute_column(asset, field)
 
-    def _series(self, history, build_column, dt, asset, field, bar_count):
-        """history.series(...), or when it answers why it does not serve (a str): the
-        column it asks for built and asked again, or a fall through."""
-        series = history.series(dt, asset, field, bar_count)
-        if type(series) is str:
-            if series != "new column":
-                return fell_through(series)
-            build_column(asset, field)
-            series = history.series(dt, asset, field, bar_count)
-            if type(series) is str:
-                return fell_through(series)
-        stats["served"] += 1
-        return series
+    # The three below ask the core once inline, the path of nearly every call; the
+    # retry after building a column is _retry's.
 
     def minute_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._series(history, self.minute_column, dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._retry(series, history, self.minute_column, dt, asset, field,
+                               bar_count)
+        stats["served"] += 1
+        return series
 
     def partial_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt of a minute
@@ -301,11 +295,33 @@ class PortalCore:
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._series(history, self._partial_columns, dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._retry(series, history, self._partial_columns, dt, asset, field,
+                               bar_count)
+        stats["served"] += 1
+        return series
 
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
-        return self._series(self.history, self.column, dt, asset, field, bar_count)
+        series = self.history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return self._retry(series, self.history, self.column, dt, asset, field,
+                               bar_count)
+        stats["served"] += 1
+        return series
+
+    def _retry(self, why, history, build_column, dt, asset, field, bar_count):
+        """After history.series(...) answered why it does not serve (a str): the column
+        it asks for built and the core asked again, or a fall through."""
+        if why != "new column":
+            return fell_through(why)
+        build_column(asset, field)
+        series = history.series(dt, asset, field, bar_count)
+        if type(series) is str:
+            return fell_through(series)
+        stats["served"] += 1
+        return series
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
