@@ -262,12 +262,14 @@ class PortalCore:
     def _partial_history(self):
         """The core's PartialDayHistory for this portal, or None without a minute reader."""
         if self._partial_state is None:
-            minutes = self._minute_history() and minutes_core(self.portal.trading_calendar)
-            self._partial_state = minutes and _core.PartialDayHistory(
-                self.calendar, minutes, self.partial_columns, self.minute_columns,
-                -1 if self.reader_offset is None else self.reader_offset,
-                self.first_day_loc, len(self.reader_sessions), self.minute_start,
-            )
+            self._partial_state = False
+            if self._minute_history() is not None:
+                self._partial_state = _core.PartialDayHistory(
+                    self.calendar, minutes_core(self.portal.trading_calendar),
+                    self.partial_columns, self.minute_columns,
+                    -1 if self.reader_offset is None else self.reader_offset,
+                    self.first_day_loc, len(self.reader_sessions), self.minute_start,
+                )
         return self._partial_state or None
 
     def _partial_columns(self, asset, field):
