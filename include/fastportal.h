@@ -106,6 +106,8 @@ int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double
 extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
 extern PyObject *str_minute_window;
 int history_init_strings(void);
+void history_served(void);
+PyObject *history_windows_served(PyObject *module, PyObject *reset);
 PyObject *history_reason(PyObject *text);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);

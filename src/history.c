@@ -23,6 +23,29 @@ typedef struct {
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
 
+/* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
+   of fastportal.stats(), counted here so that the hot path pays no Python for it. */
+static Py_ssize_t windows_served;
+
+void
+history_served(void)
+{
+    windows_served++;
+}
+
+PyObject *
+history_windows_served(PyObject *module, PyObject *reset)
+{
+    (void)module;
+    int clear = PyObject_IsTrue(reset);
+    if (clear < 0)
+        return NULL;
+    PyObject *count = PyLong_FromSsize_t(windows_served);
+    if (count != NULL && clear)
+        windows_served = 0;
+    return count;
+}
+
 int
 history_init_strings(void)
 {
@@ -127,8 +150,8 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
         goto done;
     int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
     values = column_window(column, end_row, count, price);
-    if (values != NULL)
-        series = build_series(builder, values, index, asset);
+    if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
+        history_served();
 done:
     Py_DECREF(column);
     Py_XDECREF(values);
@@ -165,7 +188,8 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         if (filled < 0)
             goto done;
     }
-    out = build_frame(builder, block, index, assets);
+    if ((out = build_frame(builder, block, index, assets)) != NULL)
+        history_served();
 done:
     Py_XDECREF(block);
     Py_DECREF(index);

@@ -35,6 +35,8 @@ float64_vector(PyObject *obj, const char *what)
 }
 
 static PyMethodDef core_methods[] = {
+    {"windows_served", (PyCFunction)history_windows_served, METH_O,
+     "windows_served(reset) -> windows the history types handed out; zeroed if reset."},
     {NULL, NULL, 0, NULL},
 };
 

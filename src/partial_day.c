@@ -185,7 +185,8 @@ PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
     if (fill_asset(self, args[1], args[2], kind, is_price(args[2]), &w, out, &why) == 0 &&
         (index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
-        series = build_series(self->calendar->builder, values, index, args[1]);
+        if ((series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
+            history_served();
     Py_DECREF(values);
     Py_XDECREF(index);
     return series == NULL && why != NULL ? history_reason(why) : series;
@@ -217,7 +218,8 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
             goto done;
     }
     if ((index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
-        frame = build_frame(self->calendar->builder, block, index, assets);
+        if ((frame = build_frame(self->calendar->builder, block, index, assets)) != NULL)
+            history_served();
 done:
     Py_DECREF(block);
     Py_XDECREF(index);

@@ -10,7 +10,7 @@
 
 from contextlib import contextmanager
 
-from fastportal import _patch, _portal
+from fastportal import _core, _patch, _portal
 
 __version__ = "0.1.0"
 __all__ = ["install", "uninstall", "installed", "patched", "stats", "reset_stats"]
@@ -47,8 +47,13 @@ def stats():
     """{"served": n, "fell through: <reason>": n, "upstream answered: <window>": n, ...}
     since the last reset_stats(): calls the core served, why others were not, and how many
     upstream answered by kind of window ("1m", "1d, minute data", "1d, daily data")."""
-    return dict(_portal.stats)
+    counts = dict(_portal.stats)
+    served = _core.windows_served(False)
+    if served:
+        counts["served"] = served
+    return counts
 
 
 def reset_stats():
     _portal.stats.clear()
+    _core.windows_served(True)
