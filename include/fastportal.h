@@ -93,7 +93,7 @@ PyObject *build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObjec
 PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index,
                        PyObject *name);
 PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
-                      PyObject *columns);
+                      PyObject *columns, PyObject *column_axis);
 
 /* windows.c */
 PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
@@ -104,7 +104,7 @@ int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double
 
 /* history.c: what DailyHistory, MinuteHistory and PartialDayHistory share */
 extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
-extern PyObject *str_minute_window;
+extern PyObject *str_minute_window, *str_before_data;
 int history_init_strings(void);
 void history_served(void);
 PyObject *history_windows_served(PyObject *module, PyObject *reset);
@@ -112,10 +112,11 @@ PyObject *history_reason(PyObject *text);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
 PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
-int history_check_frame_args(Py_ssize_t nargs, PyObject *const *args);
+int history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
+                             PyObject *const *args, PyObject **column_axis);
 PyObject *history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
                         PyObject *field, Py_ssize_t end_row, Py_ssize_t count,
-                        PyObject *index);
+                        PyObject *index, PyObject *column_axis);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

@@ -7,8 +7,9 @@
  * columns keyed by (asset, field). The shim builds columns (through upstream's readers)
  * and decides what the core serves; a call here only looks things up and assembles.
  * What it does not serve it names: "window bounds" (upstream refuses or handles the
- * window), "new column" (not built yet) or "column" (cannot be built), and the shim goes
- * on from there.
+ * window), "before data" (a minute window starting before the first trading minute,
+ * which upstream refuses), "new column" (not built yet) or "column" (cannot be built),
+ * and the shim goes on from there.
  */
 #include "fastportal.h"
 
@@ -22,6 +23,7 @@ typedef struct {
 } DailyHistoryObject;
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
+PyObject *str_before_data;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
@@ -53,7 +55,8 @@ history_init_strings(void)
         (str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
         (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
         (str_column = PyUnicode_InternFromString("column")) == NULL ||
-        (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL)
+        (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
+        (str_before_data = PyUnicode_InternFromString("before data")) == NULL)
         return -1;
     return 0;
 }
@@ -163,7 +166,8 @@ done:
    over `index` (stolen); or the reason one of the columns is not served. */
 PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
-              PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
+              PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
+              PyObject *column_axis)
 {
     if (index == NULL)
         return NULL;
@@ -188,7 +192,7 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         if (filled < 0)
             goto done;
     }
-    if ((out = build_frame(builder, block, index, assets)) != NULL)
+    if ((out = build_frame(builder, block, index, assets, column_axis)) != NULL)
         history_served();
 done:
     Py_XDECREF(block);
@@ -196,13 +200,17 @@ done:
     return out;
 }
 
-/* assets and field of a frame() call: 0, or -1 with a TypeError set. */
+/* assets, field and columns of a frame(end, assets, field, bar_count[, columns]) call:
+   0 with *column_axis the Index to use as the columns (NULL: made from assets), or -1
+   with a TypeError set. */
 int
-history_check_frame_args(Py_ssize_t nargs, PyObject *const *args)
+history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
+                         PyObject *const *args, PyObject **column_axis)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "frame() takes its end, assets, field and bar_count (%zd given)", nargs);
+    *column_axis = NULL;
+    if (nargs != 4 && nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "frame() takes its end, assets, field, bar_count "
+                     "and optionally columns (%zd given)", nargs);
         return -1;
     }
     if (!PyList_CheckExact(args[1]) && !PyTuple_CheckExact(args[1])) {
@@ -212,6 +220,16 @@ history_check_frame_args(Py_ssize_t nargs, PyObject *const *args)
     if (!PyUnicode_Check(args[2])) {
         PyErr_SetString(PyExc_TypeError, "field must be a str");
         return -1;
+    }
+    if (nargs == 5 && args[4] != Py_None) {
+        if (!PyObject_TypeCheck(args[4], builder->object_index_type) ||
+            PyObject_Size(args[4]) != PySequence_Fast_GET_SIZE(args[1])) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError,
+                            "columns must be None or an Index as long as assets");
+            return -1;
+        }
+        *column_axis = args[4];
     }
     return 0;
 }
@@ -240,7 +258,8 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *
 DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (history_check_frame_args(nargs, args) < 0)
+    PyObject *column_axis;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
         return NULL;
     PyObject *assets = args[1], *field = args[2];
     Py_ssize_t end_loc = PyLong_AsSsize_t(args[0]);
@@ -258,7 +277,8 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
     if (end_row < 0)
         return history_reason(str_window_bounds);
     return history_frame(self->calendar->builder, self->columns, assets, field, end_row,
-                         count, index_of_sessions(self->calendar, end_loc, count));
+                         count, index_of_sessions(self->calendar, end_loc, count),
+                         column_axis);
 }
 
 static PyObject *
@@ -328,9 +348,10 @@ static PyMethodDef DailyHistory_methods[] = {
      "series(dt, asset, field, bar_count) -> the Series data.history returns at minute dt, "
      "or the reason (a str) it is left to upstream."},
     {"frame", (PyCFunction)(void (*)(void))DailyHistory_frame, METH_FASTCALL,
-     "frame(end_loc, assets, field, bar_count) -> the frame get_history_window returns "
-     "for a list of assets, the window ending at session end_loc, or the reason (a str) "
-     "it is left to upstream."},
+     "frame(end_loc, assets, field, bar_count, columns=None) -> the frame "
+     "get_history_window returns for a list of assets (columns: the Index it was given "
+     "as, if any), the window ending at session end_loc, or the reason (a str) it is left "
+     "to upstream."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -396,7 +417,11 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
     }
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
     int64_t end = position - self->offset, start = end - *count + 1;
-    if (start < 0 || end >= rows || start + self->offset < self->first_trading) {
+    if (start + self->offset < self->first_trading) {
+        *why = str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
+        return 0;
+    }
+    if (start < 0 || end >= rows) {
         *why = str_window_bounds;
         return 0;
     }
@@ -423,13 +448,15 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
 {
     Py_ssize_t end_row, count;
     PyObject *why;
-    if (history_check_frame_args(nargs, args) < 0)
+    PyObject *column_axis;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     if (found <= 0)
         return found < 0 ? NULL : history_reason(why);
     return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                         count, minute_index(self, end_row - count + 1, count));
+                         count, minute_index(self, end_row - count + 1, count),
+                         column_axis);
 }
 
 static PyObject *
@@ -503,8 +530,9 @@ static PyMethodDef MinuteHistory_methods[] = {
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1m') returns "
      "at minute dt, or the reason (a str) it is left to upstream."},
     {"frame", (PyCFunction)(void (*)(void))MinuteHistory_frame, METH_FASTCALL,
-     "frame(dt, assets, field, bar_count) -> the frame get_history_window(..., '1m', ...) "
-     "returns for a list of assets, or the reason (a str) it is left to upstream."},
+     "frame(dt, assets, field, bar_count, columns=None) -> the frame "
+     "get_history_window(..., '1m', ...) returns for a list of assets (columns: the Index "
+     "it was given as, if any), or the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -217,11 +217,17 @@ build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject
    float64 block, as BlockManager and DataFrame._from_mgr assemble it. */
 PyObject *
 build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
-            PyObject *columns)
+            PyObject *columns, PyObject *column_axis)
 {
     PyObject *labels = NULL, *column_index = NULL, *block = NULL, *manager = NULL;
     PyObject *frame = NULL;
     npy_intp width = PyArray_DIM((PyArrayObject *)block_values, 0);
+    if (column_axis != NULL) {
+        /* an Index of the columns, given: pd.DataFrame keeps it as its columns */
+        Py_INCREF(column_axis);
+        column_index = column_axis;
+        goto columns_done;
+    }
     labels = PyArray_SimpleNew(1, &width, NPY_OBJECT);
     if (labels == NULL)
         goto done;
@@ -233,6 +239,7 @@ build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
     column_index = simple_index(b, b->object_index_type, labels);
     if (column_index == NULL)
         goto done;
+columns_done:
     block = numpy_block(b, block_values, width, b->two);
     if (block == NULL)
         goto done;
@@ -451,7 +458,7 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
                      PySequence_Fast_GET_SIZE(args[2]), rows);
         return NULL;
     }
-    return build_frame(self, args[0], args[1], args[2]);
+    return build_frame(self, args[0], args[1], args[2], NULL);
 }
 
 static PyMethodDef PandasBuilder_methods[] = {

@@ -198,7 +198,8 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
 {
     PartialWindow w;
     PyObject *why = NULL, *block = NULL, *index = NULL, *frame = NULL;
-    if (history_check_frame_args(nargs, args) < 0)
+    PyObject *column_axis;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
         return NULL;
     int kind = kind_of(args[2]), found = find_window(self, args, &w, &why);
     if (found <= 0)
@@ -218,7 +219,8 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
             goto done;
     }
     if ((index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
-        if ((frame = build_frame(self->calendar->builder, block, index, assets)) != NULL)
+        if ((frame = build_frame(self->calendar->builder, block, index, assets,
+                                 column_axis)) != NULL)
             history_served();
 done:
     Py_DECREF(block);
@@ -299,9 +301,9 @@ static PyMethodDef PartialDayHistory_methods[] = {
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1d') returns "
      "at minute dt of a minute simulation, or the reason (a str) it is left to upstream."},
     {"frame", (PyCFunction)(void (*)(void))PartialDayHistory_frame, METH_FASTCALL,
-     "frame(dt, assets, field, bar_count) -> the frame get_history_window(..., '1d', ..., "
-     "'minute') returns for a list of assets, or the reason (a str) it is left to "
-     "upstream."},
+     "frame(dt, assets, field, bar_count, columns=None) -> the frame "
+     "get_history_window(..., '1d', ..., 'minute') returns for a list of assets (columns: "
+     "the Index it was given as, if any), or the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

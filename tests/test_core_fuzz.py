@@ -153,6 +153,8 @@ def test_daily_history(calendar, column):
         for end, count in ((5, 3), (5, 0), (-1, 1), (2**70, 1), (5, 2**70)):
             survive(history.frame, end, assets, "close", count)
             survive(history.frame, end, assets, "price", count)
+            for columns in ODD + [pd.Index(["a", "b", "c"]), pd.Index([1])]:
+                survive(history.frame, end, assets, "close", count, columns)
     for args in itertools.islice(combos(5), 600):
         survive(_core.DailyHistory, *args)
 
@@ -219,5 +221,8 @@ def test_partial_day_history():
     for args in itertools.islice(combos(4, pool), 1500):
         survive(history.series, *args)
         survive(history.frame, *args)
+    for columns in ODD + [pd.Index([1, 3]), pd.Index([1])]:
+        survive(history.frame, pool[len(ODD)], [1, 3], "close", 2, columns)
+        survive(history.frame, pool[len(ODD)], [1], "price", 2, columns)
     for args in itertools.islice(combos(8), 800):
         survive(_core.PartialDayHistory, *args)

@@ -79,15 +79,19 @@ def test_walking_back_in_time_rebuilds(bundle, assets):
 
 
 def test_several_assets_through_the_portal(bundle, assets, sessions):
-    """DataPortal.get_history_window for many assets at once: zipline's frame."""
+    """DataPortal.get_history_window for many assets at once, as a list and as a named
+    Index (which becomes the frame's columns as it is): zipline's frame."""
+    named = pd.Index(assets[2:5], name="held")
+
     def frames():
         portal = scenarios.data_portal(bundle)
         out = []
         for end in (0, 13, 40, 60, 101, 119, 121, 150, 200, 201, 249):
             for field in FIELDS:
                 for n in (1, 7, end + 1, end + 2):
-                    out.append(outcome(lambda: portal.get_history_window(
-                        list(assets), sessions[end], n, "1d", field, "daily")))
+                    for these in (list(assets), named):
+                        out.append(outcome(lambda: portal.get_history_window(
+                            these, sessions[end], n, "1d", field, "daily")))
         return out
 
     theirs = differential(frames, (f"frame {i}" for i in range(10**6)))

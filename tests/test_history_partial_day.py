@@ -6,6 +6,7 @@ a session, quiet first half-hours (no trade yet), the early close, a split and a
 dividend taking effect, a merger, a gap session, and an asset on its first and last
 sessions and after it stopped trading."""
 
+import pandas as pd
 import pytest
 
 import fastportal
@@ -44,7 +45,9 @@ def test_every_field_and_length_at_minutes_of_every_session(minute_bundle, minut
     labels, _ = daily_history_in_minutes(minute_bundle, minute_assets, minutes, FIELDS,
                                          (1, 2, 5, 19, 40))
     stats = fastportal.stats()
-    assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels), stats
+    refused = stats.get("refused as upstream: window before data", 0)
+    assert stats["served"] + stats.get("fell through: window bounds", 0) + refused == \
+        len(labels), stats
     assert stats["served"] > 0.5 * len(labels), stats
 
 
@@ -113,7 +116,8 @@ def test_lists_of_assets_in_a_minute_simulation(minute_bundle, minute_assets, fr
     for position in range(len(sessions)):
         every = session_minutes(minute_bundle, position)
         minutes += [every[0], every[31], every[200], every[-1]]
-    lists = (list(minute_assets), minute_assets[1:3], tuple(minute_assets[2:]))
+    lists = (list(minute_assets), minute_assets[1:3], tuple(minute_assets[2:]),
+             pd.Index(minute_assets[:3], name="held"))
     lengths = (1, 3, 20) if frequency == "1d" else (1, 45, 400)
     labels = [(m, i, f, n, way) for m in minutes for i in range(len(lists)) for f in FIELDS
               for n in lengths for way in ("data", "portal")]
@@ -128,10 +132,13 @@ def test_lists_of_assets_in_a_minute_simulation(minute_bundle, minute_assets, fr
                     for n in lengths:
                         out.append(outcome(lambda: data.history(assets, field, n, frequency)))
                         out.append(outcome(lambda: portal.get_history_window(
-                            list(assets), minute, n, frequency, field, "minute")))
+                            assets if isinstance(assets, pd.Index) else list(assets),
+                            minute, n, frequency, field, "minute")))
         return out
 
     differential(produce, labels)
     stats = fastportal.stats()
-    assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels), stats
+    refused = stats.get("refused as upstream: window before data", 0)
+    assert stats["served"] + stats.get("fell through: window bounds", 0) + refused == \
+        len(labels), stats
     assert stats["served"] > 0.5 * len(labels), stats

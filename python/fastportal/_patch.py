@@ -11,6 +11,8 @@ import sys
 import threading
 from collections.abc import Iterable
 
+from pandas import Index
+
 from fastportal._portal import COLUMN_OF_FIELD, answered_upstream, fell_through, portal_core
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
@@ -18,6 +20,13 @@ _saved = []  # (owner, name, original) for uninstall, in the order patched
 # Set while a BarData call the core did not serve runs upstream's BarData.history, so
 # that the portal underneath answers as upstream, without a second attempt and count.
 _falling_through = threading.local()
+
+def _is_asset_list(assets):
+    """What BarData.history takes for several assets and the core serves: a list, a
+    tuple or a plain Index."""
+    kind = type(assets)
+    return kind is list or kind is tuple or kind is Index
+
 
 # What BarData's core path returns when upstream's BarData.history is to run with the
 # portal's windows served by the core (several fields; non-market minutes).
@@ -143,9 +152,9 @@ def _make_bar_data_class(upstream_bar_data):
             dt = self._fastportal_dt()
             single = type(assets) is core.equity_type
             if not single:
-                if type(assets) is not list and type(assets) is not tuple:
+                if not _is_asset_list(assets):
                     return fell_through("assets")
-                if not assets:
+                if len(assets) == 0:
                     return fell_through("no assets")
             if self._fastportal_daily:
                 if frequency != "1d":
@@ -197,8 +206,8 @@ def _make_get_history_window(upstream_get_history_window):
             and bar_count >= 1
             and type(field) is str
             and field in COLUMN_OF_FIELD
-            and type(assets) is list
-            and assets
+            and (type(assets) is list or type(assets) is Index)
+            and len(assets) > 0
         ):
             frame = _served_frame(self, assets, end_dt, bar_count, frequency, field,
                                   data_frequency)

@@ -314,7 +314,10 @@ class PortalCore:
 
     def _retry(self, why, history, build_column, dt, asset, field, bar_count):
         """After history.series(...) answered why it does not serve (a str): the column
-        it asks for built and the core asked again, or a fall through."""
+        it asks for built and the core asked again, upstream's refusal, or a fall
+        through."""
+        if why == "before data":
+            self._refuse_before_data(bar_count)
         if why != "new column":
             return fell_through(why)
         build_column(asset, field)
@@ -341,17 +344,30 @@ class PortalCore:
             return fell_through("no minute reader")
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count)
 
+    def _refuse_before_data(self, bar_count):
+        """A minute window that starts before the first trading minute: upstream raises
+        HistoryWindowStartsBeforeData, with a start date it suggests, from this."""
+        stats["refused as upstream: window before data"] += 1
+        self.portal._handle_minute_history_out_of_bounds(bar_count)
+
     def _frame(self, history, build_column, end, assets, field, bar_count):
+        """history.frame(...) for a list, a tuple or an Index of Equities; an Index
+        becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)."""
         equity = self.equity_type
         if not all(type(asset) is equity for asset in assets):
             return fell_through("asset type")
-        frame = history.frame(end, assets, field, bar_count)
+        columns = None
+        if isinstance(assets, pd.Index):
+            assets, columns = list(assets), assets
+        frame = history.frame(end, assets, field, bar_count, columns)
         if type(frame) is str:
+            if frame == "before data":
+                self._refuse_before_data(bar_count)
             if frame != "new column":
                 return fell_through(frame)
             for asset in assets:
                 build_column(asset, field)
-            frame = history.frame(end, assets, field, bar_count)
+            frame = history.frame(end, assets, field, bar_count, columns)
             if type(frame) is str:
                 return fell_through(frame)
         return frame

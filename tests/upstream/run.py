@@ -84,6 +84,9 @@ def main():
                 if k.startswith("upstream answered")}
     print(f"history calls served by the core in the patched run: {stats.get('served', 0)}; "
           f"fell through: {sum(fallbacks.values())} {fallbacks}")
+    refused = {k: v for k, v in stats.items() if k.startswith("refused as upstream")}
+    if refused:
+        print(f"refused by the core with upstream's own error: {refused}")
     print("answered by upstream, by window: "
           + ", ".join(f"{kind} {answered.get(kind, 0)}"
                       for kind in ("1m", "1d, minute data", "1d, daily data", "other")))
