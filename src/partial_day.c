@@ -110,6 +110,7 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
 typedef struct {
     Py_ssize_t count, session, end_row;
     int64_t first_minute, minute;
+    int kind; /* the field's aggregation */
 } PartialWindow;
 
 /* 1 with *w filled; 0 with *why when upstream answers; -1 with an error set. */
@@ -136,20 +137,24 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
         return 0;
     }
     w->end_row = w->session - self->offset;
+    if ((w->kind = kind_of(args[2])) < 0) {
+        *why = str_column;
+        return 0;
+    }
     return 1;
 }
 
 /* The window of one asset into out (count values): 0, or -1 with *why or an error. */
 static int
-fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int kind,
-           int price, const PartialWindow *w, double *out, PyObject **why)
+fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int price,
+           const PartialWindow *w, double *out, PyObject **why)
 {
     double today;
     PyObject *daily = history_column(self->daily_columns, asset, field, why);
     if (daily == NULL)
         return -1;
     int failed =
-        session_so_far(self, asset, field, kind, daily, w->end_row, w->first_minute,
+        session_so_far(self, asset, field, w->kind, daily, w->end_row, w->first_minute,
                        w->minute, &today, why) < 0 ||
         (w->count > 1 && column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
     if (!failed) {
@@ -174,16 +179,14 @@ PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
     PyObject *why = NULL, *values = NULL, *index = NULL, *series = NULL;
     if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0)
         return NULL;
-    int kind = kind_of(args[2]), found = find_window(self, args, &w, &why);
+    int found = find_window(self, args, &w, &why);
     if (found <= 0)
         return found < 0 ? NULL : history_reason(why);
-    if (kind < 0)
-        return history_reason(str_column);
     npy_intp dims[1] = {w.count};
     if ((values = PyArray_SimpleNew(1, dims, NPY_FLOAT64)) == NULL)
         return NULL;
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
-    if (fill_asset(self, args[1], args[2], kind, is_price(args[2]), &w, out, &why) == 0 &&
+    if (fill_asset(self, args[1], args[2], is_price(args[2]), &w, out, &why) == 0 &&
         (index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
         if ((series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
             history_served();
@@ -201,11 +204,9 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
     PyObject *column_axis;
     if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
         return NULL;
-    int kind = kind_of(args[2]), found = find_window(self, args, &w, &why);
+    int found = find_window(self, args, &w, &why);
     if (found <= 0)
         return found < 0 ? NULL : history_reason(why);
-    if (kind < 0)
-        return history_reason(str_column);
     PyObject *assets = args[1];
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
     npy_intp dims[2] = {width, w.count};
@@ -214,7 +215,7 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
     int price = is_price(args[2]);
     for (Py_ssize_t j = 0; j < width; j++) {
-        if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], kind, price, &w,
+        if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], price, &w,
                        rows + j * w.count, &why) < 0)
             goto done;
     }
