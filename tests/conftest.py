@@ -29,6 +29,8 @@ DIFFERENTIAL = BundleSpec(
         AssetSpec(5, "EEE"),                                  # adjustments off-session
         AssetSpec(6, "FFF", first=100, gaps=(101, 102)),      # starts late, gaps at once
         AssetSpec(7, "GGG", last=120, gaps=(118,)),           # ends early after a gap
+        AssetSpec(8, "FUH23", first=20, last=230, gaps=(50, 51),   # a future: no
+                  root_symbol="FU", tick_size=0.0001),            # adjustments
     ],
     splits=[(1, 40, 0.5), (2, 60, 0.25), (5, "2023-06-10", 0.5), (6, 150, 0.5),
             (4, 0, 0.5), (1, 249, 0.5), (7, 119, 0.5)],
@@ -53,6 +55,8 @@ MINUTE = BundleSpec(
         AssetSpec(2, "BBB", first=3, last=12),
         AssetSpec(3, "CCC", gaps=(4, 9)),
         AssetSpec(4, "DDD"),
+        AssetSpec(5, "FUZ23", root_symbol="FU", tick_size=0.0001),   # futures: no
+        AssetSpec(6, "FUF24", first=5, last=14, gaps=(9,), root_symbol="FU"),  # adjustments
     ],
     splits=[(1, 6, 0.5), (3, 10, 0.25)],
     mergers=[(4, 11, 0.95)],

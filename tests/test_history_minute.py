@@ -25,6 +25,9 @@ def test_every_minute_of_an_early_close_and_a_full_session(minute_bundle, minute
 
 
 def test_every_field_at_minutes_of_every_session(minute_bundle, minute_assets):
+    from zipline.assets import Future
+
+    assert sum(type(asset) is Future for asset in minute_assets) == 2  # served alike
     sessions = minute_bundle.equity_daily_bar_reader.sessions
     minutes = []
     for position in range(len(sessions)):

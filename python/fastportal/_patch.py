@@ -150,7 +150,7 @@ def _make_bar_data_class(upstream_bar_data):
                 fell_through("non-market minutes")
                 return _PER_WINDOW
             dt = self._fastportal_dt()
-            single = type(assets) is core.equity_type
+            single = type(assets) in core.served_types
             if not single:
                 if not _is_asset_list(assets):
                     return fell_through("assets")

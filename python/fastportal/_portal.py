@@ -90,10 +90,12 @@ class PortalCore:
     """The core's view of one DataPortal in daily history."""
 
     def __init__(self, portal):
-        from zipline.assets import Equity
+        from zipline.assets import Equity, Future
 
         self.portal = portal
-        self.equity_type = Equity
+        # The assets served: equities and single futures contracts (whose history reads
+        # the same dispatch readers, without adjustments, rounded to their tick size).
+        self.served_types = (Equity, Future)
         self.calendar = calendar_core(portal.trading_calendar)
         self.builder = builder()
         loader = portal._history_loader
@@ -282,7 +284,7 @@ class PortalCore:
     # retry after building a column is _retry's.
 
     def minute_series(self, dt, asset, field, bar_count):
-        """data.history(asset, field, bar_count, "1m") at minute dt, for an Equity."""
+        """data.history(asset, field, bar_count, "1m") at minute dt, for one asset."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
@@ -294,7 +296,7 @@ class PortalCore:
 
     def partial_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt of a minute
-        simulation, for an Equity."""
+        simulation, for one asset."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
@@ -305,7 +307,7 @@ class PortalCore:
         return series
 
     def daily_series(self, dt, asset, field, bar_count):
-        """data.history(asset, field, bar_count, "1d") at minute dt, for an Equity."""
+        """data.history(asset, field, bar_count, "1d") at minute dt, for one asset."""
         series = self.history.series(dt, asset, field, bar_count)
         if type(series) is str:
             return self._retry(series, self.history, self.column, dt, asset, field,
@@ -351,10 +353,10 @@ class PortalCore:
         self.portal._handle_minute_history_out_of_bounds(bar_count)
 
     def _frame(self, history, build_column, end, assets, field, bar_count):
-        """history.frame(...) for a list, a tuple or an Index of Equities; an Index
+        """history.frame(...) for a list, a tuple or an Index of served assets; an Index
         becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)."""
-        equity = self.equity_type
-        if not all(type(asset) is equity for asset in assets):
+        served = self.served_types
+        if not all(type(asset) in served for asset in assets):
             return fell_through("asset type")
         columns = None
         if isinstance(assets, pd.Index):

@@ -20,6 +20,8 @@ class AssetSpec:
     first: int = 0            # first session (position in the bundle's sessions)
     last: int | None = None   # last session, None for the bundle's last
     gaps: tuple = ()          # session positions with no trade
+    root_symbol: str | None = None  # a future of this root, expiring after its last session
+    tick_size: float = 0.01
 
 
 @dataclass
@@ -80,7 +82,7 @@ def _make_ingest(spec):
                adjustment_writer, calendar, start_session, end_session, cache,
                show_progress, output_dir):
         sessions = calendar.sessions_in_range(start_session, end_session)
-        rows, frames, minute_frames = [], {}, {}
+        rows, future_rows, frames, minute_frames = [], [], {}, {}
         for asset in spec.assets:
             last = len(sessions) - 1 if asset.last is None else asset.last
             lived = sessions[asset.first : last + 1]
@@ -99,15 +101,31 @@ def _make_ingest(spec):
             bars.loc[gap_sessions, ["open", "high", "low", "close"]] = np.nan
             bars.loc[gap_sessions, "volume"] = 0.0
             frames[asset.sid] = bars
-            rows.append({
+            row = {
                 "sid": asset.sid, "symbol": asset.symbol, "asset_name": asset.symbol,
                 "start_date": lived[0], "end_date": lived[-1],
                 "auto_close_date": lived[-1] + pd.Timedelta(days=1), "exchange": "NYSE",
-            })
+            }
+            if asset.root_symbol is None:
+                rows.append(row)
+            else:
+                future_rows.append(dict(
+                    row, root_symbol=asset.root_symbol, exchange="CMES",
+                    first_traded=lived[0], notice_date=lived[-1] + pd.Timedelta(days=1),
+                    expiration_date=lived[-1] + pd.Timedelta(days=2),
+                    tick_size=asset.tick_size, multiplier=100.0))
         equities = pd.DataFrame(rows).set_index("sid")
-        exchanges = pd.DataFrame({"exchange": ["NYSE"], "canonical_name": ["NYSE"],
-                                  "country_code": ["US"]})
-        asset_db_writer.write(equities=equities, exchanges=exchanges)
+        exchanges = pd.DataFrame({"exchange": ["NYSE", "CMES"], "canonical_name": ["NYSE", "CMES"],
+                                  "country_code": ["US", "US"]})
+        futures = root_symbols = None
+        if future_rows:
+            futures = pd.DataFrame(future_rows).set_index("sid")
+            roots = sorted({row["root_symbol"] for row in future_rows})
+            root_symbols = pd.DataFrame({"root_symbol": roots,
+                                         "root_symbol_id": range(1, len(roots) + 1),
+                                         "exchange": ["CMES"] * len(roots)})
+        asset_db_writer.write(equities=equities, futures=futures, exchanges=exchanges,
+                              root_symbols=root_symbols)
         daily_bar_writer.write(frames.items(), show_progress=show_progress)
         if minute_frames:
             minute_bar_writer.write(minute_frames.items(), show_progress=show_progress)
