@@ -52,6 +52,8 @@ def test_every_length_at_event_sessions(bundle, assets):
     # refuses (before the first trading day) are left to upstream to raise.
     assert stats["served"] == len(calls) - raised
     assert raised > 0 and stats.get("fell through: window bounds") == raised
+    assert stats.get("upstream raised: 1d, daily data") == raised, stats
+    assert "upstream answered: 1d, daily data" not in stats, stats
 
 
 def test_every_session_short_and_full_windows(bundle, assets):

@@ -1,9 +1,9 @@
 """Minutes (trading minutes by position, from session opens and lengths) against
 exchange_calendars, which materialises every minute: every trading minute of the whole
 default range of XNYS (early closes), XLON, CMES and XHKG (breaks); minute positions of
-every minute and of the times between; minute_to_session for every calendar minute of
-weeks with holidays, early closes and breaks; minute windows and previous/next minute,
-errors included."""
+every minute and of the times between; minute_to_session for every minute of three years
+of XNYS and XHKG and of weeks with holidays, early closes and breaks on all four; minute
+windows and previous/next minute, errors included."""
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,28 @@ def test_minute_to_session_for_every_calendar_minute_of_some_weeks(name):
                 same(outcome(lambda: core.minute_to_session(minute, direction)),
                      outcome(lambda: upstream.minute_to_session(minute, direction)),
                      (minute, direction))
+
+
+@pytest.mark.parametrize("year", [2022, 2023, 2024])
+@pytest.mark.parametrize("name", ["XNYS", "XHKG"])
+def test_minute_to_session_for_every_minute_of_years(name, year):
+    """Every minute of the year, trading, in a break or closed, in all three directions:
+    the session label, or exchange_calendars' error for "none" on a closed minute."""
+    upstream = calendar(name)
+    core = calendar_core(upstream)
+    expected = upstream.minute_to_session
+    for minute in pd.date_range(f"{year}-01-01", f"{year}-12-31 23:59", freq="min",
+                                tz="UTC"):
+        for direction in ("next", "previous", "none"):
+            try:
+                theirs = expected(minute, direction)
+            except ValueError as error:
+                with pytest.raises(ValueError) as ours:
+                    core.minute_to_session(minute, direction)
+                assert ours.value.args == error.args, (minute, direction)
+                continue
+            ours = core.minute_to_session(minute, direction)
+            assert ours == theirs and ours.value == theirs.value, (minute, direction)
 
 
 @pytest.mark.parametrize("name", ["XNYS", "XHKG"])

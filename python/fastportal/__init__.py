@@ -46,7 +46,8 @@ def patched():
 def stats():
     """{"served": n, "fell through: <reason>": n, "upstream answered: <window>": n, ...}
     since the last reset_stats(): calls the core served, why others were not, and how many
-    upstream answered by kind of window ("1m", "1d, minute data", "1d, daily data")."""
+    upstream answered ("upstream answered: ...") or refused with its own error ("upstream
+    raised: ...") by kind of window ("1m", "1d, minute data", "1d, daily data")."""
     counts = dict(_portal.stats)
     served = _core.windows_served(False)
     if served:

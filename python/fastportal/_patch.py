@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from pandas import Index
 
-from fastportal._portal import COLUMN_OF_FIELD, answered_upstream, fell_through, portal_core
+from fastportal._portal import COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -123,8 +123,8 @@ def _make_bar_data_class(upstream_bar_data):
             if result is None:
                 _check_history_arguments(args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
-                answered_upstream(frequency, not self._fastportal_daily)
-                return _upstream_call(upstream_history, self, *args, **kwargs)
+                return ask_upstream(frequency, not self._fastportal_daily, _upstream_call,
+                                    upstream_history, self, *args, **kwargs)
             return result
 
         history.__doc__ = upstream_history.__doc__
@@ -199,8 +199,11 @@ def _make_get_history_window(upstream_get_history_window):
         self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill=True
     ):
         if getattr(_falling_through, "active", False):
-            pass  # a BarData fallback: upstream all the way down
-        elif (
+            # a BarData fallback, counted there: upstream all the way down
+            return upstream_get_history_window(
+                self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill
+            )
+        if (
             ffill is True
             and type(bar_count) is int
             and bar_count >= 1
@@ -215,9 +218,8 @@ def _make_get_history_window(upstream_get_history_window):
                 return frame
         else:
             fell_through("portal arguments")
-        if not getattr(_falling_through, "active", False):
-            answered_upstream(frequency, data_frequency == "minute")
-        return upstream_get_history_window(
+        return ask_upstream(
+            frequency, data_frequency == "minute", upstream_get_history_window,
             self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill
         )
 

@@ -36,15 +36,23 @@ def fell_through(reason):
     return None
 
 
-def answered_upstream(frequency, minute_data):
-    """Count a history call upstream answered, by kind of window."""
+def ask_upstream(frequency, minute_data, function, *args, **kwargs):
+    """function(*args, **kwargs), upstream's answer to a history call, counted by kind of
+    window as answered or, when upstream raises (a bad argument, a window it refuses),
+    as raised."""
     if frequency == "1m":
         kind = "1m"
     elif frequency == "1d":
         kind = "1d, minute data" if minute_data else "1d, daily data"
     else:
         kind = "other"
+    try:
+        result = function(*args, **kwargs)
+    except Exception:
+        stats["upstream raised: " + kind] += 1
+        raise
     stats["upstream answered: " + kind] += 1
+    return result
 
 
 def calendar_core(calendar):

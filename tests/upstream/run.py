@@ -63,14 +63,23 @@ def run(source, patched):
             outcomes[test_id] = "skipped"
         else:
             outcomes[test_id] = "passed"
-    stats = json.loads(stats_file.read_text()) if patched else {}
+    stats = json.loads(stats_file.read_text()) if patched else {"total": {}, "by file": {}}
     return outcomes, stats
+
+
+def by_window(stats, outcome):
+    """'1m n, 1d, minute data n, ...': the calls of fastportal.stats() upstream answered
+    (outcome "answered") or raised on ("raised"), by kind of window."""
+    prefix = f"upstream {outcome}: "
+    return ", ".join(f"{kind} {stats.get(prefix + kind, 0)}"
+                     for kind in ("1m", "1d, minute data", "1d, daily data", "other"))
 
 
 def main():
     source = sdist_tests()
     theirs, _ = run(source, patched=False)
-    ours, stats = run(source, patched=True)
+    ours, counts = run(source, patched=True)
+    stats = counts["total"]
 
     def count(outcomes, kind):
         return sum(1 for v in outcomes.values() if v == kind)
@@ -80,16 +89,17 @@ def main():
         print(f"  differs: {test_id}: unpatched {theirs.get(test_id)}, "
               f"patched {ours.get(test_id)}")
     fallbacks = {k: v for k, v in stats.items() if k.startswith("fell through")}
-    answered = {k.split(": ", 1)[1]: v for k, v in stats.items()
-                if k.startswith("upstream answered")}
     print(f"history calls served by the core in the patched run: {stats.get('served', 0)}; "
           f"fell through: {sum(fallbacks.values())} {fallbacks}")
     refused = {k: v for k, v in stats.items() if k.startswith("refused as upstream")}
     if refused:
         print(f"refused by the core with upstream's own error: {refused}")
-    print("answered by upstream, by window: "
-          + ", ".join(f"{kind} {answered.get(kind, 0)}"
-                      for kind in ("1m", "1d, minute data", "1d, daily data", "other")))
+    print("answered by upstream, by window: " + by_window(stats, "answered"))
+    print("raised by upstream (its own error), by window: " + by_window(stats, "raised"))
+    for file, file_stats in sorted(counts["by file"].items()):
+        print(f"  {file}: served {file_stats.get('served', 0)}; answered by upstream: "
+              f"{by_window(file_stats, 'answered')}; raised by upstream: "
+              f"{by_window(file_stats, 'raised')}")
     for name, outcomes in (("unpatched", theirs), ("patched", ours)):
         print(f"{name}: {count(outcomes, 'passed')} passed, {count(outcomes, 'failed')} failed, "
               f"{count(outcomes, 'skipped')} skipped")
