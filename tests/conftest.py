@@ -85,8 +85,13 @@ def assets(bundle):
 
 
 @pytest.fixture(scope="session")
-def minute_bundle(tmp_path_factory):
-    return scenarios.ingest(MINUTE, tmp_path_factory.mktemp("minute_root"))
+def minute_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("minute_root")
+
+
+@pytest.fixture(scope="session")
+def minute_bundle(minute_root):
+    return scenarios.ingest(MINUTE, minute_root)
 
 
 @pytest.fixture(scope="session")
