@@ -36,7 +36,7 @@ def fell_through(reason):
     return None
 
 
-def ask_upstream(frequency, minute_data, function, *args, **kwargs):
+def ask_upstream(frequency, minute_data, function, /, *args, **kwargs):
     """function(*args, **kwargs), upstream's answer to a history call, counted by kind of
     window as answered or, when upstream raises (a bad argument, a window it refuses),
     as raised."""
