@@ -59,12 +59,15 @@ def measure(cases, repeat, calls):
 
 
 def buffer_memory(portal):
-    """(bytes the core holds for the portal's minute columns, raw bytes of their rows)."""
+    """(bytes the core holds for the portal's minute columns, raw float64 bytes of the
+    rows they hold, raw float64 bytes of the reader's rows for the same columns)."""
     from fastportal._portal import portal_core
 
-    columns = {id(c): c for c in portal_core(portal).minute_columns.values() if c is not None}
+    core = portal_core(portal)
+    columns = {id(c): c for c in core.minute_columns.values() if c is not None}
     held = sum(c.nbytes for c in columns.values())
-    return held, sum(c.rows for c in columns.values()) * 8
+    rows = sum(c.rows for c in columns.values())
+    return held, rows * 8, len(columns) * len(core.minute_dts) * 8
 
 
 def main():
@@ -92,9 +95,10 @@ def main():
         print_case(label, r["upstream"], r["patched"], r["floor"])
     p20, p3900 = results["1m close n=20"]["patched"], results["1m close n=3900"]["patched"]
     print("\n" + row("patched n=3900 / patched n=20", [b / a for a, b in zip(p20, p3900)], "x"))
-    held, raw = buffer_memory(portal)
+    held, raw, reader = buffer_memory(portal)
     print(f"minute buffers: {held:,} bytes held for {raw:,} bytes of raw float64 rows "
-          f"({held / raw:.3f}x)")
+          f"({held / raw:.3f}x); the reader holds {reader:,} bytes of float64 rows for "
+          "those columns")
     print(f"core: {fastportal.stats()}")
 
 

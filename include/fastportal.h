@@ -99,12 +99,13 @@ PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *
 PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
 int column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out);
 const double *column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last);
+int column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last);
 int column_alive(PyObject *column, Py_ssize_t row);
 int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out);
 
 /* history.c: what DailyHistory, MinuteHistory and PartialDayHistory share */
 extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
-extern PyObject *str_minute_window, *str_before_data;
+extern PyObject *str_minute_window, *str_before_data, *str_column_range;
 int history_init_strings(void);
 void history_served(void);
 PyObject *history_windows_served(PyObject *module, PyObject *reset);

@@ -8,8 +8,9 @@
  * and decides what the core serves; a call here only looks things up and assembles.
  * What it does not serve it names: "window bounds" (upstream refuses or handles the
  * window), "before data" (a minute window starting before the first trading minute,
- * which upstream refuses), "new column" (not built yet) or "column" (cannot be built),
- * and the shim goes on from there.
+ * which upstream refuses), "new column" (not built yet), "column range" (a minute
+ * column built over other rows) or "column" (cannot be built), and the shim goes on from
+ * there: a minute history's `wanted` tells it the reader rows the column is to hold.
  */
 #include "fastportal.h"
 
@@ -23,7 +24,7 @@ typedef struct {
 } DailyHistoryObject;
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
-PyObject *str_before_data;
+PyObject *str_before_data, *str_column_range;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
@@ -56,7 +57,8 @@ history_init_strings(void)
         (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
         (str_column = PyUnicode_InternFromString("column")) == NULL ||
         (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
-        (str_before_data = PyUnicode_InternFromString("before data")) == NULL)
+        (str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
+        (str_column_range = PyUnicode_InternFromString("column range")) == NULL)
         return -1;
     return 0;
 }
@@ -138,13 +140,31 @@ history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **w
     return column;
 }
 
+/* history_column(...) for a window of reader rows end_row-count+1..end_row: also NULL
+   with *why "column range" when the column holds other rows. */
+static PyObject *
+window_column(PyObject *columns, PyObject *asset, PyObject *field, Py_ssize_t end_row,
+              Py_ssize_t count, PyObject **why)
+{
+    PyObject *column = history_column(columns, asset, field, why);
+    if (column == NULL)
+        return NULL;
+    int covers = column_covers(column, end_row - count + 1, end_row);
+    if (covers > 0)
+        return column;
+    Py_DECREF(column);
+    if (covers == 0)
+        *why = str_column_range;
+    return NULL;
+}
+
 /* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen). */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
 {
     PyObject *why, *values = NULL, *series = NULL;
-    PyObject *column = history_column(columns, asset, field, &why);
+    PyObject *column = window_column(columns, asset, field, end_row, count, &why);
     if (column == NULL) {
         Py_XDECREF(index);
         return why ? history_reason(why) : NULL;
@@ -181,8 +201,8 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
     for (Py_ssize_t j = 0; j < width; j++) {
         PyObject *why;
-        PyObject *column = history_column(columns, PySequence_Fast_GET_ITEM(assets, j), field,
-                                          &why);
+        PyObject *column = window_column(columns, PySequence_Fast_GET_ITEM(assets, j), field,
+                                         end_row, count, &why);
         if (column == NULL) {
             out = why ? history_reason(why) : NULL;
             goto done;
@@ -381,6 +401,8 @@ typedef struct {
     PyObject *dtype;            /* the minutes' tz-aware dtype */
     Py_ssize_t offset;          /* Minutes position of the reader's first minute */
     Py_ssize_t first_trading;   /* Minutes position of the portal's first trading minute */
+    Py_ssize_t wanted_first;    /* reader rows of the last window asked for */
+    Py_ssize_t wanted_last;
 } MinuteHistoryObject;
 
 /* The DatetimeIndex of reader rows start..start+count-1: a view of the labels. */
@@ -426,6 +448,8 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
         return 0;
     }
     *end_row = (Py_ssize_t)end;
+    self->wanted_first = (Py_ssize_t)start;
+    self->wanted_last = (Py_ssize_t)end;
     return 1;
 }
 
@@ -525,6 +549,19 @@ MinuteHistory_dealloc(MinuteHistoryObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+static PyObject *
+MinuteHistory_get_wanted(MinuteHistoryObject *self, void *closure)
+{
+    (void)closure;
+    return Py_BuildValue("(nn)", self->wanted_first, self->wanted_last);
+}
+
+static PyGetSetDef MinuteHistory_getset[] = {
+    {"wanted", (getter)MinuteHistory_get_wanted, NULL,
+     "(first, last): the reader rows of the last window asked for", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMethodDef MinuteHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))MinuteHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1m') returns "
@@ -548,4 +585,5 @@ PyTypeObject MinuteHistory_Type = {
     .tp_clear = (inquiry)MinuteHistory_clear,
     .tp_dealloc = (destructor)MinuteHistory_dealloc,
     .tp_methods = MinuteHistory_methods,
+    .tp_getset = MinuteHistory_getset,
 };

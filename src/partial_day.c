@@ -27,7 +27,9 @@ typedef struct {
     Py_ssize_t offset;        /* calendar position of the daily reader's first session */
     Py_ssize_t first_day;     /* calendar position of the first trading day */
     Py_ssize_t rows;          /* sessions in the daily reader */
-    int64_t minute_offset;    /* minute position of the minute columns' first row */
+    int64_t minute_offset;    /* minute position of the minute reader's first row */
+    Py_ssize_t wanted_first;  /* minute reader rows of the last session so far asked for */
+    Py_ssize_t wanted_last;
 } PartialDayHistoryObject;
 
 /* The aggregation of a field, -1 for a field it has none for. */
@@ -87,18 +89,21 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
         *value = kind == PARTIAL_VOLUME ? 0.0 : NAN;
         return 0;
     }
+    Py_ssize_t first = (Py_ssize_t)(first_minute - self->minute_offset);
+    Py_ssize_t last = (Py_ssize_t)(minute - self->minute_offset);
+    if (first < 0) {
+        *why = str_minute_window; /* before the minute reader: upstream says what */
+        return -1;
+    }
     PyObject *bars = history_column(self->minute_columns, asset, field, why);
     if (bars == NULL)
         return -1;
-    Py_ssize_t first = (Py_ssize_t)(first_minute - self->minute_offset);
-    Py_ssize_t last = (Py_ssize_t)(minute - self->minute_offset);
-    const double *raw = first < 0 ? NULL : column_raw(bars, first, last);
+    int covers = column_covers(bars, first, last);
+    const double *raw = covers > 0 ? column_raw(bars, first, last) : NULL;
     Py_DECREF(bars);
     if (raw == NULL) {
-        if (first >= 0 && !PyErr_ExceptionMatches(PyExc_IndexError))
-            return -1;
-        PyErr_Clear();
-        *why = str_minute_window; /* outside the minute reader: upstream says what */
+        if (covers == 0)
+            *why = str_column_range; /* the shim builds the rows, or says upstream answers */
         return -1;
     }
     *value = fold_session(kind, raw, last - first + 1);
@@ -130,6 +135,8 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
     }
     if (session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
         return -1;
+    self->wanted_first = (Py_ssize_t)(w->first_minute - self->minute_offset);
+    self->wanted_last = (Py_ssize_t)(w->minute - self->minute_offset);
     Py_ssize_t start = w->session - w->count + 1;
     if (self->offset < 0 || start < self->first_day || start < self->offset ||
         w->session - self->offset >= self->rows) {
@@ -297,6 +304,19 @@ PartialDayHistory_dealloc(PartialDayHistoryObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+static PyObject *
+PartialDayHistory_get_wanted(PartialDayHistoryObject *self, void *closure)
+{
+    (void)closure;
+    return Py_BuildValue("(nn)", self->wanted_first, self->wanted_last);
+}
+
+static PyGetSetDef PartialDayHistory_getset[] = {
+    {"wanted", (getter)PartialDayHistory_get_wanted, NULL,
+     "(first, last): the minute reader rows of the last session so far asked for", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMethodDef PartialDayHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))PartialDayHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1d') returns "
@@ -320,4 +340,5 @@ PyTypeObject PartialDayHistory_Type = {
     .tp_clear = (inquiry)PartialDayHistory_clear,
     .tp_dealloc = (destructor)PartialDayHistory_dealloc,
     .tp_methods = PartialDayHistory_methods,
+    .tp_getset = PartialDayHistory_getset,
 };

@@ -11,6 +11,10 @@
  * What reaches pandas is a fresh, writable copy of the window, as upstream hands out: a
  * strategy may write into it. Copying 2000 rows costs about 0.3 us here, a private
  * copy-on-write mapping about 6.6 us, so the copy is the cheaper way to make writes safe.
+ *
+ * A column may hold a segment of the reader's rows: row 0 is reader row first_row (a
+ * minute column holds the rows around the simulation's clock, not the whole bundle).
+ * The functions for the other files take reader rows; inside, rows are the column's.
  */
 #include "fastportal.h"
 
@@ -19,6 +23,7 @@
 
 typedef struct {
     PyObject_HEAD
+    Py_ssize_t first_row;   /* the reader row of row 0 */
     Py_ssize_t rows;
     double *raw;            /* as the bar reader gave it */
     PyArrayObject *version; /* raw times adjustments[0:applied], rounded; read-only, and
@@ -171,6 +176,13 @@ new_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pri
     return out;
 }
 
+/* The column's row of a reader row; -1, outside every window, for one before it. */
+static Py_ssize_t
+local_row(AdjustedColumnObject *self, Py_ssize_t row)
+{
+    return row < self->first_row ? -1 : row - self->first_row;
+}
+
 static AdjustedColumnObject *
 as_column(PyObject *column)
 {
@@ -182,14 +194,26 @@ as_column(PyObject *column)
     return (AdjustedColumnObject *)column;
 }
 
-/* For partial_day.c: the raw rows first..last (as the bar reader gave them), NULL with
-   an error set when they are not all in the column. */
+/* 1 when the column holds reader rows first..last, 0 when not, -1 on error. */
+int
+column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last)
+{
+    AdjustedColumnObject *self = as_column(column);
+    if (self == NULL)
+        return -1;
+    return self->first_row <= first && first <= last && last - self->first_row < self->rows;
+}
+
+/* For partial_day.c: the raw reader rows first..last (as the bar reader gave them), NULL
+   with an error set when they are not all in the column. */
 const double *
 column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last)
 {
     AdjustedColumnObject *self = as_column(column);
     if (self == NULL)
         return NULL;
+    first = local_row(self, first);
+    last = local_row(self, last);
     if (first < 0 || first > last || last >= self->rows) {
         PyErr_Format(PyExc_IndexError, "rows %zd..%zd are outside the column's %zd rows",
                      first, last, self->rows);
@@ -205,7 +229,8 @@ column_alive(PyObject *column, Py_ssize_t row)
     AdjustedColumnObject *self = as_column(column);
     if (self == NULL)
         return -1;
-    return self->first_alive <= row && row <= self->last_alive;
+    row = local_row(self, row);
+    return row >= 0 && self->first_alive <= row && row <= self->last_alive;
 }
 
 /* For partial_day.c: the price fill of a window already in out, rows end-count+1..end. */
@@ -213,7 +238,7 @@ int
 column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out)
 {
     AdjustedColumnObject *self = as_column(column);
-    if (self == NULL || check_window(end, count, self->rows) < 0)
+    if (self == NULL || check_window(end = local_row(self, end), count, self->rows) < 0)
         return -1;
     if (end > self->last_alive || nan_count(out, count) > 0)
         return fill_price(self, end, count, out);
@@ -225,7 +250,7 @@ int
 column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
 {
     AdjustedColumnObject *self = as_column(column);
-    if (self == NULL || check_window(end, count, self->rows) < 0)
+    if (self == NULL || check_window(end = local_row(self, end), count, self->rows) < 0)
         return -1;
     return fill_window(self, end, count, price, out);
 }
@@ -235,7 +260,7 @@ PyObject *
 column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
 {
     AdjustedColumnObject *self = as_column(column);
-    return self == NULL ? NULL : new_window(self, end, count, price);
+    return self == NULL ? NULL : new_window(self, local_row(self, end), count, price);
 }
 
 /* ---- construction ---------------------------------------------------------------- */
@@ -245,13 +270,15 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"raw",        "adjustment_locs", "adjustment_values",
                              "decimals",   "perspective",     "last_alive",
-                             "seed",       "first_alive",     NULL};
+                             "seed",       "first_alive",     "first_row",
+                             NULL};
     PyObject *raw_obj, *locs_obj, *values_obj, *seed = Py_None;
     int decimals;
-    Py_ssize_t perspective, last_alive = PY_SSIZE_T_MAX, first_alive = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nOn:AdjustedColumn", kwlist,
+    Py_ssize_t perspective, last_alive = PY_SSIZE_T_MAX, first_alive = 0, first_row = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nOnn:AdjustedColumn", kwlist,
                                      &raw_obj, &locs_obj, &values_obj, &decimals,
-                                     &perspective, &last_alive, &seed, &first_alive))
+                                     &perspective, &last_alive, &seed, &first_alive,
+                                     &first_row))
         return NULL;
     if (decimals < 0 || decimals > 300) {
         PyErr_Format(PyExc_ValueError, "decimals must be in 0..300, got %d", decimals);
@@ -259,6 +286,10 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     if (perspective != 0 && perspective != 1) {
         PyErr_Format(PyExc_ValueError, "perspective must be 0 or 1, got %zd", perspective);
+        return NULL;
+    }
+    if (first_row < 0 || first_row > PY_SSIZE_T_MAX / 2) {
+        PyErr_Format(PyExc_ValueError, "first_row must be a reader row, got %zd", first_row);
         return NULL;
     }
     if (seed != Py_None && !PyCallable_Check(seed)) {
@@ -295,6 +326,7 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self = (AdjustedColumnObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         goto fail;
+    self->first_row = first_row;
     self->rows = rows;
     self->adjustments = adjustments;
     self->raw = PyMem_Malloc(rows * sizeof(double));
@@ -361,6 +393,7 @@ AdjustedColumn_view(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end, count;
     if (parse_end_and_count(args, nargs, "view", &end, &count) < 0)
         return NULL;
+    end = local_row(self, end);
     if (window_start(self, end, count) == NULL)
         return NULL;
     return readonly_view(self->version, end - count + 1, count);
@@ -372,6 +405,7 @@ AdjustedColumn_copy(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end, count;
     if (parse_end_and_count(args, nargs, "copy", &end, &count) < 0)
         return NULL;
+    end = local_row(self, end);
     return new_window(self, end, count, 0);
 }
 
@@ -381,6 +415,7 @@ AdjustedColumn_price(AdjustedColumnObject *self, PyObject *const *args, Py_ssize
     Py_ssize_t end, count;
     if (parse_end_and_count(args, nargs, "price", &end, &count) < 0)
         return NULL;
+    end = local_row(self, end);
     return new_window(self, end, count, 1);
 }
 
@@ -390,10 +425,26 @@ AdjustedColumn_gaps(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end, count;
     if (parse_end_and_count(args, nargs, "gaps", &end, &count) < 0)
         return NULL;
+    end = local_row(self, end);
     const double *values = window_start(self, end, count);
     if (values == NULL)
         return NULL;
     return PyLong_FromSsize_t(nan_count(values, count));
+}
+
+static PyObject *
+AdjustedColumn_covers(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t first, last;
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "covers() takes first and last (%zd given)", nargs);
+        return NULL;
+    }
+    if ((first = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
+        return NULL;
+    if ((last = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(column_covers((PyObject *)self, first, last));
 }
 
 static PyMethodDef AdjustedColumn_methods[] = {
@@ -406,6 +457,8 @@ static PyMethodDef AdjustedColumn_methods[] = {
      "seeded, NaN after the last live row."},
     {"gaps", (PyCFunction)(void (*)(void))AdjustedColumn_gaps, METH_FASTCALL,
      "gaps(end, count) -> how many rows of the window are NaN."},
+    {"covers", (PyCFunction)(void (*)(void))AdjustedColumn_covers, METH_FASTCALL,
+     "covers(first, last) -> whether the column holds reader rows first..last."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -421,6 +474,13 @@ AdjustedColumn_get_rows(AdjustedColumnObject *self, void *closure)
 {
     (void)closure;
     return PyLong_FromSsize_t(self->rows);
+}
+
+static PyObject *
+AdjustedColumn_get_first_row(AdjustedColumnObject *self, void *closure)
+{
+    (void)closure;
+    return PyLong_FromSsize_t(self->first_row);
 }
 
 /* What the column holds for the run: raw rows, the current version, the adjustments. */
@@ -440,6 +500,8 @@ static PyGetSetDef AdjustedColumn_getset[] = {
     {"versions_made", (getter)AdjustedColumn_get_versions_made, NULL,
      "how many adjusted versions this column has built", NULL},
     {"rows", (getter)AdjustedColumn_get_rows, NULL, "number of rows", NULL},
+    {"first_row", (getter)AdjustedColumn_get_first_row, NULL,
+     "the reader row of the column's first row", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -448,7 +510,9 @@ PyTypeObject AdjustedColumn_Type = {
     .tp_basicsize = sizeof(AdjustedColumnObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "AdjustedColumn(raw, adjustment_locs, adjustment_values, decimals, perspective, "
-              "last_alive=None, seed=None): adjusted history of one asset and field.",
+              "last_alive=None, seed=None, first_alive=0, first_row=0): adjusted history "
+              "of one asset and field, reader rows first_row.. (alive rows, adjustment "
+              "locations and the seed's rows counted from first_row).",
     .tp_new = AdjustedColumn_new,
     .tp_dealloc = (destructor)AdjustedColumn_dealloc,
     .tp_traverse = (traverseproc)AdjustedColumn_traverse,

@@ -101,11 +101,18 @@ def test_calendar_construction(calendar):
 
 
 def test_adjusted_column_methods_and_construction(column):
-    for name in ("view", "copy", "price", "gaps"):
-        for arity in range(0, 4):
-            for args in itertools.islice(combos(arity), 400):
-                survive(getattr(column, name), *args)
-    good = (np.arange(5.0), np.array([1, 3]), np.array([0.5, 2.0]), 3, 0, 5, None)
+    parts = (np.array([1.0, np.nan, 3.0]), np.array([1]), np.array([0.5]), 2, 0, 1,
+             lambda start, end: 1.0, 0)
+    segment = _core.AdjustedColumn(*parts, 2**40)
+    for target in (column, segment):
+        for name in ("view", "copy", "price", "gaps", "covers"):
+            for arity in range(0, 4):
+                for args in itertools.islice(combos(arity), 400):
+                    survive(getattr(target, name), *args)
+    assert segment.covers(2**40, 2**40 + 2) and not segment.covers(2**40 - 1, 2**40)
+    np.testing.assert_array_equal(segment.price(2**40 + 2, 3),
+                                  _core.AdjustedColumn(*parts).price(2, 3))
+    good = (np.arange(5.0), np.array([1, 3]), np.array([0.5, 2.0]), 3, 0, 5, None, 0, 0)
     for position in range(len(good)):
         for value in ODD:
             args = list(good)
@@ -218,6 +225,7 @@ def test_partial_day_history():
                   "close", [1, 2], (1,), [3]]
     served = history.series(pool[len(ODD)], 1, "close", 3)
     assert isinstance(served, pd.Series) and served.iloc[-1] == 7.0, served
+    assert history.wanted == (780, 800)
     for args in itertools.islice(combos(4, pool), 1500):
         survive(history.series, *args)
         survive(history.frame, *args)

@@ -7,7 +7,7 @@ a merger, assets that start and stop trading, gap sessions and quiet stretches."
 import fastportal
 from fastportal import scenarios
 
-from conftest import FIELDS, history_in_minutes, outcome, session_minutes
+from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
 
 
 def minute_history(bundle, assets, minutes, fields, lengths):
@@ -42,6 +42,52 @@ def test_every_field_at_minutes_of_every_session(minute_bundle, minute_assets):
         len(labels), stats
 
 
+def test_minute_columns_hold_segments_built_again_as_the_clock_moves(
+        minute_bundle, minute_assets, monkeypatch):
+    """A minute column holds the rows around the clock, not the whole bundle: with a
+    prefetch of 7 rows it is built again every few minutes and for every longer window,
+    across the split and dividends of session 6 and the holiday; "1m" and "1d" windows
+    (which fold the session so far from the same columns), one asset and a list, are
+    still upstream's, and no column holds more than its longest window and the prefetch."""
+    from fastportal import _portal
+
+    monkeypatch.setattr(_portal, "MINUTE_PREFETCH", 7)
+    minutes = []
+    for position in (5, 6, 7, 8):
+        every = session_minutes(minute_bundle, position)
+        minutes += list(every[:12]) + list(every[150:160]) + list(every[-3:])
+    lengths = (1, 9, 400)
+
+    portals = []
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        portals.append(portal)
+        out = []
+        for minute in minutes:
+            data = bar_data(portal, lambda minute=minute: minute, "minute")
+            for frequency in ("1m", "1d"):
+                for field in FIELDS:
+                    for n in lengths[:2] if frequency == "1d" else lengths:
+                        for asset in minute_assets:
+                            out.append(outcome(lambda: data.history(asset, field, n,
+                                                                     frequency)))
+                        out.append(outcome(lambda: data.history(minute_assets, field, n,
+                                                                 frequency)))
+        return out
+
+    labels = [(m, f, field, n, a) for m in minutes for f in ("1m", "1d") for field in FIELDS
+              for n in (lengths[:2] if f == "1d" else lengths)
+              for a in [a.symbol for a in minute_assets] + ["all"]]
+    differential(produce, labels)
+    columns = [c for c in _portal.portal_core(portals[-1]).minute_columns.values() if c]
+    assert columns and all(c.rows <= 400 + 7 for c in columns), [c.rows for c in columns]
+    assert all(c.first_row > 0 for c in columns)
+    stats = fastportal.stats()
+    assert stats["served"] > 0.8 * len(labels), stats
+    assert not any(k.startswith("upstream answered") for k in stats), stats
+
+
 def test_the_core_minutes_are_the_minute_loaders(minute_bundle):
     from fastportal._portal import portal_core
 
@@ -66,8 +112,12 @@ def test_minute_history_arguments_are_checked(minute_bundle, minute_assets):
     minute = core.minute_dts[500]
     asset = minute_assets[0]
     assert history.series(minute, asset, "close", 5) == "new column"
-    core.minute_column(asset, "close")
+    core.minute_column(asset, "close", history)
     assert isinstance(history.series(minute, asset, "close", 5), pd.Series)
+    # built for 5 rows ending at reader row 500: a longer window wants more of them
+    assert history.series(minute, asset, "close", 501) == "column range"
+    assert history.wanted == (0, 500)
+    core.minute_column(asset, "close", history)
     assert history.series(minute, asset, "close", 501).shape == (501,)
     assert history.series(minute, asset, "close", 502) == "before data"
     assert history.series(minute, asset, "close", 2**70) == "window bounds"

@@ -82,7 +82,7 @@ def test_partial_day_history_arguments_are_checked(minute_bundle, minute_assets)
     asset = minute_assets[0]
     minute = core.minute_dts[1000]
     assert history.series(minute, asset, "close", 1) == "new column"
-    core._partial_columns(asset, "close")
+    core._partial_columns(asset, "close", history)
     assert isinstance(history.series(minute, asset, "close", 2), pd.Series)
     assert history.series(minute, asset, "sid", 2) == "column"
     assert history.series(minute + pd.Timedelta(seconds=30), asset, "close", 2) == \

@@ -26,6 +26,10 @@ COLUMN_OF_FIELD = {
     "price": "close",
 }
 
+# Rows a minute column holds past the window it was built for (20 sessions of XNYS):
+# the simulation's clock walks through them before the column is built again.
+MINUTE_PREFETCH = 7800
+
 # Why calls went to upstream; the windows served are counted by the core
 # (_core.windows_served).
 stats = Counter()
@@ -114,6 +118,7 @@ class PortalCore:
         self.reader_offset = self._reader_offset()
         self.columns = {}
         self.minute_columns = {}
+        self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
         self.partial_columns = {}  # daily, seen from the session after: minute-mode "1d"
         self._minute_state = None
         self._partial_state = None
@@ -137,43 +142,61 @@ class PortalCore:
 
     # -- columns ---------------------------------------------------------------------
 
-    def column(self, asset, field):
+    def column(self, asset, field, _history=None):
         """The daily AdjustedColumn for (asset, field), or None."""
-        return self._cached_column(self.columns, asset, field, self.loader,
-                                   self.reader_sessions, "daily")
-
-    def minute_column(self, asset, field):
-        """The minute AdjustedColumn for (asset, field), or None."""
-        return self._cached_column(self.minute_columns, asset, field, self.minute_loader,
-                                   self.minute_dts, "minute")
+        return self._cached_column(self.columns, asset, field, lambda: self._build_column(
+            asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily"))
 
     def partial_column(self, asset, field):
         """The daily AdjustedColumn of a minute simulation's "1d" windows, or None."""
-        return self._cached_column(self.partial_columns, asset, field, self.loader,
-                                   self.reader_sessions, "daily", perspective=1)
+        return self._cached_column(self.partial_columns, asset, field, lambda: self._build_column(
+            asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily",
+            perspective=1))
 
-    def _cached_column(self, store, asset, field, loader, dts, frequency, perspective=0):
-        key = (asset, field)
+    def minute_column(self, asset, field, history):
+        """The minute AdjustedColumn for (asset, field) that holds the reader rows
+        history.wanted, or None. Not the whole bundle: the longest run of rows asked of
+        it so far, ending with the window, and MINUTE_PREFETCH rows after it, as
+        upstream's minute loader holds a window and its prefetch."""
+        first, last = history.wanted
+        total = len(self.minute_dts)
+        if first < 0 or last >= total:
+            return None  # outside the minute reader: upstream answers
+        column = self.minute_columns.get((asset, field))
+        if column is not None and column.covers(first, last):
+            return column
+        key = (asset, COLUMN_OF_FIELD[field])
+        span = self.minute_spans[key] = max(last - first + 1, self.minute_spans.get(key, 0))
+        start, stop = max(0, last - span + 1), min(total, last + 1 + MINUTE_PREFETCH)
+        return self._store_column(self.minute_columns, asset, field, lambda: self._build_column(
+            asset, key[1], self.minute_loader, self.minute_dts[start:stop], "minute",
+            first_row=start))
+
+    def _cached_column(self, store, asset, field, build):
         try:
-            return store[key]
+            return store[(asset, field)]
         except KeyError:
-            pass
+            return self._store_column(store, asset, field, build)
+
+    @staticmethod
+    def _store_column(store, asset, field, build):
         try:
-            column = self._build_column(asset, COLUMN_OF_FIELD[field], loader, dts, frequency,
-                                        perspective)
+            column = build()
         except Exception:
             # Upstream will raise its own error (unknown sid, unreadable bar...).
             column = None
-        store[key] = column
+        store[(asset, field)] = column
         if field == "price" or field == "close":
             # close and price share one column; the price parts ride along unused.
             store[(asset, "close" if field == "price" else "price")] = column
         return column
 
-    def _build_column(self, asset, field, loader, dts, frequency, perspective):
-        """Raw bars, adjustments and decimals as upstream's loader reads them. A column
-        of perspective 1 (a minute simulation's daily rows) also knows the sessions the
-        asset is alive, which decide its current session's row."""
+    def _build_column(self, asset, field, loader, dts, frequency, perspective=0,
+                      first_row=0):
+        """Raw bars, adjustments and decimals as upstream's loader reads them over dts,
+        reader rows first_row... A column of perspective 1 (a minute simulation's daily
+        rows) also knows the sessions the asset is alive, which decide its current
+        session's row."""
         raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
         locs, values = self._adjustments(asset, field, dts, loader)
@@ -185,7 +208,8 @@ class PortalCore:
             alive["last_alive"] = self._last_alive(asset, dts)
         if field == "close":
             alive["seed"] = self._seed(asset, dts, frequency, step_back=perspective == 1)
-        return _core.AdjustedColumn(raw, locs, values, decimals, perspective, **alive)
+        return _core.AdjustedColumn(raw, locs, values, decimals, perspective,
+                                    first_row=first_row, **alive)
 
     def _adjustments(self, asset, field, dts, loader):
         """Upstream's adjustments for the column, in the order its window applies them."""
@@ -284,9 +308,9 @@ class PortalCore:
                 )
         return self._partial_state or None
 
-    def _partial_columns(self, asset, field):
+    def _partial_columns(self, asset, field, history):
         self.partial_column(asset, field)
-        self.minute_column(asset, field)
+        self.minute_column(asset, field, history)
 
     # The three below ask the core once inline, the path of nearly every call; the
     # retry after building a column is _retry's.
@@ -328,9 +352,9 @@ class PortalCore:
         through."""
         if why == "before data":
             self._refuse_before_data(bar_count)
-        if why != "new column":
+        if why != "new column" and why != "column range":
             return fell_through(why)
-        build_column(asset, field)
+        build_column(asset, field, history)
         series = history.series(dt, asset, field, bar_count)
         if type(series) is str:
             return fell_through(series)
@@ -373,10 +397,10 @@ class PortalCore:
         if type(frame) is str:
             if frame == "before data":
                 self._refuse_before_data(bar_count)
-            if frame != "new column":
+            if frame != "new column" and frame != "column range":
                 return fell_through(frame)
             for asset in assets:
-                build_column(asset, field)
+                build_column(asset, field, history)
             frame = history.frame(end, assets, field, bar_count, columns)
             if type(frame) is str:
                 return fell_through(frame)
