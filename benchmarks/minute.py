@@ -1,7 +1,8 @@
 """Per call in a minute simulation on a warm portal: data.history(asset, "close", n, "1m")
 for n = 20, 390, 3900 and data.history(asset, "close", 200, "1d"); upstream against
 patched against the bare-Series floor, interleaved, several repetitions. Then the memory
-the core's minute buffers hold against the raw data in them.
+the core's minute buffers hold against the raw data in them, and against the reader's
+rows for the same columns (a minute column holds a segment of them).
 
     python -m benchmarks.minute [--repeat 7] [--calls 300]
 """
@@ -82,7 +83,7 @@ def main():
                             lambda n=n: ours.history(asset, "close", n, "1m"))
         for n in (20, 390, 3900)
     }
-    year_asset, year_upstream, year_ours, _ = setting(MINUTE_YEAR, 1)
+    year_asset, year_upstream, year_ours, year_portal = setting(MINUTE_YEAR, 1)
     cases["1d close n=200 in a minute simulation"] = (
         lambda: year_upstream.history(year_asset, "close", 200, "1d"),
         lambda: year_ours.history(year_asset, "close", 200, "1d"),
@@ -95,10 +96,12 @@ def main():
         print_case(label, r["upstream"], r["patched"], r["floor"])
     p20, p3900 = results["1m close n=20"]["patched"], results["1m close n=3900"]["patched"]
     print("\n" + row("patched n=3900 / patched n=20", [b / a for a, b in zip(p20, p3900)], "x"))
-    held, raw, reader = buffer_memory(portal)
-    print(f"minute buffers: {held:,} bytes held for {raw:,} bytes of raw float64 rows "
-          f"({held / raw:.3f}x); the reader holds {reader:,} bytes of float64 rows for "
-          "those columns")
+    for name, where in (("1m windows, one month of minute bars", portal),
+                        ("1d windows, ten months of minute bars", year_portal)):
+        held, raw, reader = buffer_memory(where)
+        print(f"minute buffers ({name}): {held:,} bytes held for {raw:,} bytes of raw "
+              f"float64 rows ({held / raw:.3f}x); the reader's rows for those columns: "
+              f"{reader:,} bytes as float64")
     print(f"core: {fastportal.stats()}")
 
 
