@@ -162,9 +162,9 @@ class PortalCore:
         total = len(self.minute_dts)
         if first < 0 or last >= total:
             return None  # outside the minute reader: upstream answers
-        column = self.minute_columns.get((asset, field))
-        if column is not None and column.covers(first, last):
-            return column
+        column = self.minute_columns.get((asset, field), False)
+        if column is None or (column and column.covers(first, last)):
+            return column  # unbuildable (upstream answers), or it holds the rows
         key = (asset, COLUMN_OF_FIELD[field])
         span = self.minute_spans[key] = max(last - first + 1, self.minute_spans.get(key, 0))
         start, stop = max(0, last - span + 1), min(total, last + 1 + MINUTE_PREFETCH)
