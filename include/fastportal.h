@@ -8,6 +8,7 @@
  * history.c   DailyHistory, MinuteHistory: one history call, minute to Series
  * minutes.c   Minutes: trading minutes by position, from session opens and lengths
  * partial_day.c PartialDayHistory: "1d" windows in a minute simulation
+ * fields.c    several fields at once: the (date, asset) x fields frame
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -38,6 +39,8 @@ typedef struct {
     PyTypeObject *frame_type;     /* pandas.DataFrame */
     PyTypeObject *frame_manager_type; /* BlockManager */
     PyTypeObject *object_index_type;  /* pandas.Index, for a frame's columns */
+    PyTypeObject *multi_index_type;   /* pandas.MultiIndex, rows of several fields */
+    PyTypeObject *frozen_list_type;   /* FrozenList, its levels and codes */
     PyObject *array_new;          /* DatetimeArray's NDArrayBacked._simple_new */
     PyObject *no_args, *zero, *one, *two;
     PyObject *verify_integrity;   /* ("verify_integrity",): BlockManager's keyword */
@@ -94,6 +97,23 @@ PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index
                        PyObject *name);
 PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
                       PyObject *columns, PyObject *column_axis);
+PyObject *build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name);
+PyObject *build_bare(PyTypeObject *type, PyObject *no_args);
+int build_set_stolen(PyObject *obj, PyObject *name, PyObject *value);
+
+/* fields.c */
+/* Fills one asset's window of one field into out: 0, or -1 with *why the reason it is
+   not served (no error set) or with an error set (*why NULL). */
+typedef int (*window_fill)(void *state, PyObject *asset, PyObject *field, double *out,
+                           PyObject **why);
+extern PyObject *str_date, *str_date_time;
+int fields_init_strings(void);
+PyObject *build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
+                             PyObject *assets, PyObject *fields, PyObject *dt_label);
+PyObject *history_fields(PandasBuilderObject *b, window_fill fill, void *state,
+                         PyObject *assets, PyObject *fields, Py_ssize_t count,
+                         PyObject *dates, PyObject *dt_label);
+int history_check_fields_args(Py_ssize_t nargs, PyObject *const *args);
 
 /* windows.c */
 PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
@@ -112,6 +132,7 @@ PyObject *history_windows_served(PyObject *module, PyObject *reset);
 PyObject *history_reason(PyObject *text);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
+int history_is_price(PyObject *field);
 PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
 int history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
                              PyObject *const *args, PyObject **column_axis);

@@ -158,6 +158,30 @@ window_column(PyObject *columns, PyObject *asset, PyObject *field, Py_ssize_t en
     return NULL;
 }
 
+int
+history_is_price(PyObject *field)
+{
+    return field == str_price || PyUnicode_Compare(field, str_price) == 0;
+}
+
+/* What a daily or minute window of several fields reads: the columns and the rows. */
+typedef struct {
+    PyObject *columns;
+    Py_ssize_t end_row, count;
+} RowsWindow;
+
+static int
+fill_rows_window(void *state, PyObject *asset, PyObject *field, double *out, PyObject **why)
+{
+    RowsWindow *w = (RowsWindow *)state;
+    PyObject *column = window_column(w->columns, asset, field, w->end_row, w->count, why);
+    if (column == NULL)
+        return -1;
+    int filled = column_fill(column, w->end_row, w->count, history_is_price(field), out);
+    Py_DECREF(column);
+    return filled;
+}
+
 /* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen). */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
@@ -171,7 +195,7 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
     }
     if (index == NULL)
         goto done;
-    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    int price = history_is_price(field);
     values = column_window(column, end_row, count, price);
     if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
         history_served();
@@ -192,7 +216,7 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
     if (index == NULL)
         return NULL;
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
-    int price = field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    int price = history_is_price(field);
     npy_intp dims[2] = {width, count};
     PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
     PyObject *out = NULL;
@@ -301,6 +325,29 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
                          column_axis);
 }
 
+/* The frame of several fields for the sorted, unique assets, the window ending with the
+   session of minute dt. */
+static PyObject *
+DailyHistory_fields(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t count;
+    int parsed;
+    if (history_check_fields_args(nargs, args) < 0 ||
+        (parsed = history_count(args[3], &count)) < 0)
+        return NULL;
+    if (!parsed)
+        return history_reason(str_window_bounds);
+    Py_ssize_t end_loc = daily_window_end(self->calendar, args[0]);
+    if (end_loc < 0)
+        return NULL;
+    Py_ssize_t end_row = window_end_row(self, end_loc, count);
+    if (end_row < 0)
+        return history_reason(str_window_bounds);
+    RowsWindow w = {self->columns, end_row, count};
+    return history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                          count, index_of_sessions(self->calendar, end_loc, count), str_date);
+}
+
 static PyObject *
 DailyHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -372,6 +419,10 @@ static PyMethodDef DailyHistory_methods[] = {
      "get_history_window returns for a list of assets (columns: the Index it was given "
      "as, if any), the window ending at session end_loc, or the reason (a str) it is left "
      "to upstream."},
+    {"fields", (PyCFunction)(void (*)(void))DailyHistory_fields, METH_FASTCALL,
+     "fields(dt, assets, fields, bar_count) -> the frame data.history returns for several "
+     "fields (assets a sorted tuple of unique assets, fields a tuple of unique fields), or "
+     "the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -484,6 +535,22 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
 }
 
 static PyObject *
+MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t end_row, count;
+    PyObject *why;
+    if (history_check_fields_args(nargs, args) < 0)
+        return NULL;
+    int found = minute_window_rows(self, args, &end_row, &count, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    RowsWindow w = {self->columns, end_row, count};
+    return history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                          count, minute_index(self, end_row - count + 1, count),
+                          str_date_time);
+}
+
+static PyObject *
 MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"minutes", "calendar", "columns", "labels", "dtype", "offset",
@@ -570,6 +637,10 @@ static PyMethodDef MinuteHistory_methods[] = {
      "frame(dt, assets, field, bar_count, columns=None) -> the frame "
      "get_history_window(..., '1m', ...) returns for a list of assets (columns: the Index "
      "it was given as, if any), or the reason (a str) it is left to upstream."},
+    {"fields", (PyCFunction)(void (*)(void))MinuteHistory_fields, METH_FASTCALL,
+     "fields(dt, assets, fields, bar_count) -> the frame data.history(..., '1m') returns "
+     "for several fields (assets a sorted tuple of unique assets, fields a tuple of unique "
+     "fields), or the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -64,7 +64,8 @@ PyInit__core(void)
 {
     import_array();
     if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
-        history_init_strings() < 0 || minutes_init_strings() < 0)
+        history_init_strings() < 0 || minutes_init_strings() < 0 ||
+        fields_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)

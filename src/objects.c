@@ -49,8 +49,8 @@ objects_init_strings(void)
 }
 
 /* object.__new__(cls), as pandas' _simple_new and _from_mgr begin. */
-static PyObject *
-bare_instance(PyTypeObject *type, PyObject *no_args)
+PyObject *
+build_bare(PyTypeObject *type, PyObject *no_args)
 {
     return PyBaseObject_Type.tp_new(type, no_args, NULL);
 }
@@ -66,8 +66,8 @@ made_by_object_new(PyTypeObject *type)
 }
 
 /* object.__setattr__(obj, name, value), stealing value; -1 on error. */
-static int
-set_stolen(PyObject *obj, PyObject *name, PyObject *value)
+int
+build_set_stolen(PyObject *obj, PyObject *name, PyObject *value)
 {
     if (value == NULL)
         return -1;
@@ -87,11 +87,11 @@ static PyObject *
 simple_index(PandasBuilderObject *b, PyTypeObject *type, PyObject *data)
 {
     PyObject *refs = NULL, *done = NULL;
-    PyObject *index = bare_instance(type, b->no_args);
+    PyObject *index = build_bare(type, b->no_args);
     if (index == NULL || set_borrowed(index, str_data, data) < 0 ||
         set_borrowed(index, str_name_attr, Py_None) < 0 ||
-        set_stolen(index, str_cache, PyDict_New()) < 0 ||
-        set_stolen(index, str_id, PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0)
+        build_set_stolen(index, str_cache, PyDict_New()) < 0 ||
+        build_set_stolen(index, str_id, PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0)
         goto fail;
     refs = PyObject_CallNoArgs((PyObject *)b->refs_type);
     if (refs == NULL || set_borrowed(index, str_references, refs) < 0)
@@ -106,6 +106,28 @@ fail:
     Py_XDECREF(refs);
     Py_XDECREF(index);
     return NULL;
+}
+
+/* Index(labels, dtype=object, name=name) for the items of a list or tuple. */
+PyObject *
+build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
+{
+    npy_intp width = PySequence_Fast_GET_SIZE(labels);
+    PyArrayObject *values = (PyArrayObject *)PyArray_SimpleNew(1, &width, NPY_OBJECT);
+    if (values == NULL)
+        return NULL;
+    for (npy_intp j = 0; j < width; j++) {
+        if (PyArray_SETITEM(values, PyArray_GETPTR1(values, j),
+                            PySequence_Fast_GET_ITEM(labels, j)) < 0) {
+            Py_DECREF(values);
+            return NULL;
+        }
+    }
+    PyObject *index = simple_index(b, b->object_index_type, (PyObject *)values);
+    Py_DECREF(values);
+    if (index != NULL && name != Py_None && set_borrowed(index, str_name_attr, name) < 0)
+        Py_CLEAR(index);
+    return index;
 }
 
 /* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
@@ -152,10 +174,10 @@ single_block_manager(PandasBuilderObject *b, PyObject *values, PyObject *index)
     PyObject *block = numpy_block(b, values, PyArray_DIM((PyArrayObject *)values, 0), b->one);
     if (block == NULL)
         return NULL;
-    PyObject *manager = bare_instance(b->manager_type, b->no_args);
+    PyObject *manager = build_bare(b->manager_type, b->no_args);
     if (manager == NULL ||
-        set_stolen(manager, str_axes, Py_BuildValue("[O]", index)) < 0 ||
-        set_stolen(manager, str_blocks, PyTuple_Pack(1, block)) < 0) {
+        build_set_stolen(manager, str_axes, Py_BuildValue("[O]", index)) < 0 ||
+        build_set_stolen(manager, str_blocks, PyTuple_Pack(1, block)) < 0) {
         Py_XDECREF(manager);
         manager = NULL;
     }
@@ -167,11 +189,11 @@ single_block_manager(PandasBuilderObject *b, PyObject *values, PyObject *index)
 static PyObject *
 ndframe_flags(PandasBuilderObject *b, PyObject *series)
 {
-    PyObject *flags = bare_instance(b->flags_type, b->no_args);
+    PyObject *flags = build_bare(b->flags_type, b->no_args);
     if (flags == NULL)
         return NULL;
     if (set_borrowed(flags, str_allows_duplicate_labels, Py_True) < 0 ||
-        set_stolen(flags, str_obj, PyWeakref_NewRef(series, NULL)) < 0) {
+        build_set_stolen(flags, str_obj, PyWeakref_NewRef(series, NULL)) < 0) {
         Py_DECREF(flags);
         return NULL;
     }
@@ -184,9 +206,9 @@ ndframe_init(PandasBuilderObject *b, PyObject *obj, PyObject *manager)
 {
     if (set_borrowed(obj, str_is_copy, Py_None) < 0 ||
         set_borrowed(obj, str_mgr, manager) < 0 ||
-        set_stolen(obj, str_item_cache, PyDict_New()) < 0 ||
-        set_stolen(obj, str_attrs, PyDict_New()) < 0 ||
-        set_stolen(obj, str_flags, ndframe_flags(b, obj)) < 0)
+        build_set_stolen(obj, str_item_cache, PyDict_New()) < 0 ||
+        build_set_stolen(obj, str_attrs, PyDict_New()) < 0 ||
+        build_set_stolen(obj, str_flags, ndframe_flags(b, obj)) < 0)
         return -1;
     return 0;
 }
@@ -203,7 +225,7 @@ build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject
     PyObject *manager = single_block_manager(b, values, index);
     if (manager == NULL)
         return NULL;
-    PyObject *series = bare_instance(b->series_type, b->no_args);
+    PyObject *series = build_bare(b->series_type, b->no_args);
     if (series == NULL || ndframe_init(b, series, manager) < 0 ||
         set_borrowed(series, str_name_attr, name) < 0) {
         Py_XDECREF(series);
@@ -219,7 +241,7 @@ PyObject *
 build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
             PyObject *columns, PyObject *column_axis)
 {
-    PyObject *labels = NULL, *column_index = NULL, *block = NULL, *manager = NULL;
+    PyObject *column_index = NULL, *block = NULL, *manager = NULL;
     PyObject *frame = NULL;
     npy_intp width = PyArray_DIM((PyArrayObject *)block_values, 0);
     if (column_axis != NULL) {
@@ -228,15 +250,7 @@ build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
         column_index = column_axis;
         goto columns_done;
     }
-    labels = PyArray_SimpleNew(1, &width, NPY_OBJECT);
-    if (labels == NULL)
-        goto done;
-    for (npy_intp j = 0; j < width; j++) {
-        if (PyArray_SETITEM((PyArrayObject *)labels, PyArray_GETPTR1((PyArrayObject *)labels, j),
-                            PySequence_Fast_GET_ITEM(columns, j)) < 0)
-            goto done;
-    }
-    column_index = simple_index(b, b->object_index_type, labels);
+    column_index = build_object_index(b, columns, Py_None);
     if (column_index == NULL)
         goto done;
 columns_done:
@@ -255,11 +269,10 @@ columns_done:
     if (manager == NULL || set_borrowed(manager, str_known_consolidated, Py_True) < 0 ||
         set_borrowed(manager, str_is_consolidated, Py_True) < 0)
         goto done;
-    frame = bare_instance(b->frame_type, b->no_args);
+    frame = build_bare(b->frame_type, b->no_args);
     if (frame != NULL && ndframe_init(b, frame, manager) < 0)
         Py_CLEAR(frame);
 done:
-    Py_XDECREF(labels);
     Py_XDECREF(column_index);
     Py_XDECREF(block);
     Py_XDECREF(manager);
@@ -273,28 +286,30 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"series_type", "manager_type", "block_type", "placement_type",
                              "refs_type", "flags_type", "index_type", "frame_type",
-                             "frame_manager_type", "object_index_type", "array_new", NULL};
-    PyTypeObject *types[10];
+                             "frame_manager_type", "object_index_type", "multi_index_type",
+                             "frozen_list_type", "array_new", NULL};
+    PyTypeObject *types[12];
     PyObject *array_new;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "O!O!O!O!O!O!O!O!O!O!O:PandasBuilder", kwlist, &PyType_Type,
+            args, kwds, "O!O!O!O!O!O!O!O!O!O!O!O!O:PandasBuilder", kwlist, &PyType_Type,
             &types[0], &PyType_Type, &types[1], &PyType_Type, &types[2], &PyType_Type,
             &types[3], &PyType_Type, &types[4], &PyType_Type, &types[5], &PyType_Type,
             &types[6], &PyType_Type, &types[7], &PyType_Type, &types[8], &PyType_Type,
-            &types[9], &array_new))
+            &types[9], &PyType_Type, &types[10], &PyType_Type, &types[11], &array_new))
         return NULL;
     if (!PyCallable_Check(array_new)) {
         PyErr_SetString(PyExc_TypeError, "array_new must be callable");
         return NULL;
     }
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 12; i++) {
         if (types[i]->tp_new == NULL) {
             PyErr_Format(PyExc_TypeError, "%s cannot be instantiated", kwlist[i]);
             return NULL;
         }
     }
-    PyTypeObject *bare[6] = {types[0], types[1], types[5], types[6], types[7], types[9]};
-    for (int i = 0; i < 6; i++) {
+    PyTypeObject *bare[7] = {types[0], types[1], types[5], types[6], types[7], types[9],
+                             types[10]};
+    for (int i = 0; i < 7; i++) {
         if (!made_by_object_new(bare[i])) {
             PyErr_Format(PyExc_TypeError, "%s instances are not made by object.__new__",
                          bare[i]->tp_name);
@@ -304,11 +319,12 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PandasBuilderObject *self = (PandasBuilderObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    PyTypeObject **slots[10] = {&self->series_type, &self->manager_type, &self->block_type,
+    PyTypeObject **slots[12] = {&self->series_type, &self->manager_type, &self->block_type,
                                 &self->placement_type, &self->refs_type, &self->flags_type,
                                 &self->index_type, &self->frame_type,
-                                &self->frame_manager_type, &self->object_index_type};
-    for (int i = 0; i < 10; i++) {
+                                &self->frame_manager_type, &self->object_index_type,
+                                &self->multi_index_type, &self->frozen_list_type};
+    for (int i = 0; i < 12; i++) {
         Py_INCREF(types[i]);
         *slots[i] = types[i];
     }
@@ -340,6 +356,8 @@ PandasBuilder_traverse(PandasBuilderObject *self, visitproc visit, void *arg)
     Py_VISIT(self->frame_type);
     Py_VISIT(self->frame_manager_type);
     Py_VISIT(self->object_index_type);
+    Py_VISIT(self->multi_index_type);
+    Py_VISIT(self->frozen_list_type);
     Py_VISIT(self->array_new);
     return 0;
 }
@@ -357,6 +375,8 @@ PandasBuilder_clear(PandasBuilderObject *self)
     Py_CLEAR(self->frame_type);
     Py_CLEAR(self->frame_manager_type);
     Py_CLEAR(self->object_index_type);
+    Py_CLEAR(self->multi_index_type);
+    Py_CLEAR(self->frozen_list_type);
     Py_CLEAR(self->array_new);
     Py_CLEAR(self->no_args);
     Py_CLEAR(self->zero);
@@ -461,7 +481,53 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
     return build_frame(self, args[0], args[1], args[2], NULL);
 }
 
+static PyObject *
+PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "fields_frame() takes block, dates, assets, fields "
+                     "and dt_label (%zd given)", nargs);
+        return NULL;
+    }
+    PyArrayObject *block = (PyArrayObject *)args[0];
+    if (!PyArray_Check(args[0]) || PyArray_NDIM(block) != 2 ||
+        PyArray_TYPE(block) != NPY_FLOAT64 || !PyArray_IS_C_CONTIGUOUS(block)) {
+        PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous 2-D float64 array");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+        PyErr_Format(PyExc_TypeError, "dates must be a %s", self->index_type->tp_name);
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(args[2]) || !PyTuple_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "assets and fields must be tuples");
+        return NULL;
+    }
+    if (!PyUnicode_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "dt_label must be a str");
+        return NULL;
+    }
+    Py_ssize_t count = PyObject_Size(args[1]);
+    if (count < 0)
+        return NULL;
+    Py_ssize_t width = PyTuple_GET_SIZE(args[2]);
+    if (PyTuple_GET_SIZE(args[3]) != PyArray_DIM(block, 0) ||
+        (width > 0 && count > PY_SSIZE_T_MAX / width) ||
+        count * width != PyArray_DIM(block, 1)) {
+        PyErr_Format(PyExc_ValueError, "a (%zd, %zd) block for %zd fields, %zd dates and "
+                     "%zd assets", (Py_ssize_t)PyArray_DIM(block, 0),
+                     (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[3]), count,
+                     width);
+        return NULL;
+    }
+    return build_fields_frame(self, args[0], args[1], args[2], args[3], args[4]);
+}
+
 static PyMethodDef PandasBuilder_methods[] = {
+    {"fields_frame", (PyCFunction)(void (*)(void))PandasBuilder_fields_frame, METH_FASTCALL,
+     "fields_frame(block, dates, assets, fields, dt_label): the frame of data.history with "
+     "several fields over a (fields, dates x assets) block; dates (a fresh DatetimeIndex) "
+     "takes dt_label as its name."},
     {"frame", (PyCFunction)(void (*)(void))PandasBuilder_frame, METH_FASTCALL,
      "frame(block, index, columns): DataFrame over a (columns, rows) float64 block, "
      "as pd.DataFrame(block.T, index=index, columns=columns, copy=False)."},
@@ -480,7 +546,8 @@ PyTypeObject PandasBuilder_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "PandasBuilder(series_type, manager_type, block_type, placement_type, "
               "refs_type, flags_type, index_type, frame_type, frame_manager_type, "
-              "object_index_type, array_new): pandas objects without "
+              "object_index_type, multi_index_type, frozen_list_type, array_new): pandas "
+              "objects without "
               "their constructors.",
     .tp_new = PandasBuilder_new,
     .tp_traverse = (traverseproc)PandasBuilder_traverse,

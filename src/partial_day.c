@@ -115,7 +115,6 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
 typedef struct {
     Py_ssize_t count, session, end_row;
     int64_t first_minute, minute;
-    int kind; /* the field's aggregation */
 } PartialWindow;
 
 /* 1 with *w filled; 0 with *why when upstream answers; -1 with an error set. */
@@ -144,10 +143,6 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
         return 0;
     }
     w->end_row = w->session - self->offset;
-    if ((w->kind = kind_of(args[2])) < 0) {
-        *why = str_column;
-        return 0;
-    }
     return 1;
 }
 
@@ -157,11 +152,16 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
            const PartialWindow *w, double *out, PyObject **why)
 {
     double today;
+    int kind = kind_of(field);
+    if (kind < 0) {
+        *why = str_column;
+        return -1;
+    }
     PyObject *daily = history_column(self->daily_columns, asset, field, why);
     if (daily == NULL)
         return -1;
     int failed =
-        session_so_far(self, asset, field, w->kind, daily, w->end_row, w->first_minute,
+        session_so_far(self, asset, field, kind, daily, w->end_row, w->first_minute,
                        w->minute, &today, why) < 0 ||
         (w->count > 1 && column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
     if (!failed) {
@@ -172,10 +172,17 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
     return failed ? -1 : 0;
 }
 
+/* What a partial-day window of several fields reads. */
+typedef struct {
+    PartialDayHistoryObject *self;
+    const PartialWindow *w;
+} PartialFill;
+
 static int
-is_price(PyObject *field)
+fill_partial(void *state, PyObject *asset, PyObject *field, double *out, PyObject **why)
 {
-    return field == str_price || PyUnicode_Compare(field, str_price) == 0;
+    PartialFill *p = (PartialFill *)state;
+    return fill_asset(p->self, asset, field, history_is_price(field), p->w, out, why);
 }
 
 static PyObject *
@@ -193,7 +200,7 @@ PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
     if ((values = PyArray_SimpleNew(1, dims, NPY_FLOAT64)) == NULL)
         return NULL;
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
-    if (fill_asset(self, args[1], args[2], is_price(args[2]), &w, out, &why) == 0 &&
+    if (fill_asset(self, args[1], args[2], history_is_price(args[2]), &w, out, &why) == 0 &&
         (index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
         if ((series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
             history_served();
@@ -220,7 +227,7 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
     if ((block = PyArray_SimpleNew(2, dims, NPY_FLOAT64)) == NULL)
         return NULL;
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
-    int price = is_price(args[2]);
+    int price = history_is_price(args[2]);
     for (Py_ssize_t j = 0; j < width; j++) {
         if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], price, &w,
                        rows + j * w.count, &why) < 0)
@@ -234,6 +241,23 @@ done:
     Py_DECREF(block);
     Py_XDECREF(index);
     return frame == NULL && why != NULL ? history_reason(why) : frame;
+}
+
+static PyObject *
+PartialDayHistory_fields(PartialDayHistoryObject *self, PyObject *const *args,
+                         Py_ssize_t nargs)
+{
+    PartialWindow w;
+    PyObject *why = NULL;
+    if (history_check_fields_args(nargs, args) < 0)
+        return NULL;
+    int found = find_window(self, args, &w, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    PartialFill fill = {self, &w};
+    return history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
+                          w.count, index_of_sessions(self->calendar, w.session, w.count),
+                          str_date);
 }
 
 static PyObject *
@@ -325,6 +349,11 @@ static PyMethodDef PartialDayHistory_methods[] = {
      "frame(dt, assets, field, bar_count, columns=None) -> the frame "
      "get_history_window(..., '1d', ..., 'minute') returns for a list of assets (columns: "
      "the Index it was given as, if any), or the reason (a str) it is left to upstream."},
+    {"fields", (PyCFunction)(void (*)(void))PartialDayHistory_fields, METH_FASTCALL,
+     "fields(dt, assets, fields, bar_count) -> the frame data.history(..., '1d') returns "
+     "for several fields at minute dt of a minute simulation (assets a sorted tuple of "
+     "unique assets, fields a tuple of unique fields), or the reason (a str) it is left "
+     "to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

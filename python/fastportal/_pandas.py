@@ -65,9 +65,29 @@ def frame_anatomy(frame):
     }
 
 
+def fields_frame_anatomy(frame):
+    """What a frame of several fields is made of, as frame_anatomy() says it of a frame,
+    with its MultiIndex down to the levels and codes."""
+    index = frame.index
+    levels = index._levels
+    dates, assets = levels
+    return dict(
+        frame_anatomy(frame),
+        index=(type(index), list(vars(index)), index._names, index.sortorder, index._cache,
+               type(index._id), index._references, type(levels), type(index._codes)),
+        dates=(type(dates), dates._name, dates.dtype, dates.freq, list(vars(dates)),
+               type(dates._data), dates._data._ndarray.flags.writeable),
+        assets=(type(assets), assets._name, assets.dtype, list(vars(assets)),
+                type(assets._data)),
+        codes=[(type(codes), codes.dtype, codes.flags.writeable, codes.flags.c_contiguous,
+                codes.tolist()) for codes in index._codes],
+    )
+
+
 def _types():
     from pandas.core.arrays import DatetimeArray
     from pandas.core.flags import Flags
+    from pandas.core.indexes.frozen import FrozenList
     from pandas.core.internals.blocks import NumpyBlock
     from pandas.core.internals.managers import BlockManager, SingleBlockManager
     from pandas._libs.internals import BlockPlacement, BlockValuesRefs
@@ -76,7 +96,8 @@ def _types():
         series_type=pd.Series, manager_type=SingleBlockManager, block_type=NumpyBlock,
         placement_type=BlockPlacement, refs_type=BlockValuesRefs, flags_type=Flags,
         index_type=pd.DatetimeIndex, frame_type=pd.DataFrame, frame_manager_type=BlockManager,
-        object_index_type=pd.Index,
+        object_index_type=pd.Index, multi_index_type=pd.MultiIndex,
+        frozen_list_type=FrozenList,
         # what DatetimeArray._simple_new's super()._simple_new(values, dtype) calls
         array_new=super(DatetimeArray, DatetimeArray)._simple_new,
     )
@@ -89,6 +110,41 @@ def _public_series(values, labels, freq, name):
     array = DatetimeArray._simple_new(labels, freq, labels.dtype)
     index = pd.DatetimeIndex._simple_new(array)
     return pd.Series(values, index=index, name=name, copy=False)
+
+
+def _public_fields_frame(block, dates, assets, fields, dt_label):
+    """The frame of several fields through pandas' public constructors."""
+    dates = dates.rename(dt_label)
+    codes = [np.repeat(np.arange(len(dates)), len(assets)),
+             np.tile(np.arange(len(assets)), len(dates))]
+    index = pd.MultiIndex(levels=[dates, pd.Index(list(assets), dtype=object)], codes=codes,
+                          names=[dt_label, None], verify_integrity=False)
+    columns = pd.Index(list(fields), dtype=object, name="fields")
+    return pd.DataFrame(block.T, index=index, columns=columns, copy=False)
+
+
+def _stacked_fields_frame(block, dates, assets, fields, dt_label):
+    """The frame of several fields as zipline's BarData.history makes it: one frame per
+    field, concatenated, stacked, unstacked and sorted."""
+    windows = {field: pd.DataFrame(block[f].reshape(len(dates), len(assets)),
+                                   index=dates, columns=list(assets))
+               for f, field in enumerate(fields)}
+    frame = pd.concat(windows, keys=windows.keys(), names=["fields", dt_label])
+    return frame.stack(future_stack=True).unstack(level="fields").sort_index()
+
+
+def _fields_frames_agree(builder, dates_of, dt_label):
+    """The builder's frame of several fields against pandas' own, built both ways."""
+    assets, fields = ("a", "b", "c"), ("close", "open")
+    block = np.arange(24.0).reshape(2, 12) / 7
+    ours = builder.fields_frame(block, dates_of(), assets, fields, dt_label)
+    theirs = _public_fields_frame(block, dates_of(), assets, fields, dt_label)
+    stacked = _stacked_fields_frame(block, dates_of(), assets, fields, dt_label)
+    same = fields_frame_anatomy(ours) == fields_frame_anatomy(theirs)
+    for other in (theirs, stacked):
+        pd.testing.assert_frame_equal(ours, other, check_exact=True, check_freq=True,
+                                      check_flags=True)
+    return same
 
 
 def _builds_what_pandas_builds(builder):
@@ -107,10 +163,20 @@ def _builds_what_pandas_builds(builder):
                                        check_flags=True)
         pd.testing.assert_frame_equal(our_frame, their_frame, check_exact=True,
                                       check_freq=True, check_flags=True)
+        minutes = list(pd.date_range("2024-01-02 14:31", periods=4, freq="min", tz="UTC"))
+
+        def minute_dates():
+            return pd.DatetimeIndex(minutes)
+
+        fields_agree = (
+            _fields_frames_agree(
+                builder, lambda: builder.datetime_index(labels, freq, labels.dtype), "date")
+            and _fields_frames_agree(builder, minute_dates, "date_time")
+        )
     except AssertionError:
         return False
     return (anatomy(ours) == anatomy(theirs)
-            and frame_anatomy(our_frame) == frame_anatomy(their_frame))
+            and frame_anatomy(our_frame) == frame_anatomy(their_frame) and fields_agree)
 
 
 _builder = None

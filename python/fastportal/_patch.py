@@ -28,6 +28,18 @@ def _is_asset_list(assets):
     return kind is list or kind is tuple or kind is Index
 
 
+def _several_fields(fields):
+    """The fields of a several-field call as upstream keys them (each once, in the order
+    first asked), or None when the core does not serve them."""
+    kind = type(fields)
+    if (kind is not list and kind is not tuple) or not fields:
+        return None
+    for field in fields:
+        if type(field) is not str or field not in COLUMN_OF_FIELD:
+            return None
+    return tuple(dict.fromkeys(fields))
+
+
 # What BarData's core path returns when upstream's BarData.history is to run with the
 # portal's windows served by the core (several fields; non-market minutes).
 _PER_WINDOW = object()
@@ -137,9 +149,15 @@ def _make_bar_data_class(upstream_bar_data):
                     return fell_through("pandas internals")
             if type(bar_count) is not int or bar_count < 1:
                 return fell_through("arguments")
-            if type(fields) is not str or fields not in COLUMN_OF_FIELD:
-                # Several fields: upstream's BarData asks the portal for one window per
-                # field, and those the core serves.
+            if type(fields) is not str:
+                several = _several_fields(fields)
+                if several is None or self._fastportal_adjust_minutes:
+                    # upstream's BarData asks the portal for one window per field, and
+                    # those the core serves
+                    fell_through("fields" if several is None else "non-market minutes")
+                    return _PER_WINDOW
+                return self._fastportal_fields(core, assets, several, bar_count, frequency)
+            if fields not in COLUMN_OF_FIELD:
                 fell_through("fields")
                 return _PER_WINDOW
             if self._fastportal_adjust_minutes:
@@ -171,6 +189,33 @@ def _make_bar_data_class(upstream_bar_data):
                 if single:
                     return core.partial_series(dt, assets, fields, bar_count)
                 return core.partial_frame(assets, dt, bar_count, fields)
+            return fell_through("arguments")
+
+        def _fastportal_fields(self, core, assets, fields, bar_count, frequency):
+            """data.history(assets, [fields], ...): the frame of (date, asset) rows, its
+            assets sorted and unique as upstream's sort_index leaves them."""
+            if type(assets) in core.served_types:
+                ordered = (assets,)
+            elif not _is_asset_list(assets) or len(assets) == 0:
+                return fell_through("assets")
+            else:
+                for asset in assets:
+                    if type(asset) not in core.served_types:
+                        return fell_through("asset type")
+                ordered = tuple(sorted(assets))
+                if len(set(ordered)) != len(ordered):
+                    # upstream's stack refuses duplicate columns: its error stands
+                    fell_through("duplicate assets")
+                    return _PER_WINDOW
+            dt = self._fastportal_dt()
+            if self._fastportal_daily:
+                if frequency != "1d":
+                    return fell_through("arguments")
+                return core.daily_fields(dt, ordered, fields, bar_count)
+            if frequency == "1m":
+                return core.minute_fields(dt, ordered, fields, bar_count)
+            if frequency == "1d":
+                return core.partial_fields(dt, ordered, fields, bar_count)
             return fell_through("arguments")
 
     BarData.__module__ = __name__

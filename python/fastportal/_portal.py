@@ -378,6 +378,41 @@ class PortalCore:
             return fell_through("no minute reader")
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count)
 
+    def daily_fields(self, dt, assets, fields, bar_count):
+        """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
+        dt, for several fields: assets sorted and unique, fields unique (tuples)."""
+        return self._fields(self.history, self.column, dt, assets, fields, bar_count)
+
+    def minute_fields(self, dt, assets, fields, bar_count):
+        """data.history(assets, fields, bar_count, "1m") for several fields."""
+        history = self._minute_state or self._minute_history()
+        if history is None:
+            return fell_through("no minute reader")
+        return self._fields(history, self.minute_column, dt, assets, fields, bar_count)
+
+    def partial_fields(self, dt, assets, fields, bar_count):
+        """data.history(assets, fields, bar_count, "1d") of a minute simulation, for
+        several fields."""
+        history = self._partial_state or self._partial_history()
+        if history is None:
+            return fell_through("no minute reader")
+        return self._fields(history, self._partial_columns, dt, assets, fields, bar_count)
+
+    def _fields(self, history, build_column, dt, assets, fields, bar_count):
+        frame = history.fields(dt, assets, fields, bar_count)
+        if type(frame) is str:
+            if frame == "before data":
+                self._refuse_before_data(bar_count)
+            if frame != "new column" and frame != "column range":
+                return fell_through(frame)
+            for field in fields:
+                for asset in assets:
+                    build_column(asset, field, history)
+            frame = history.fields(dt, assets, fields, bar_count)
+            if type(frame) is str:
+                return fell_through(frame)
+        return frame
+
     def _refuse_before_data(self, bar_count):
         """A minute window that starts before the first trading minute: upstream raises
         HistoryWindowStartsBeforeData, with a start date it suggests, from this."""
