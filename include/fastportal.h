@@ -9,6 +9,7 @@
  * minutes.c   Minutes: trading minutes by position, from session opens and lengths
  * partial_day.c PartialDayHistory: "1d" windows in a minute simulation
  * fields.c    several fields at once: the (date, asset) x fields frame
+ * ratios.c    AdjustmentTimeline: the ratio before_trading_start scales windows by
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -70,6 +71,7 @@ extern PyTypeObject DailyHistory_Type;
 extern PyTypeObject Minutes_Type;
 extern PyTypeObject MinuteHistory_Type;
 extern PyTypeObject PartialDayHistory_Type;
+extern PyTypeObject AdjustmentTimeline_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -112,7 +114,7 @@ PyObject *build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *
                              PyObject *assets, PyObject *fields, PyObject *dt_label);
 PyObject *history_fields(PandasBuilderObject *b, window_fill fill, void *state,
                          PyObject *assets, PyObject *fields, Py_ssize_t count,
-                         PyObject *dates, PyObject *dt_label);
+                         PyObject *dates, PyObject *dt_label, const double *scales);
 int history_check_fields_args(Py_ssize_t nargs, PyObject *const *args);
 
 /* windows.c */
@@ -138,7 +140,13 @@ int history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
                              PyObject *const *args, PyObject **column_axis);
 PyObject *history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
                         PyObject *field, Py_ssize_t end_row, Py_ssize_t count,
-                        PyObject *index, PyObject *column_axis);
+                        PyObject *index, PyObject *column_axis, const double *scales);
+int history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
+                   double **out);
+void history_scale(double *values, Py_ssize_t count, double scale);
+
+/* ratios.c */
+double timeline_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

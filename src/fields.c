@@ -136,11 +136,14 @@ build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
 }
 
 /* The frame of `fields` for `assets` (tuples: the fields unique, the assets sorted and
-   unique), each window `count` rows filled by fill(state, ...), over `dates` (stolen);
+   unique), each window `count` rows filled by fill(state, ...) and multiplied by its
+   field's scale if any (upstream scales a field's windows by one ratio), over `dates`
+   (stolen);
    or the reason (a str) a window is not served, or NULL with an error set. */
 PyObject *
 history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *assets,
-               PyObject *fields, Py_ssize_t count, PyObject *dates, PyObject *dt_label)
+               PyObject *fields, Py_ssize_t count, PyObject *dates, PyObject *dt_label,
+               const double *scales)
 {
     if (dates == NULL)
         return NULL;
@@ -168,6 +171,8 @@ history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *
                 out = why ? history_reason(why) : NULL;
                 goto done;
             }
+            if (scales != NULL)
+                history_scale(window, count, scales[f]);
             for (Py_ssize_t i = 0; i < count; i++)
                 column[i * width + j] = window[i];
         }
@@ -186,9 +191,9 @@ done:
 int
 history_check_fields_args(Py_ssize_t nargs, PyObject *const *args)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "fields() takes dt, assets, fields and bar_count (%zd given)", nargs);
+    if (nargs != 4 && nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "fields() takes dt, assets, fields, bar_count and "
+                     "optionally scales (%zd given)", nargs);
         return -1;
     }
     if (!PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2])) {

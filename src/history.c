@@ -70,12 +70,15 @@ history_reason(PyObject *text)
     return text;
 }
 
-/* The window's last reader row, or -1 when upstream must answer: the window starts
-   before the first trading day (upstream raises) or lies outside the reader. */
+/* The window's last reader row, or -1 with *why: "before data" when it starts before
+   the first trading day (upstream refuses it), "window bounds" when it lies outside the
+   reader (upstream answers). */
 static Py_ssize_t
-window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count)
+window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count,
+               PyObject **why)
 {
-    Py_ssize_t start_loc = end_loc - count + 1;
+    Py_ssize_t start_loc = end_loc - count + 1;  /* count <= PY_SSIZE_T_MAX: no overflow */
+    *why = start_loc < self->first_day ? str_before_data : str_window_bounds;
     if (self->offset < 0 || start_loc < self->first_day || start_loc < self->offset ||
         end_loc - self->offset >= self->rows)
         return -1;
@@ -104,9 +107,9 @@ history_count(PyObject *arg, Py_ssize_t *count)
 int
 history_check_args(Py_ssize_t nargs, PyObject *field)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "series() takes dt, asset, field and bar_count (%zd given)", nargs);
+    if (nargs != 4 && nargs != 5) {
+        PyErr_Format(PyExc_TypeError, "series() takes dt, asset, field, bar_count and "
+                     "optionally scales (%zd given)", nargs);
         return -1;
     }
     if (!PyUnicode_Check(field)) {
@@ -114,6 +117,47 @@ history_check_args(Py_ssize_t nargs, PyObject *field)
         return -1;
     }
     return 0;
+}
+
+/* The optional scales argument of a call: 0 with *out NULL (None or absent) or a
+   PyMem buffer of the `count` floats of a tuple; -1 with an error set. */
+int
+history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
+               double **out)
+{
+    *out = NULL;
+    if (nargs <= at || args[at] == Py_None)
+        return 0;
+    PyObject *scales = args[at];
+    if (!PyTuple_CheckExact(scales) || PyTuple_GET_SIZE(scales) != count) {
+        PyErr_Format(PyExc_TypeError, "scales must be None or a tuple of %zd floats", count);
+        return -1;
+    }
+    double *values = PyMem_Malloc((count > 0 ? count : 1) * sizeof(double));
+    if (values == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GET_ITEM(scales, i);
+        if (!PyFloat_CheckExact(item)) {
+            PyMem_Free(values);
+            PyErr_Format(PyExc_TypeError, "scales must be None or a tuple of %zd floats",
+                         count);
+            return -1;
+        }
+        values[i] = PyFloat_AS_DOUBLE(item);
+    }
+    *out = values;
+    return 0;
+}
+
+/* values *= scale, as upstream multiplies a window by its adjustment ratio. */
+void
+history_scale(double *values, Py_ssize_t count, double scale)
+{
+    for (Py_ssize_t i = 0; i < count; i++)
+        values[i] *= scale;
 }
 
 /* The column of (asset, field): a new reference; or NULL with *why set to the reason it
@@ -182,10 +226,12 @@ fill_rows_window(void *state, PyObject *asset, PyObject *field, double *out, PyO
     return filled;
 }
 
-/* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen). */
+/* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen),
+   multiplied by *scale if any. */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
-          PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index)
+          PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
+          const double *scale)
 {
     PyObject *why, *values = NULL, *series = NULL;
     PyObject *column = window_column(columns, asset, field, end_row, count, &why);
@@ -197,6 +243,8 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
         goto done;
     int price = history_is_price(field);
     values = column_window(column, end_row, count, price);
+    if (values != NULL && scale != NULL)
+        history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
     if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
         history_served();
 done:
@@ -206,12 +254,13 @@ done:
     return series;
 }
 
-/* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row,
-   over `index` (stolen); or the reason one of the columns is not served. */
+/* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row
+   (multiplied by its scale, if any), over `index` (stolen); or the reason one of the
+   columns is not served. */
 PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
               PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
-              PyObject *column_axis)
+              PyObject *column_axis, const double *scales)
 {
     if (index == NULL)
         return NULL;
@@ -235,6 +284,8 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         Py_DECREF(column);
         if (filled < 0)
             goto done;
+        if (scales != NULL)
+            history_scale(rows + j * count, count, scales[j]);
     }
     if ((out = build_frame(builder, block, index, assets, column_axis)) != NULL)
         history_served();
@@ -252,9 +303,9 @@ history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
                          PyObject *const *args, PyObject **column_axis)
 {
     *column_axis = NULL;
-    if (nargs != 4 && nargs != 5) {
+    if (nargs < 4 || nargs > 6) {
         PyErr_Format(PyExc_TypeError, "frame() takes its end, assets, field, bar_count "
-                     "and optionally columns (%zd given)", nargs);
+                     "and optionally columns and scales (%zd given)", nargs);
         return -1;
     }
     if (!PyList_CheckExact(args[1]) && !PyTuple_CheckExact(args[1])) {
@@ -265,7 +316,7 @@ history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
         PyErr_SetString(PyExc_TypeError, "field must be a str");
         return -1;
     }
-    if (nargs == 5 && args[4] != Py_None) {
+    if (nargs >= 5 && args[4] != Py_None) {
         if (!PyObject_TypeCheck(args[4], builder->object_index_type) ||
             PyObject_Size(args[4]) != PySequence_Fast_GET_SIZE(args[1])) {
             PyErr_Clear();
@@ -278,34 +329,44 @@ history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
     return 0;
 }
 
+/* The window of a daily series() or fields() call: 1 with *end_loc, *end_row and
+   *count; 0 with *why when upstream answers; -1 with an error set. */
+static int
+daily_window(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t *end_loc,
+             Py_ssize_t *end_row, Py_ssize_t *count, PyObject **why)
+{
+    int parsed = history_count(args[3], count);
+    *why = str_window_bounds;
+    if (parsed <= 0)
+        return parsed;
+    if ((*end_loc = daily_window_end(self->calendar, args[0])) < 0)
+        return -1;
+    *end_row = window_end_row(self, *end_loc, *count, why);
+    return *end_row < 0 ? 0 : 1;
+}
+
 static PyObject *
 DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t count;
-    int parsed;
-    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0 ||
-        (parsed = history_count(args[3], &count)) < 0)
+    Py_ssize_t end_loc = 0, end_row = 0, count = 0;
+    PyObject *why;
+    double *scale;
+    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+        history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
-    if (!parsed)
-        return history_reason(str_window_bounds);
-    Py_ssize_t end_loc = daily_window_end(self->calendar, args[0]);
-    if (end_loc < 0)
-        return NULL;
-    Py_ssize_t end_row = window_end_row(self, end_loc, count);
-    if (end_row < 0)
-        return history_reason(str_window_bounds);
-    return series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                     count, index_of_sessions(self->calendar, end_loc, count));
+    int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                    count, index_of_sessions(self->calendar, end_loc, count), scale);
+    PyMem_Free(scale);
+    return out;
 }
 
 /* The frame of a list of assets, the window ending at session end_loc. */
 static PyObject *
-DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_axis,
+            const double *scales)
 {
-    PyObject *column_axis;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
-        return NULL;
-    PyObject *assets = args[1], *field = args[2];
     Py_ssize_t end_loc = PyLong_AsSsize_t(args[0]);
     if (end_loc == -1 && PyErr_Occurred())
         return NULL;
@@ -317,12 +378,26 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
         return NULL;
     }
-    Py_ssize_t end_row = window_end_row(self, end_loc, count);
+    PyObject *why;
+    Py_ssize_t end_row = window_end_row(self, end_loc, count, &why);
     if (end_row < 0)
-        return history_reason(str_window_bounds);
-    return history_frame(self->calendar->builder, self->columns, assets, field, end_row,
+        return history_reason(why);
+    return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
                          count, index_of_sessions(self->calendar, end_loc, count),
-                         column_axis);
+                         column_axis, scales);
+}
+
+static PyObject *
+DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *column_axis;
+    double *scales;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
+        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
+        return NULL;
+    PyObject *out = daily_frame(self, args, column_axis, scales);
+    PyMem_Free(scales);
+    return out;
 }
 
 /* The frame of several fields for the sorted, unique assets, the window ending with the
@@ -330,22 +405,20 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
 static PyObject *
 DailyHistory_fields(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t count;
-    int parsed;
+    Py_ssize_t end_loc = 0, end_row = 0, count = 0;
+    PyObject *why;
+    double *scales;
     if (history_check_fields_args(nargs, args) < 0 ||
-        (parsed = history_count(args[3], &count)) < 0)
+        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
-    if (!parsed)
-        return history_reason(str_window_bounds);
-    Py_ssize_t end_loc = daily_window_end(self->calendar, args[0]);
-    if (end_loc < 0)
-        return NULL;
-    Py_ssize_t end_row = window_end_row(self, end_loc, count);
-    if (end_row < 0)
-        return history_reason(str_window_bounds);
+    int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
-    return history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                          count, index_of_sessions(self->calendar, end_loc, count), str_date);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                         count, index_of_sessions(self->calendar, end_loc, count), str_date,
+                         scales);
+    PyMem_Free(scales);
+    return out;
 }
 
 static PyObject *
@@ -507,47 +580,57 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
 static PyObject *
 MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t end_row, count;
+    Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
-    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0)
+    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0)
+        return NULL;
+    double *scale;
+    if (history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
-    return series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                     count, minute_index(self, end_row - count + 1, count));
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                    count, minute_index(self, end_row - count + 1, count), scale);
+    PyMem_Free(scale);
+    return out;
 }
 
 static PyObject *
 MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t end_row, count;
+    Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
     PyObject *column_axis;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
+    double *scales;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
+        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
-    return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                         count, minute_index(self, end_row - count + 1, count),
-                         column_axis);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                        count, minute_index(self, end_row - count + 1, count),
+                        column_axis, scales);
+    PyMem_Free(scales);
+    return out;
 }
 
 static PyObject *
 MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    Py_ssize_t end_row, count;
+    Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
-    if (history_check_fields_args(nargs, args) < 0)
+    double *scales;
+    if (history_check_fields_args(nargs, args) < 0 ||
+        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
     RowsWindow w = {self->columns, end_row, count};
-    return history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                          count, minute_index(self, end_row - count + 1, count),
-                          str_date_time);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                         count, minute_index(self, end_row - count + 1, count),
+                         str_date_time, scales);
+    PyMem_Free(scales);
+    return out;
 }
 
 static PyObject *

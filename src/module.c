@@ -76,7 +76,8 @@ PyInit__core(void)
         add_type(module, &DailyHistory_Type, "DailyHistory") < 0 ||
         add_type(module, &Minutes_Type, "Minutes") < 0 ||
         add_type(module, &MinuteHistory_Type, "MinuteHistory") < 0 ||
-        add_type(module, &PartialDayHistory_Type, "PartialDayHistory") < 0) {
+        add_type(module, &PartialDayHistory_Type, "PartialDayHistory") < 0 ||
+        add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -139,7 +139,8 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
     Py_ssize_t start = w->session - w->count + 1;
     if (self->offset < 0 || start < self->first_day || start < self->offset ||
         w->session - self->offset >= self->rows) {
-        *why = str_window_bounds;
+        /* before the first trading day upstream refuses the window; elsewhere it answers */
+        *why = start < self->first_day ? str_before_data : str_window_bounds;
         return 0;
     }
     w->end_row = w->session - self->offset;
@@ -185,55 +186,68 @@ fill_partial(void *state, PyObject *asset, PyObject *field, double *out, PyObjec
     return fill_asset(p->self, asset, field, history_is_price(field), p->w, out, why);
 }
 
+/* The Series of one asset at the window w. */
 static PyObject *
-PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
-                         Py_ssize_t nargs)
+partial_series(PartialDayHistoryObject *self, PyObject *const *args, const PartialWindow *w,
+               const double *scale)
 {
-    PartialWindow w;
-    PyObject *why = NULL, *values = NULL, *index = NULL, *series = NULL;
-    if (history_check_args(nargs, nargs == 4 ? args[2] : NULL) < 0)
-        return NULL;
-    int found = find_window(self, args, &w, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
-    npy_intp dims[1] = {w.count};
-    if ((values = PyArray_SimpleNew(1, dims, NPY_FLOAT64)) == NULL)
+    PyObject *why = NULL, *index = NULL, *series = NULL;
+    npy_intp dims[1] = {w->count};
+    PyObject *values = PyArray_SimpleNew(1, dims, NPY_FLOAT64);
+    if (values == NULL)
         return NULL;
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
-    if (fill_asset(self, args[1], args[2], history_is_price(args[2]), &w, out, &why) == 0 &&
-        (index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
-        if ((series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
+    if (fill_asset(self, args[1], args[2], history_is_price(args[2]), w, out, &why) == 0) {
+        if (scale != NULL)
+            history_scale(out, w->count, *scale);
+        if ((index = index_of_sessions(self->calendar, w->session, w->count)) != NULL &&
+            (series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
             history_served();
+    }
     Py_DECREF(values);
     Py_XDECREF(index);
     return series == NULL && why != NULL ? history_reason(why) : series;
 }
 
 static PyObject *
-PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
-                        Py_ssize_t nargs)
+PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
+                         Py_ssize_t nargs)
 {
     PartialWindow w;
-    PyObject *why = NULL, *block = NULL, *index = NULL, *frame = NULL;
-    PyObject *column_axis;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0)
+    PyObject *why = NULL;
+    double *scale;
+    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+        history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : partial_series(self, args, &w, scale);
+    PyMem_Free(scale);
+    return out;
+}
+
+/* The frame of a list of assets at the window w, each column scaled if `scales`. */
+static PyObject *
+partial_frame(PartialDayHistoryObject *self, PyObject *const *args, const PartialWindow *w,
+              PyObject *column_axis, const double *scales)
+{
+    PyObject *why = NULL, *index = NULL, *frame = NULL;
     PyObject *assets = args[1];
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
-    npy_intp dims[2] = {width, w.count};
-    if ((block = PyArray_SimpleNew(2, dims, NPY_FLOAT64)) == NULL)
+    npy_intp dims[2] = {width, w->count};
+    PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
+    if (block == NULL)
         return NULL;
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
     int price = history_is_price(args[2]);
     for (Py_ssize_t j = 0; j < width; j++) {
-        if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], price, &w,
-                       rows + j * w.count, &why) < 0)
+        if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], price, w,
+                       rows + j * w->count, &why) < 0)
             goto done;
+        if (scales != NULL)
+            history_scale(rows + j * w->count, w->count, scales[j]);
     }
-    if ((index = index_of_sessions(self->calendar, w.session, w.count)) != NULL)
+    if ((index = index_of_sessions(self->calendar, w->session, w->count)) != NULL)
         if ((frame = build_frame(self->calendar->builder, block, index, assets,
                                  column_axis)) != NULL)
             history_served();
@@ -244,20 +258,40 @@ done:
 }
 
 static PyObject *
+PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
+                        Py_ssize_t nargs)
+{
+    PartialWindow w;
+    PyObject *why = NULL, *column_axis;
+    double *scales;
+    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
+        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
+        return NULL;
+    int found = find_window(self, args, &w, &why);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : partial_frame(self, args, &w, column_axis, scales);
+    PyMem_Free(scales);
+    return out;
+}
+
+static PyObject *
 PartialDayHistory_fields(PartialDayHistoryObject *self, PyObject *const *args,
                          Py_ssize_t nargs)
 {
     PartialWindow w;
     PyObject *why = NULL;
-    if (history_check_fields_args(nargs, args) < 0)
+    double *scales;
+    if (history_check_fields_args(nargs, args) < 0 ||
+        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
-    if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
     PartialFill fill = {self, &w};
-    return history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
-                          w.count, index_of_sessions(self->calendar, w.session, w.count),
-                          str_date);
+    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+        : history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
+                         w.count, index_of_sessions(self->calendar, w.session, w.count),
+                         str_date, scales);
+    PyMem_Free(scales);
+    return out;
 }
 
 static PyObject *

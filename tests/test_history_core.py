@@ -25,7 +25,7 @@ def test_windows_it_leaves_to_upstream_are_named(core, sessions, assets):
     core.column(asset, "close")
     served = history.series(close(sessions[10]), asset, "close", 5)
     assert isinstance(served, pd.Series) and len(served) == 5
-    assert history.series(close(sessions[10]), asset, "close", 12) == "window bounds"
+    assert history.series(close(sessions[10]), asset, "close", 12) == "before data"
     assert history.series(close(sessions[10]), asset, "close", 2**70) == "window bounds"
     core.columns[(asset, "open")] = None
     assert history.series(close(sessions[10]), asset, "open", 3) == "column"
@@ -98,7 +98,7 @@ def test_frames_it_leaves_to_upstream_are_named_and_arguments_checked(core, sess
     assert isinstance(frame, pd.DataFrame) and frame.shape == (5, 2)
     assert list(frame.columns) == pair
     assert history.frame(end, tuple(pair), "close", 5).shape == (5, 2)
-    assert history.frame(end, pair, "close", 12) == "window bounds"
+    assert history.frame(end, pair, "close", 12) == "before data"
     assert history.frame(end, pair, "close", 2**70) == "window bounds"
     core.columns[(assets[2], "close")] = None
     assert history.frame(end, pair + [assets[2]], "close", 3) == "column"

@@ -49,11 +49,11 @@ def test_every_length_at_event_sessions(bundle, assets):
     stats = fastportal.stats()
     raised = sum(isinstance(t, Exception) for t in theirs)
     # Every call that upstream answers is served by the core; the windows upstream
-    # refuses (before the first trading day) are left to upstream to raise.
+    # refuses (before the first trading day) are refused with upstream's own error,
+    # raised by its own function.
     assert stats["served"] == len(calls) - raised
-    assert raised > 0 and stats.get("fell through: window bounds") == raised
-    assert stats.get("upstream raised: 1d, daily data") == raised, stats
-    assert "upstream answered: 1d, daily data" not in stats, stats
+    assert raised > 0 and stats.get("refused as upstream: window before data") == raised
+    assert not any(key.startswith(("fell through", "upstream")) for key in stats), stats
 
 
 def test_every_session_short_and_full_windows(bundle, assets):
@@ -304,5 +304,6 @@ def test_non_market_minutes_step_back_as_upstream(bundle, assets, sessions):
     # upstream's BarData steps back and adjusts; the windows it asks for are served
     stats = fastportal.stats()
     assert stats["fell through: non-market minutes"] == len(labels)
-    assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels)
+    refused = stats.get("refused as upstream: window before data", 0)
+    assert stats["served"] + refused == len(labels)
     assert stats["served"] > 0.5 * len(labels)

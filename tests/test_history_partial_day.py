@@ -29,7 +29,8 @@ def test_every_minute_of_a_session(minute_bundle, minute_assets, position):
                                               ("open", "high", "close", "price", "volume"),
                                               (1, 3))
     stats = fastportal.stats()
-    assert stats["served"] + stats.get("fell through: window bounds", 0) == len(labels), stats
+    refused = stats.get("refused as upstream: window before data", 0)
+    assert stats["served"] + refused == len(labels), stats
     assert stats["served"] > 0.6 * len(labels), stats
     # the quiet first half-hour of some sessions: NaN so far, then a value
     if position in (3, 7):
@@ -88,7 +89,7 @@ def test_partial_day_history_arguments_are_checked(minute_bundle, minute_assets)
     assert history.series(minute + pd.Timedelta(seconds=30), asset, "close", 2) == \
         "minute window"
     assert history.series(minute, asset, "close", 2**70) == "window bounds"
-    assert history.series(minute, asset, "close", 400) == "window bounds"
+    assert history.series(minute, asset, "close", 400) == "before data"
     with pytest.raises(ValueError):
         history.series(minute, asset, "close", 0)
     with pytest.raises(TypeError):

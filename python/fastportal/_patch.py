@@ -149,31 +149,42 @@ def _make_bar_data_class(upstream_bar_data):
                     return fell_through("pandas internals")
             if type(bar_count) is not int or bar_count < 1:
                 return fell_through("arguments")
+            now = self._fastportal_dt()
+            stepped = self._fastportal_adjust_minutes
+            if stepped:
+                # Under handle_non_market_minutes (before_trading_start in a minute
+                # simulation) upstream steps back a minute and multiplies the window by
+                # the adjustments between that minute and now: the core does the same.
+                if self._fastportal_daily:
+                    fell_through("non-market minutes")
+                    return _PER_WINDOW
+                dt = core.previous_minute(now)
+                if dt is None:
+                    fell_through("non-market minutes")
+                    return _PER_WINDOW
+            else:
+                dt = now
             if type(fields) is not str:
                 several = _several_fields(fields)
-                if several is None or self._fastportal_adjust_minutes:
+                if several is None:
                     # upstream's BarData asks the portal for one window per field, and
                     # those the core serves
-                    fell_through("fields" if several is None else "non-market minutes")
+                    fell_through("fields")
                     return _PER_WINDOW
-                return self._fastportal_fields(core, assets, several, bar_count, frequency)
+                return self._fastportal_fields(core, assets, several, bar_count, frequency,
+                                               dt, now if stepped else None)
             if fields not in COLUMN_OF_FIELD:
                 fell_through("fields")
                 return _PER_WINDOW
-            if self._fastportal_adjust_minutes:
-                # Under handle_non_market_minutes (before_trading_start in minute mode)
-                # upstream steps back a minute, asks the portal for the window (served
-                # by the core) and multiplies it by the adjustments between that minute
-                # and now, unrounded: that step is upstream's.
-                fell_through("non-market minutes")
-                return _PER_WINDOW
-            dt = self._fastportal_dt()
             single = type(assets) in core.served_types
             if not single:
                 if not _is_asset_list(assets):
                     return fell_through("assets")
                 if len(assets) == 0:
                     return fell_through("no assets")
+            scales = None
+            if stepped:
+                scales = core.ratios((assets,) if single else assets, fields, dt, now)
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through("arguments")
@@ -183,17 +194,19 @@ def _make_bar_data_class(upstream_bar_data):
                 return core.daily_frame(assets, end_loc, bar_count, fields)
             if frequency == "1m":
                 if single:
-                    return core.minute_series(dt, assets, fields, bar_count)
-                return core.minute_frame(assets, dt, bar_count, fields)
+                    return core.minute_series(dt, assets, fields, bar_count, scales)
+                return core.minute_frame(assets, dt, bar_count, fields, scales)
             if frequency == "1d":
                 if single:
-                    return core.partial_series(dt, assets, fields, bar_count)
-                return core.partial_frame(assets, dt, bar_count, fields)
+                    return core.partial_series(dt, assets, fields, bar_count, scales)
+                return core.partial_frame(assets, dt, bar_count, fields, scales)
             return fell_through("arguments")
 
-        def _fastportal_fields(self, core, assets, fields, bar_count, frequency):
+        def _fastportal_fields(self, core, assets, fields, bar_count, frequency, dt, now):
             """data.history(assets, [fields], ...): the frame of (date, asset) rows, its
-            assets sorted and unique as upstream's sort_index leaves them."""
+            assets sorted and unique as upstream's sort_index leaves them. With `now`
+            (stepped back from it), each field's windows are scaled by the ratio of the
+            first asset asked for, as upstream scales them."""
             if type(assets) in core.served_types:
                 ordered = (assets,)
             elif not _is_asset_list(assets) or len(assets) == 0:
@@ -207,15 +220,18 @@ def _make_bar_data_class(upstream_bar_data):
                     # upstream's stack refuses duplicate columns: its error stands
                     fell_through("duplicate assets")
                     return _PER_WINDOW
-            dt = self._fastportal_dt()
+            scales = None
+            if now is not None:
+                first = assets if type(assets) in core.served_types else assets[0]
+                scales = tuple(core.ratios((first,), field, dt, now)[0] for field in fields)
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through("arguments")
                 return core.daily_fields(dt, ordered, fields, bar_count)
             if frequency == "1m":
-                return core.minute_fields(dt, ordered, fields, bar_count)
+                return core.minute_fields(dt, ordered, fields, bar_count, scales)
             if frequency == "1d":
-                return core.partial_fields(dt, ordered, fields, bar_count)
+                return core.partial_fields(dt, ordered, fields, bar_count, scales)
             return fell_through("arguments")
 
     BarData.__module__ = __name__

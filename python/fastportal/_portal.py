@@ -117,6 +117,7 @@ class PortalCore:
         self.reader_sessions = self.reader.sessions
         self.reader_offset = self._reader_offset()
         self.columns = {}
+        self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
         self.partial_columns = {}  # daily, seen from the session after: minute-mode "1d"
@@ -315,27 +316,28 @@ class PortalCore:
     # The three below ask the core once inline, the path of nearly every call; the
     # retry after building a column is _retry's.
 
-    def minute_series(self, dt, asset, field, bar_count):
-        """data.history(asset, field, bar_count, "1m") at minute dt, for one asset."""
+    def minute_series(self, dt, asset, field, bar_count, scales=None):
+        """data.history(asset, field, bar_count, "1m") at minute dt, for one asset
+        (scales: the window multiplied by scales[0])."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        series = history.series(dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count, scales)
         if type(series) is str:
             return self._retry(series, history, self.minute_column, dt, asset, field,
-                               bar_count)
+                               bar_count, scales)
         return series
 
-    def partial_series(self, dt, asset, field, bar_count):
+    def partial_series(self, dt, asset, field, bar_count, scales=None):
         """data.history(asset, field, bar_count, "1d") at minute dt of a minute
         simulation, for one asset."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        series = history.series(dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count, scales)
         if type(series) is str:
             return self._retry(series, history, self._partial_columns, dt, asset, field,
-                               bar_count)
+                               bar_count, scales)
         return series
 
     def daily_series(self, dt, asset, field, bar_count):
@@ -346,16 +348,16 @@ class PortalCore:
                                bar_count)
         return series
 
-    def _retry(self, why, history, build_column, dt, asset, field, bar_count):
+    def _retry(self, why, history, build_column, dt, asset, field, bar_count, scales=None):
         """After history.series(...) answered why it does not serve (a str): the column
         it asks for built and the core asked again, upstream's refusal, or a fall
         through."""
         if why == "before data":
-            self._refuse_before_data(bar_count)
+            self._refuse_before_data(history, dt, bar_count)
         if why != "new column" and why != "column range":
             return fell_through(why)
         build_column(asset, field, history)
-        series = history.series(dt, asset, field, bar_count)
+        series = history.series(dt, asset, field, bar_count, scales)
         if type(series) is str:
             return fell_through(series)
         return series
@@ -364,62 +366,107 @@ class PortalCore:
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
         return self._frame(self.history, self.column, end_loc, assets, field, bar_count)
 
-    def minute_frame(self, assets, dt, bar_count, field):
-        """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame."""
+    def minute_frame(self, assets, dt, bar_count, field, scales=None):
+        """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
+        (scales: each asset's column multiplied by its own)."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._frame(history, self.minute_column, dt, assets, field, bar_count)
+        return self._frame(history, self.minute_column, dt, assets, field, bar_count,
+                           scales)
 
-    def partial_frame(self, assets, dt, bar_count, field):
+    def partial_frame(self, assets, dt, bar_count, field, scales=None):
         """get_history_window(assets, dt, ..., "1d", field, "minute") as upstream's frame."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._frame(history, self._partial_columns, dt, assets, field, bar_count)
+        return self._frame(history, self._partial_columns, dt, assets, field, bar_count,
+                           scales)
 
     def daily_fields(self, dt, assets, fields, bar_count):
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
         dt, for several fields: assets sorted and unique, fields unique (tuples)."""
         return self._fields(self.history, self.column, dt, assets, fields, bar_count)
 
-    def minute_fields(self, dt, assets, fields, bar_count):
-        """data.history(assets, fields, bar_count, "1m") for several fields."""
+    def minute_fields(self, dt, assets, fields, bar_count, scales=None):
+        """data.history(assets, fields, bar_count, "1m") for several fields (scales:
+        each field's windows multiplied by its own)."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._fields(history, self.minute_column, dt, assets, fields, bar_count)
+        return self._fields(history, self.minute_column, dt, assets, fields, bar_count,
+                            scales)
 
-    def partial_fields(self, dt, assets, fields, bar_count):
+    def partial_fields(self, dt, assets, fields, bar_count, scales=None):
         """data.history(assets, fields, bar_count, "1d") of a minute simulation, for
         several fields."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._fields(history, self._partial_columns, dt, assets, fields, bar_count)
+        return self._fields(history, self._partial_columns, dt, assets, fields, bar_count,
+                            scales)
 
-    def _fields(self, history, build_column, dt, assets, fields, bar_count):
-        frame = history.fields(dt, assets, fields, bar_count)
+    def _fields(self, history, build_column, dt, assets, fields, bar_count, scales=None):
+        frame = history.fields(dt, assets, fields, bar_count, scales)
         if type(frame) is str:
             if frame == "before data":
-                self._refuse_before_data(bar_count)
+                self._refuse_before_data(history, dt, bar_count)
             if frame != "new column" and frame != "column range":
                 return fell_through(frame)
             for field in fields:
                 for asset in assets:
                     build_column(asset, field, history)
-            frame = history.fields(dt, assets, fields, bar_count)
+            frame = history.fields(dt, assets, fields, bar_count, scales)
             if type(frame) is str:
                 return fell_through(frame)
         return frame
 
-    def _refuse_before_data(self, bar_count):
-        """A minute window that starts before the first trading minute: upstream raises
-        HistoryWindowStartsBeforeData, with a start date it suggests, from this."""
-        stats["refused as upstream: window before data"] += 1
-        self.portal._handle_minute_history_out_of_bounds(bar_count)
+    # -- before_trading_start in a minute simulation ------------------------------------
 
-    def _frame(self, history, build_column, end, assets, field, bar_count):
+    def previous_minute(self, minute):
+        """trading_calendar.previous_minute(minute), where upstream's BarData steps back
+        to under handle_non_market_minutes; None when the core has no minutes for it."""
+        minutes = minutes_core(self.portal.trading_calendar)
+        return None if minutes is None else minutes.previous_minute(minute)
+
+    def timeline(self, asset):
+        """The asset's AdjustmentTimeline, read once through the portal's own cached
+        _get_adjustment_list, as get_adjustments reads it."""
+        timeline = self.timelines.get(asset)
+        if timeline is None:
+            portal = self.portal
+            parts = []
+            for cache, table in ((portal._splits_dict, "SPLITS"),
+                                 (portal._mergers_dict, "MERGERS"),
+                                 (portal._dividends_dict, "DIVIDENDS")):
+                adjustments = portal._get_adjustment_list(asset, cache, table)
+                parts.append(np.array([when.value for when, _ in adjustments], np.int64))
+                parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
+            timeline = self.timelines[asset] = _core.AdjustmentTimeline(*parts)
+        return timeline
+
+    def ratios(self, assets, field, dt, now):
+        """get_adjustments(assets, field, dt, now): each asset's ratio, as a tuple."""
+        volume = field == "volume"
+        dt, now = dt.value, now.value
+        return tuple(self.timeline(asset).ratio(volume, dt, now) for asset in assets)
+
+    def _refuse_before_data(self, history, end, bar_count):
+        """A window that starts before the first trading minute or day: upstream raises
+        HistoryWindowStartsBeforeData, with a start it suggests, from the function called
+        here. `end` is the window's minute, or a daily frame's session position."""
+        stats["refused as upstream: window before data"] += 1
+        portal = self.portal
+        if history is self._minute_state:
+            portal._handle_minute_history_out_of_bounds(bar_count)
+            return
+        if type(end) is not int:
+            calendar = self.calendar
+            end = (calendar.daily_window_end(end) if history is self.history
+                   else calendar.session_index(end))
+        portal._get_days_for_window(portal.trading_calendar.sessions[end], bar_count)
+
+    def _frame(self, history, build_column, end, assets, field, bar_count, scales=None):
         """history.frame(...) for a list, a tuple or an Index of served assets; an Index
         becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)."""
         served = self.served_types
@@ -428,15 +475,15 @@ class PortalCore:
         columns = None
         if isinstance(assets, pd.Index):
             assets, columns = list(assets), assets
-        frame = history.frame(end, assets, field, bar_count, columns)
+        frame = history.frame(end, assets, field, bar_count, columns, scales)
         if type(frame) is str:
             if frame == "before data":
-                self._refuse_before_data(bar_count)
+                self._refuse_before_data(history, end, bar_count)
             if frame != "new column" and frame != "column range":
                 return fell_through(frame)
             for asset in assets:
                 build_column(asset, field, history)
-            frame = history.frame(end, assets, field, bar_count, columns)
+            frame = history.frame(end, assets, field, bar_count, columns, scales)
             if type(frame) is str:
                 return fell_through(frame)
         return frame

@@ -1,0 +1,118 @@
+/* AdjustmentTimeline: one asset's splits, mergers and dividends as DataPortal's
+ * get_adjustments reads them, for before_trading_start in a minute simulation.
+ *
+ * There upstream's BarData steps back a minute, asks for the window, and multiplies it by
+ * the product of the adjustments effective after that minute and up to now:
+ * reduce(mul, [...], 1.0) over the splits (1/ratio for volume), then, except for volume,
+ * the mergers and the dividends, each list read in the order the adjustment reader
+ * returned it and left at the first entry after now. The product is taken here in that
+ * same order, so it is the same float, and the history types scale the window by it.
+ */
+#include "fastportal.h"
+
+enum { SPLITS, MERGERS, DIVIDENDS, KINDS };
+
+typedef struct {
+    PyObject_HEAD
+    PyArrayObject *dates[KINDS];  /* int64 ns, naive UTC, in the reader's order */
+    PyArrayObject *ratios[KINDS]; /* float64 */
+} AdjustmentTimelineObject;
+
+/* ratio *= each adjustment of one kind effective in (dt, now], as upstream's loop does. */
+static double
+apply_kind(AdjustmentTimelineObject *self, int kind, int invert, int64_t dt, int64_t now,
+           double ratio)
+{
+    const int64_t *dates = (const int64_t *)PyArray_DATA(self->dates[kind]);
+    const double *ratios = (const double *)PyArray_DATA(self->ratios[kind]);
+    Py_ssize_t count = PyArray_DIM(self->dates[kind], 0);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (dt < dates[i] && dates[i] <= now)
+            ratio *= invert ? 1.0 / ratios[i] : ratios[i];
+        else if (dates[i] > now)
+            break;
+    }
+    return ratio;
+}
+
+double
+timeline_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now)
+{
+    AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)timeline;
+    double ratio = apply_kind(self, SPLITS, volume, dt, now, 1.0);
+    if (!volume) {
+        ratio = apply_kind(self, MERGERS, 0, dt, now, ratio);
+        ratio = apply_kind(self, DIVIDENDS, 0, dt, now, ratio);
+    }
+    return ratio;
+}
+
+static PyObject *
+AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"split_dates", "split_ratios", "merger_dates", "merger_ratios",
+                             "dividend_dates", "dividend_ratios", NULL};
+    static const char *names[] = {"split_dates", "split_ratios", "merger_dates",
+                                  "merger_ratios", "dividend_dates", "dividend_ratios"};
+    PyObject *in[2 * KINDS];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOO:AdjustmentTimeline", kwlist,
+                                     &in[0], &in[1], &in[2], &in[3], &in[4], &in[5]))
+        return NULL;
+    AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    for (int kind = 0; kind < KINDS; kind++) {
+        if ((self->dates[kind] = int64_vector(in[2 * kind], names[2 * kind])) == NULL ||
+            (self->ratios[kind] = float64_vector(in[2 * kind + 1], names[2 * kind + 1])) == NULL)
+            goto fail;
+        if (PyArray_DIM(self->dates[kind], 0) != PyArray_DIM(self->ratios[kind], 0)) {
+            PyErr_Format(PyExc_ValueError, "%s and %s differ in length", names[2 * kind],
+                         names[2 * kind + 1]);
+            goto fail;
+        }
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static void
+AdjustmentTimeline_dealloc(AdjustmentTimelineObject *self)
+{
+    for (int kind = 0; kind < KINDS; kind++) {
+        Py_XDECREF(self->dates[kind]);
+        Py_XDECREF(self->ratios[kind]);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+AdjustmentTimeline_ratio(AdjustmentTimelineObject *self, PyObject *args)
+{
+    int volume;
+    long long dt, now;
+    if (!PyArg_ParseTuple(args, "pLL:ratio", &volume, &dt, &now))
+        return NULL;
+    return PyFloat_FromDouble(timeline_ratio((PyObject *)self, volume, dt, now));
+}
+
+static PyMethodDef AdjustmentTimeline_methods[] = {
+    {"ratio", (PyCFunction)AdjustmentTimeline_ratio, METH_VARARGS,
+     "ratio(volume, dt_nanos, now_nanos) -> the product get_adjustments takes of the "
+     "adjustments effective in (dt, now]."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject AdjustmentTimeline_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.AdjustmentTimeline",
+    .tp_basicsize = sizeof(AdjustmentTimelineObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "AdjustmentTimeline(split_dates, split_ratios, merger_dates, merger_ratios, "
+              "dividend_dates, dividend_ratios): one asset's adjustments as "
+              "DataPortal.get_adjustments reads them (dates in int64 ns, naive UTC).",
+    .tp_new = AdjustmentTimeline_new,
+    .tp_dealloc = (destructor)AdjustmentTimeline_dealloc,
+    .tp_methods = AdjustmentTimeline_methods,
+};

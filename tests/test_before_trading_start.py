@@ -1,0 +1,82 @@
+"""before_trading_start in a minute simulation, patched against unpatched zipline: under
+handle_non_market_minutes upstream's BarData steps back to the previous market minute,
+asks for the window there and multiplies it by the adjustments between that minute and
+now (unrounded; for several fields, by the first asset's ratio). From minutes before the
+open of sessions with a split, dividends and a merger, after the holiday, on the early
+close; "1m" and "1d"; one asset, lists and several fields."""
+
+import pandas as pd
+
+import fastportal
+from fastportal import scenarios
+
+from conftest import FIELDS, bar_data, differential, outcome, session_minutes
+
+
+def forms(assets):
+    """(assets, fields) as a strategy passes them."""
+    from zipline.assets import Equity
+
+    equities = [a for a in assets if type(a) is Equity]
+    everything = list(assets)
+    return (
+        [(asset, field) for asset in everything for field in FIELDS]
+        + [(everything, "price"), ([everything[3], everything[0]], "close"),
+           (tuple(everything[:3]), "volume"), (pd.Index(everything[:2]), "open")]
+        + [(everything[0], ["open", "close", "volume"]),
+           ([everything[3], everything[0], everything[2]], ["close", "price", "volume"]),
+           (equities, ("high", "low"))]
+    )
+
+
+def test_non_market_minutes_in_a_minute_simulation(minute_bundle, minute_assets):
+    from zipline._protocol import handle_non_market_minutes
+
+    calendar = scenarios.data_portal(minute_bundle).trading_calendar
+    minutes = []
+    # 6: AAA's split and dividend; 9: DDD's dividend, CCC's gap; 10: CCC's split;
+    # 11: DDD's merger; 8: the early close; 7: after the holiday
+    for position in (1, 6, 7, 8, 9, 10, 11, 13):
+        first = session_minutes(minute_bundle, position)[0]
+        minutes += [first - pd.Timedelta(minutes=45), first - pd.Timedelta(hours=9)]
+    calls = [(m, assets, fields, frequency, n) for m in minutes
+             for assets, fields in forms(minute_assets)
+             for frequency, n in (("1d", 3), ("1m", 30))]
+    labels = [str(call) for call in calls]
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        out = []
+        for minute, assets, fields, frequency, n in calls:
+            data = bar_data(portal, lambda minute=minute: minute, "minute")
+            with handle_non_market_minutes(data):
+                out.append(outcome(lambda: data.history(assets, fields, n, frequency)))
+        return out
+
+    theirs = differential(produce, labels)
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert not any(k.startswith("fell through") for k in stats), stats
+    assert stats["served"] == len(calls) - raised, stats
+
+
+def test_ratios_are_get_adjustments(minute_bundle, minute_assets):
+    """The core's ratio of every asset and field at every pair of minutes around the
+    adjustments is upstream's get_adjustments, bit for bit."""
+    from fastportal._portal import portal_core
+
+    portal = scenarios.data_portal(minute_bundle)
+    core = portal_core(portal)
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    instants = [pd.Timestamp(s).tz_localize("UTC") + pd.Timedelta(hours=h)
+                for s in sessions for h in (-3, 0, 14)]
+    checked = changed = 0
+    for field in ("close", "volume", "price"):
+        for i, dt in enumerate(instants):
+            for now in instants[i:i + 7]:
+                theirs = portal.get_adjustments(list(minute_assets), field, dt, now)
+                ours = core.ratios(minute_assets, field, dt, now)
+                assert [float(t).hex() for t in theirs] == [o.hex() for o in ours]
+                checked += len(ours)
+                changed += sum(t != 1.0 for t in theirs)
+    assert checked > 1000 and changed > 20
