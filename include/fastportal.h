@@ -100,6 +100,7 @@ PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index
 PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
                       PyObject *columns, PyObject *column_axis);
 PyObject *build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name);
+PyObject *build_empty_frame(PandasBuilderObject *b, PyObject *index);
 PyObject *build_bare(PyTypeObject *type, PyObject *no_args);
 int build_set_stolen(PyObject *obj, PyObject *name, PyObject *value);
 
@@ -127,7 +128,7 @@ int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double
 
 /* history.c: what DailyHistory, MinuteHistory and PartialDayHistory share */
 extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
-extern PyObject *str_minute_window, *str_before_data, *str_column_range;
+extern PyObject *str_minute_window, *str_before_data, *str_column_range, *str_no_assets;
 int history_init_strings(void);
 void history_served(void);
 PyObject *history_windows_served(PyObject *module, PyObject *reset);

@@ -24,7 +24,7 @@ typedef struct {
 } DailyHistoryObject;
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
-PyObject *str_before_data, *str_column_range;
+PyObject *str_before_data, *str_column_range, *str_no_assets;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
@@ -58,7 +58,8 @@ history_init_strings(void)
         (str_column = PyUnicode_InternFromString("column")) == NULL ||
         (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
         (str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
-        (str_column_range = PyUnicode_InternFromString("column range")) == NULL)
+        (str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
+        (str_no_assets = PyUnicode_InternFromString("no assets")) == NULL)
         return -1;
     return 0;
 }
@@ -265,6 +266,13 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
     if (index == NULL)
         return NULL;
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
+    if (width == 0) {  /* upstream's daily window of no assets */
+        PyObject *empty = build_empty_frame(builder, index);
+        Py_DECREF(index);
+        if (empty != NULL)
+            history_served();
+        return empty;
+    }
     int price = history_is_price(field);
     npy_intp dims[2] = {width, count};
     PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
@@ -605,6 +613,10 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
     if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
         history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
         return NULL;
+    if (PySequence_Fast_GET_SIZE(args[1]) == 0) {
+        PyMem_Free(scales);
+        return history_reason(str_no_assets);  /* upstream's concatenation raises */
+    }
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,

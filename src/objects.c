@@ -279,6 +279,20 @@ done:
     return frame;
 }
 
+/* pd.DataFrame(None, index=index, columns=None): upstream's daily window of no assets,
+   made by pandas' own constructor (it has no block for the builder to assemble). */
+PyObject *
+build_empty_frame(PandasBuilderObject *b, PyObject *index)
+{
+    PyObject *args[2] = {Py_None, index};
+    PyObject *names = Py_BuildValue("(s)", "index");
+    if (names == NULL)
+        return NULL;
+    PyObject *frame = PyObject_Vectorcall((PyObject *)b->frame_type, args, 1, names);
+    Py_DECREF(names);
+    return frame;
+}
+
 /* ---- the type ----------------------------------------------------------------------- */
 
 static PyObject *

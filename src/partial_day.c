@@ -234,6 +234,14 @@ partial_frame(PartialDayHistoryObject *self, PyObject *const *args, const Partia
     PyObject *why = NULL, *index = NULL, *frame = NULL;
     PyObject *assets = args[1];
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
+    if (width == 0) {  /* upstream's daily window of no assets */
+        if ((index = index_of_sessions(self->calendar, w->session, w->count)) == NULL)
+            return NULL;
+        if ((frame = build_empty_frame(self->calendar->builder, index)) != NULL)
+            history_served();
+        Py_DECREF(index);
+        return frame;
+    }
     npy_intp dims[2] = {width, w->count};
     PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
     if (block == NULL)

@@ -177,11 +177,8 @@ def _make_bar_data_class(upstream_bar_data):
                 fell_through("fields")
                 return _PER_WINDOW
             single = type(assets) in core.served_types
-            if not single:
-                if not _is_asset_list(assets):
-                    return fell_through("assets")
-                if len(assets) == 0:
-                    return fell_through("no assets")
+            if not single and not _is_asset_list(assets):
+                return fell_through("assets")
             scales = None
             if stepped:
                 scales = core.ratios((assets,) if single else assets, fields, dt, now)
@@ -271,7 +268,6 @@ def _make_get_history_window(upstream_get_history_window):
             and type(field) is str
             and field in COLUMN_OF_FIELD
             and (type(assets) is list or type(assets) is Index)
-            and len(assets) > 0
         ):
             frame = _served_frame(self, assets, end_dt, bar_count, frequency, field,
                                   data_frequency)
