@@ -33,6 +33,7 @@ typedef struct {
     Py_ssize_t adjustments;
     Py_ssize_t applied;
     Py_ssize_t perspective;
+    int additive;           /* adjustments add (a continuous future's "add" rolls) */
     double scale;           /* 10 ** decimals, as NumPy computes it */
     Py_ssize_t first_alive; /* rows first_alive..last_alive: the asset is alive */
     Py_ssize_t last_alive;  /* rows after this one are NaN in a price window */
@@ -61,8 +62,8 @@ round_in_place(double *values, Py_ssize_t n, double scale)
         values[i] = rint(values[i] * scale) / scale;
 }
 
-/* out = raw times adjustments[0:upto], each row multiplied in the adjustments' order as
-   upstream multiplies it. Made from raw every time rather than kept unrounded between
+/* out = raw times adjustments[0:upto] (plus them, for an additive column), each row
+   adjusted in the adjustments' order as upstream adjusts it. Made from raw every time rather than kept unrounded between
    versions: a version is rare (one per adjustment passed), memory is held for the run. */
 static void
 apply_adjustments(AdjustedColumnObject *self, Py_ssize_t upto, double *out)
@@ -73,8 +74,12 @@ apply_adjustments(AdjustedColumnObject *self, Py_ssize_t upto, double *out)
         double value = self->adj_value[k];
         if (stop > self->rows)
             stop = self->rows;
-        for (Py_ssize_t r = 0; r < stop; r++)
-            out[r] *= value;
+        if (self->additive)
+            for (Py_ssize_t r = 0; r < stop; r++)
+                out[r] += value;
+        else
+            for (Py_ssize_t r = 0; r < stop; r++)
+                out[r] *= value;
     }
 }
 
@@ -271,14 +276,14 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"raw",        "adjustment_locs", "adjustment_values",
                              "decimals",   "perspective",     "last_alive",
                              "seed",       "first_alive",     "first_row",
-                             NULL};
+                             "additive",   NULL};
     PyObject *raw_obj, *locs_obj, *values_obj, *seed = Py_None;
-    int decimals;
+    int decimals, additive = 0;
     Py_ssize_t perspective, last_alive = PY_SSIZE_T_MAX, first_alive = 0, first_row = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nOnn:AdjustedColumn", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOin|nOnnp:AdjustedColumn", kwlist,
                                      &raw_obj, &locs_obj, &values_obj, &decimals,
                                      &perspective, &last_alive, &seed, &first_alive,
-                                     &first_row))
+                                     &first_row, &additive))
         return NULL;
     if (decimals < 0 || decimals > 300) {
         PyErr_Format(PyExc_ValueError, "decimals must be in 0..300, got %d", decimals);
@@ -340,6 +345,7 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     memcpy(self->adj_loc, loc, adjustments * sizeof(int64_t));
     memcpy(self->adj_value, PyArray_DATA(values), adjustments * sizeof(double));
     self->perspective = perspective;
+    self->additive = additive;
     self->scale = power_of_ten(decimals);
     self->first_alive = first_alive;
     self->last_alive = last_alive;
@@ -510,9 +516,10 @@ PyTypeObject AdjustedColumn_Type = {
     .tp_basicsize = sizeof(AdjustedColumnObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "AdjustedColumn(raw, adjustment_locs, adjustment_values, decimals, perspective, "
-              "last_alive=None, seed=None, first_alive=0, first_row=0): adjusted history "
-              "of one asset and field, reader rows first_row.. (alive rows, adjustment "
-              "locations and the seed's rows counted from first_row).",
+              "last_alive=None, seed=None, first_alive=0, first_row=0, additive=False): "
+              "adjusted history of one asset and field, reader rows first_row.. (alive "
+              "rows, adjustment locations and the seed's rows counted from first_row); "
+              "additive: the adjustments add rather than multiply.",
     .tp_new = AdjustedColumn_new,
     .tp_dealloc = (destructor)AdjustedColumn_dealloc,
     .tp_traverse = (traverseproc)AdjustedColumn_traverse,

@@ -64,6 +64,30 @@ MINUTE = BundleSpec(
 )
 
 
+# A futures chain over the 250 sessions of 2023: overlapping contracts that auto-close
+# before they stop trading, one that never trades a contract (no volume), the chain's
+# last contract ending before the bundle does, and an equity with a split and a
+# dividend on roll dates.
+FUTURES = BundleSpec(
+    name="fastportal-futures",
+    start="2023-01-03",
+    end="2023-12-29",
+    seed=5,
+    assets=[
+        AssetSpec(1, "AAA"),
+        AssetSpec(11, "CLF23", first=0, last=70, auto_close=50, root_symbol="CL"),
+        AssetSpec(12, "CLG23", first=20, last=120, auto_close=100, root_symbol="CL"),
+        AssetSpec(13, "CLH23", first=60, last=170, auto_close=150, root_symbol="CL",
+                  no_volume=True),
+        AssetSpec(14, "CLJ23", first=110, last=215, auto_close=200, root_symbol="CL",
+                  gaps=(130, 131)),
+        AssetSpec(15, "CLK23", first=160, last=235, auto_close=230, root_symbol="CL"),
+    ],
+    splits=[(1, 50, 0.5)],
+    dividends=[(1, 100, 0.4)],
+)
+
+
 @pytest.fixture(scope="session")
 def zipline_root(tmp_path_factory):
     return tmp_path_factory.mktemp("zipline_root")
@@ -82,6 +106,19 @@ def sessions(bundle):
 @pytest.fixture(scope="session")
 def assets(bundle):
     return bundle.asset_finder.retrieve_all([a.sid for a in DIFFERENTIAL.assets])
+
+
+@pytest.fixture(scope="session")
+def futures_bundle(tmp_path_factory):
+    return scenarios.ingest(FUTURES, tmp_path_factory.mktemp("futures_root"))
+
+
+def continuous_futures(bundle, root="CL"):
+    """Every continuous future of a root: offsets 0-2, both roll styles, each adjustment."""
+    finder = bundle.asset_finder
+    return [finder.create_continuous_future(root, offset, roll_style, adjustment)
+            for roll_style in ("calendar", "volume") for offset in (0, 1, 2)
+            for adjustment in (None, "mul", "add")]
 
 
 @pytest.fixture(scope="session")

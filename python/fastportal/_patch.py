@@ -171,8 +171,8 @@ def _make_bar_data_class(upstream_bar_data):
                     # those the core serves
                     fell_through("fields")
                     return _PER_WINDOW
-                return self._fastportal_fields(core, assets, several, bar_count, frequency,
-                                               dt, now if stepped else None)
+                return self._fastportal_fields(core, assets, fields, several, bar_count,
+                                               frequency, dt, now if stepped else None)
             if fields not in COLUMN_OF_FIELD:
                 fell_through("fields")
                 return _PER_WINDOW
@@ -199,11 +199,13 @@ def _make_bar_data_class(upstream_bar_data):
                 return core.partial_frame(assets, dt, bar_count, fields, scales)
             return fell_through("arguments")
 
-        def _fastportal_fields(self, core, assets, fields, bar_count, frequency, dt, now):
-            """data.history(assets, [fields], ...): the frame of (date, asset) rows, its
-            assets sorted and unique as upstream's sort_index leaves them. With `now`
-            (stepped back from it), each field's windows are scaled by the ratio of the
-            first asset asked for, as upstream scales them."""
+        def _fastportal_fields(self, core, assets, asked, fields, bar_count, frequency, dt,
+                               now):
+            """data.history(assets, asked, ...) for several fields (`fields`: each once):
+            the frame of (date, asset) rows, its assets sorted and unique as upstream's
+            sort_index leaves them. With `now` (stepped back from it), each field's
+            windows are scaled by the ratio of the first asset asked for, as upstream
+            scales them."""
             if type(assets) in core.served_types:
                 ordered = (assets,)
             elif not _is_asset_list(assets) or len(assets) == 0:
@@ -224,7 +226,9 @@ def _make_bar_data_class(upstream_bar_data):
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through("arguments")
-                return core.daily_fields(dt, ordered, fields, bar_count)
+                single = type(assets) in core.served_types
+                return core.daily_fields(dt, ordered, fields, bar_count,
+                                         ([assets] if single else assets, asked))
             if frequency == "1m":
                 return core.minute_fields(dt, ordered, fields, bar_count, scales)
             if frequency == "1d":

@@ -24,6 +24,9 @@ COLUMN_OF_FIELD = {
     "close": "close",
     "volume": "volume",
     "price": "close",
+    # the contract in force at each bar: served for continuous futures in daily data,
+    # where upstream's window holds it as float64
+    "sid": "sid",
 }
 
 # Rows a minute column holds past the window it was built for (20 sessions of XNYS):
@@ -103,11 +106,15 @@ class PortalCore:
 
     def __init__(self, portal):
         from zipline.assets import Equity, Future
+        from zipline.assets.continuous_futures import ContinuousFuture
 
         self.portal = portal
-        # The assets served: equities and single futures contracts (whose history reads
-        # the same dispatch readers, without adjustments, rounded to their tick size).
-        self.served_types = (Equity, Future)
+        # The assets served: equities, single futures contracts (whose history reads the
+        # same dispatch readers, without adjustments, rounded to their tick size) and
+        # continuous futures (the contract in force at each bar as upstream's roll
+        # finders and continuous-future readers give it, with its roll adjustments).
+        self.served_types = (Equity, Future, ContinuousFuture)
+        self.continuous_type = ContinuousFuture
         self.calendar = calendar_core(portal.trading_calendar)
         self.builder = builder()
         loader = portal._history_loader
@@ -117,6 +124,10 @@ class PortalCore:
         self.reader_sessions = self.reader.sessions
         self.reader_offset = self._reader_offset()
         self.columns = {}
+        # continuous futures: the loader state followed, and columns by range and decimals
+        self.continuous_state = {}
+        self.continuous_columns = {}
+        self.continuous_failures = {}
         self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
@@ -144,12 +155,18 @@ class PortalCore:
     # -- columns ---------------------------------------------------------------------
 
     def column(self, asset, field, _history=None):
-        """The daily AdjustedColumn for (asset, field), or None."""
+        """The daily AdjustedColumn for (asset, field), or None. (A continuous future's
+        is placed for each call by place_continuous.)"""
+        if type(asset) is self.continuous_type:
+            return None
         return self._cached_column(self.columns, asset, field, lambda: self._build_column(
             asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily"))
 
     def partial_column(self, asset, field):
-        """The daily AdjustedColumn of a minute simulation's "1d" windows, or None."""
+        """The daily AdjustedColumn of a minute simulation's "1d" windows, or None (for
+        continuous futures, which upstream answers in minute simulations)."""
+        if type(asset) is self.continuous_type:
+            return None
         return self._cached_column(self.partial_columns, asset, field, lambda: self._build_column(
             asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily",
             perspective=1))
@@ -161,8 +178,8 @@ class PortalCore:
         upstream's minute loader holds a window and its prefetch."""
         first, last = history.wanted
         total = len(self.minute_dts)
-        if first < 0 or last >= total:
-            return None  # outside the minute reader: upstream answers
+        if first < 0 or last >= total or type(asset) is self.continuous_type:
+            return None  # outside the minute reader, or a continuous future: upstream
         column = self.minute_columns.get((asset, field), False)
         if column is None or (column and column.covers(first, last)):
             return column  # unbuildable (upstream answers), or it holds the rows
@@ -193,15 +210,20 @@ class PortalCore:
         return column
 
     def _build_column(self, asset, field, loader, dts, frequency, perspective=0,
-                      first_row=0):
-        """Raw bars, adjustments and decimals as upstream's loader reads them over dts,
-        reader rows first_row... A column of perspective 1 (a minute simulation's daily
-        rows) also knows the sessions the asset is alive, which decide its current
-        session's row."""
+                      first_row=0, decimals=None, adjustment_dts=None):
+        """Raw bars, adjustments and decimals as upstream's loader reads them over dts
+        (adjustments over adjustment_dts if given), reader rows first_row... A column of
+        perspective 1 (a minute simulation's daily rows) also knows the sessions the
+        asset is alive, which decide its current session's row."""
+        if field == "sid" and not (type(asset) is self.continuous_type and
+                                   frequency == "daily" and perspective == 0):
+            raise ValueError("sid windows are served for continuous futures in daily data")
         raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
-        locs, values = self._adjustments(asset, field, dts, loader)
-        decimals = loader._decimal_places_for_asset(asset, dts[-1])
+        locs, values, additive = self._adjustments(
+            asset, field, dts if adjustment_dts is None else adjustment_dts, loader)
+        if decimals is None:
+            decimals = loader._decimal_places_for_asset(asset, dts[-1])
         alive = {}
         if perspective == 1:
             alive["first_alive"] = int(dts.searchsorted(asset.start_date, side="left"))
@@ -210,26 +232,122 @@ class PortalCore:
         if field == "close":
             alive["seed"] = self._seed(asset, dts, frequency, step_back=perspective == 1)
         return _core.AdjustedColumn(raw, locs, values, decimals, perspective,
-                                    first_row=first_row, **alive)
+                                    first_row=first_row, additive=additive, **alive)
+
+    # -- continuous futures --------------------------------------------------------------
+    #
+    # The contract in force at a session, and so a continuous future's window, depends on
+    # the range upstream's loader computed the rolls over: from the window's start to its
+    # end when the loader built it plus the loader's prefetch. The loader keeps one window
+    # per (field, asset, size, perspective) and builds it again when the clock passes that
+    # range or walks back. That state is followed here, call by call, in upstream's order
+    # (fields as asked, assets as given), including what a call that raises leaves behind;
+    # the column read is the one built over the same range, with the decimals upstream
+    # took at the same end. (Eviction from the loader's LRU of 1,000 windows a field is not
+    # followed.)
+
+    def place_continuous(self, store, assets, field, end_row, size, perspective=0):
+        """What upstream's loader does for get_history_window(assets, ..., field): the
+        columns of the continuous futures among assets put in store, or upstream's
+        exception raised (with the state a raising call leaves)."""
+        loader, dts = self.loader, self.reader_sessions
+        column_field = COLUMN_OF_FIELD[field]
+        range_end = min(end_row + loader._prefetch_length, len(dts) - 1)
+        start_row = end_row - size + 1
+        states, needed = self.continuous_state, []
+        for asset in assets:
+            if type(asset) is self.continuous_type:
+                key = (asset, column_field, size, perspective)
+                state = states.get(key)
+                if state is not None and end_row > state[0]:
+                    del states[key]  # expired: the loader drops it before building again
+                    state = None
+                if state is None or end_row < state[1]:
+                    needed.append((asset, key))
+        # the loader reads every needed asset's raw rows, then makes each one's window
+        for asset, _ in needed:
+            self._continuous_column(asset, column_field, range_end, perspective, start_row,
+                                    None, raw_only=True)
+        for asset, key in needed:
+            decimals = loader._decimal_places_for_asset(asset, dts[end_row])
+            self._continuous_column(asset, column_field, range_end, perspective, start_row,
+                                    decimals)
+            # until the window is read, the loader counts it as ending a row later
+            states[key] = (range_end, end_row + 1, decimals)
+        for asset in assets:
+            if type(asset) is self.continuous_type:
+                key = (asset, column_field, size, perspective)
+                state_end, _, decimals = states[key]
+                states[key] = (state_end, end_row, decimals)
+                column = self._continuous_column(asset, column_field, state_end, perspective,
+                                                 start_row, decimals)
+                store[(asset, field)] = column
+                if field == "price" or field == "close":
+                    store[(asset, "close" if field == "price" else "price")] = column
+
+    def _continuous_column(self, asset, field, range_end, perspective, start_row, decimals,
+                           raw_only=False):
+        """The column of a continuous future over reader rows ..range_end: from the
+        reader's first row when upstream's roll finders can walk back that far, else from
+        start_row (the walk to an earlier start only goes further), else upstream's
+        exception. raw_only: only the raw rows' part (the rolls) is tried."""
+        built, failed = self.continuous_columns, self.continuous_failures
+        error = None
+        for first in (0, start_row):
+            key = (asset, field, range_end, perspective, first, decimals)
+            column = built.get(key)
+            if column is not None:
+                return column
+            error = failed.get((asset, field, range_end, perspective, first))
+            if error is not None:
+                continue
+            try:
+                column = self._build_continuous(asset, field, first, range_end,
+                                                perspective, decimals, raw_only)
+            except Exception as exc:  # noqa: BLE001 - upstream's own error, kept
+                error = failed[(asset, field, range_end, perspective, first)] = exc
+                continue
+            if not raw_only:
+                built[key] = column
+            return column
+        stats["refused as upstream: continuous future"] += 1
+        raise error
+
+    def _build_continuous(self, asset, field, first, range_end, perspective, decimals,
+                          raw_only):
+        loader, dts = self.loader, self.reader_sessions
+        rows = dts[first:range_end + 1]
+        if raw_only:
+            return loader._reader.load_raw_arrays([field], rows[0], rows[-1], [asset])
+        adjustment_end = min(range_end + perspective, len(dts) - 1)
+        return self._build_column(asset, field, loader, rows, "daily", perspective,
+                                  first_row=first, decimals=decimals,
+                                  adjustment_dts=dts[first:adjustment_end + 1])
 
     def _adjustments(self, asset, field, dts, loader):
-        """Upstream's adjustments for the column, in the order its window applies them."""
+        """Upstream's adjustments for the column, in the order its window applies them,
+        and whether they add (a continuous future's "add" rolls) rather than multiply."""
         reader = loader._adjustment_readers.get(type(asset))
         if reader is None:
-            return np.empty(0, np.int64), np.empty(0, np.float64)
+            return np.empty(0, np.int64), np.empty(0, np.float64), False
         by_loc = reader.load_pricing_adjustments([field], dts, [asset])[0]
-        locs, values = [], []
+        locs, values, kinds = [], [], set()
         for loc in sorted(by_loc):
             for adjustment in by_loc[loc]:
+                kind = type(adjustment).__name__
                 if (
-                    type(adjustment).__name__ != "Float64Multiply"
+                    kind not in ("Float64Multiply", "Float64Add")
                     or adjustment.first_row != 0
                     or adjustment.last_row != loc - 1
                 ):
                     raise ValueError("an adjustment the core does not apply")
+                kinds.add(kind)
                 locs.append(loc)
                 values.append(adjustment.value)
-        return np.array(locs, np.int64), np.array(values, np.float64)
+        if len(kinds) > 1:
+            raise ValueError("adjustments that add and multiply in one column")
+        return (np.array(locs, np.int64), np.array(values, np.float64),
+                kinds == {"Float64Add"})
 
     @staticmethod
     def _last_alive(asset, dts):
@@ -342,6 +460,9 @@ class PortalCore:
 
     def daily_series(self, dt, asset, field, bar_count):
         """data.history(asset, field, bar_count, "1d") at minute dt, for one asset."""
+        if type(asset) is self.continuous_type:
+            self._place_daily(self.calendar.daily_window_end(dt), (asset,), (field,),
+                              bar_count)
         series = self.history.series(dt, asset, field, bar_count)
         if type(series) is str:
             return self._retry(series, self.history, self.column, dt, asset, field,
@@ -364,7 +485,22 @@ class PortalCore:
 
     def daily_frame(self, assets, end_loc, bar_count, field):
         """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
+        self._place_daily(end_loc, assets, (field,), bar_count)
         return self._frame(self.history, self.column, end_loc, assets, field, bar_count)
+
+    def _place_daily(self, end_loc, assets, fields, bar_count):
+        """The columns of the continuous futures among assets, for a daily window of
+        bar_count sessions ending at calendar position end_loc; none for a window the
+        core leaves to upstream or refuses (upstream's loader is not reached then)."""
+        offset = self.reader_offset
+        if offset is None or type(end_loc) is not int:
+            return
+        end_row = end_loc - offset
+        if (end_loc - bar_count + 1 < max(offset, self.first_day_loc)
+                or end_row >= len(self.reader_sessions)):
+            return
+        for field in fields:
+            self.place_continuous(self.columns, assets, field, end_row, bar_count)
 
     def minute_frame(self, assets, dt, bar_count, field, scales=None):
         """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
@@ -383,9 +519,12 @@ class PortalCore:
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count,
                            scales)
 
-    def daily_fields(self, dt, assets, fields, bar_count):
+    def daily_fields(self, dt, assets, fields, bar_count, asked=None):
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
-        dt, for several fields: assets sorted and unique, fields unique (tuples)."""
+        dt, for several fields: assets sorted and unique, fields unique (tuples); asked:
+        the assets and fields as the strategy gave them, the order upstream reads in."""
+        if asked is not None:
+            self._place_daily(self.calendar.daily_window_end(dt), *asked, bar_count)
         return self._fields(self.history, self.column, dt, assets, fields, bar_count)
 
     def minute_fields(self, dt, assets, fields, bar_count, scales=None):

@@ -22,6 +22,8 @@ class AssetSpec:
     gaps: tuple = ()          # session positions with no trade
     root_symbol: str | None = None  # a future of this root, expiring after its last session
     tick_size: float = 0.01
+    auto_close: int | None = None   # a future's auto-close session, before its last one
+    no_volume: bool = False         # a future that never trades a contract
 
 
 @dataclass
@@ -100,6 +102,8 @@ def _make_ingest(spec):
                 bars = random_walk_bars(lived, spec.seed * 1000 + asset.sid)
             bars.loc[gap_sessions, ["open", "high", "low", "close"]] = np.nan
             bars.loc[gap_sessions, "volume"] = 0.0
+            if asset.no_volume:
+                bars["volume"] = 0.0
             frames[asset.sid] = bars
             row = {
                 "sid": asset.sid, "symbol": asset.symbol, "asset_name": asset.symbol,
@@ -109,6 +113,8 @@ def _make_ingest(spec):
             if asset.root_symbol is None:
                 rows.append(row)
             else:
+                if asset.auto_close is not None:
+                    row["auto_close_date"] = sessions[asset.auto_close]
                 future_rows.append(dict(
                     row, root_symbol=asset.root_symbol, exchange="CMES",
                     first_traded=lived[0], notice_date=lived[-1] + pd.Timedelta(days=1),

@@ -1,0 +1,87 @@
+"""Continuous futures in daily history, patched against unpatched zipline, on a futures
+chain written through zipline's writers: overlapping contracts, calendar and volume
+rolls inside the windows, a contract that never trades, the chain's last contract
+ending before the bundle, an equity adjusted on roll dates. Offsets 0-2, both roll
+styles, no adjustment, "mul" and "add"; every field, price and the contract's sid; one
+continuous future, lists mixed with equities and contracts, several fields;
+get_history_window too. Upstream's answer for a continuous future depends on the range
+its loader built the window over, so the calls run in several orders: forward, walking
+back, and shuffled."""
+
+import random
+
+import fastportal
+from fastportal import scenarios
+
+from conftest import bar_data, continuous_futures, differential, outcome
+
+FIELDS = ("open", "high", "low", "close", "volume", "price", "sid")
+
+
+def run(bundle, calls):
+    """Outcomes of data.history for calls [(end session, assets, fields, n)] in order,
+    then of get_history_window for the single-field ones, on one fresh portal."""
+    portal = scenarios.data_portal(bundle)
+    calendar = portal.trading_calendar
+    sessions = bundle.equity_daily_bar_reader.sessions
+    now = [None]
+    data = bar_data(portal, lambda: now[0])
+    out = []
+    for end, assets, fields, n in calls:
+        now[0] = calendar.session_close(sessions[end])
+        out.append(outcome(lambda: data.history(assets, fields, n, "1d")))
+        if isinstance(fields, str) and isinstance(assets, list):
+            out.append(outcome(lambda: portal.get_history_window(
+                assets, sessions[end], n, "1d", fields, "daily")))
+    return out
+
+
+def compare(bundle, calls):
+    labels = [f"{c} {way}" for c in calls for way in (
+        ("history", "portal") if isinstance(c[2], str) and isinstance(c[1], list)
+        else ("history",))]
+    return differential(lambda: run(bundle, calls), labels)
+
+
+def test_every_continuous_future_forward(futures_bundle):
+    cfs = continuous_futures(futures_bundle)
+    calls = [(end, cf, field, n) for end in range(0, 250, 2) for cf in cfs
+             for field in FIELDS for n in (1, 5, 60)]
+    theirs = compare(futures_bundle, calls)
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    # the chain's end: upstream's roll finder raises for offsets past the last contract
+    assert stats["served"] == len(theirs) - raised, stats
+    assert not any(k.startswith("upstream answered") for k in stats), stats
+    assert stats["served"] > len(theirs) // 2
+
+
+def test_orders_walking_back_and_shuffled(futures_bundle):
+    cfs = continuous_futures(futures_bundle)
+    aaa, *contracts = futures_bundle.asset_finder.retrieve_all([1, 11, 12, 13, 14, 15])
+    rng = random.Random(11)
+    groups = [[cfs[0], aaa], [cfs[4], contracts[1], cfs[13]], cfs[9:12]]
+    calls = []
+    for end in list(range(240, 0, -7)) + rng.sample(range(250), 60):
+        for n in (1, 3, 30):
+            calls.append((end, rng.choice(cfs), rng.choice(FIELDS), n))
+            calls.append((end, rng.choice(groups), rng.choice(FIELDS[:-1]), n))
+            calls.append((end, rng.choice(groups), ["open", "close", "price", "volume"], n))
+            calls.append((end, rng.choice(cfs), ["sid", "close"], n))
+    theirs = compare(futures_bundle, calls)
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert stats["served"] == len(theirs) - raised, stats
+    assert not any(k.startswith("upstream answered") for k in stats), stats
+
+
+def test_windows_around_every_roll_in_a_simulation_order(futures_bundle):
+    """A strategy's order: each session once, several window lengths, every continuous
+    future, the windows spanning the rolls at 50, 100, 150, 200 and the volume rolls."""
+    cfs = continuous_futures(futures_bundle)
+    calls = [(end, cf, field, n) for end in range(250) for cf in cfs
+             for field in ("price", "close") for n in (2, 20, 120)]
+    theirs = compare(futures_bundle, calls)
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert fastportal.stats()["served"] == len(theirs) - raised
+    assert raised < len(theirs) // 2
