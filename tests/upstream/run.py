@@ -1,9 +1,11 @@
 """Upstream's own tests, from the zipline-reloaded sdist, unpatched and patched.
 
-Runs tests/test_history.py, tests/test_data_portal.py and tests/test_bar_data.py of the
-sdist twice: as they are, then with fastportal installed by fastportal_plugin.py. The
-patched run must pass exactly the tests the unpatched run passes. Prints both counts and
-how many history calls the core served; exits non-zero on any difference."""
+Runs the sdist's history, data portal, bar data, continuous futures, algorithm and
+examples test files twice: as they are, then with fastportal installed by
+fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
+passes, and in the first four files no history call may fall through to upstream. Prints
+both counts and, for each file, the history calls the core served and those that fell
+through or that upstream answered or raised on; exits non-zero on any difference."""
 
 import json
 import os
@@ -17,7 +19,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = REPO / ".cache"
 VERSION = "3.2.1"
-FILES = ["tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py"]
+FILES = ["tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py",
+         "tests/test_continuous_futures.py", "tests/test_algorithm.py", "tests/test_examples.py"]
+# The files in which every history call must be served: none may fall through.
+SERVED_FILES = FILES[:4]
 
 
 def sdist_tests():
@@ -96,14 +101,23 @@ def main():
         print(f"refused by the core with upstream's own error: {refused}")
     print("answered by upstream, by window: " + by_window(stats, "answered"))
     print("raised by upstream (its own error), by window: " + by_window(stats, "raised"))
+    leaks = {}
     for file, file_stats in sorted(counts["by file"].items()):
-        print(f"  {file}: served {file_stats.get('served', 0)}; answered by upstream: "
-              f"{by_window(file_stats, 'answered')}; raised by upstream: "
-              f"{by_window(file_stats, 'raised')}")
+        fell = {k[len("fell through: "):]: v for k, v in file_stats.items()
+                if k.startswith("fell through")}
+        refused = sum(v for k, v in file_stats.items() if k.startswith("refused as upstream"))
+        print(f"  {file}: served {file_stats.get('served', 0)}; fell through "
+              f"{sum(fell.values())} {fell or ''}; refused with upstream's error {refused}; "
+              f"answered by upstream: {by_window(file_stats, 'answered')}; raised by "
+              f"upstream: {by_window(file_stats, 'raised')}")
+        if file in SERVED_FILES and fell:
+            leaks[file] = fell
     for name, outcomes in (("unpatched", theirs), ("patched", ours)):
         print(f"{name}: {count(outcomes, 'passed')} passed, {count(outcomes, 'failed')} failed, "
               f"{count(outcomes, 'skipped')} skipped")
-    ok = not differ and stats.get("served", 0) > 0 and count(ours, "passed") > 0
+    for file, fell in leaks.items():
+        print(f"  FELL THROUGH in {file}: {fell}")
+    ok = not differ and not leaks and stats.get("served", 0) > 0 and count(ours, "passed") > 0
     print("upstream: " + ("patched run passes exactly what the unpatched run passes"
                           if ok else "patched and unpatched runs DIFFER"))
     print(f"upstream: {count(ours, 'passed')} passed, {len(differ)} failed")
