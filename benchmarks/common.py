@@ -52,3 +52,13 @@ MINUTE_YEAR = scenarios.BundleSpec(
     minutes=True, assets=[scenarios.AssetSpec(i, f"SYM{i:03d}") for i in range(3)],
     splits=[(1, "2024-09-16", 0.5)], dividends=[(2, "2024-10-21", 0.3)],
 )
+
+# A futures chain for continuous-future windows: a contract every 60 sessions, each
+# trading 150 sessions and auto-closing after 120, so windows of 200 cross rolls.
+FUTURES = scenarios.BundleSpec(
+    name="fastportal-futures-bench", start="2022-01-03", end="2025-12-31", seed=23,
+    assets=[scenarios.AssetSpec(0, "SYM000")]
+    + [scenarios.AssetSpec(100 + k, f"BN{k:02d}", first=60 * k, last=60 * k + 150,
+                           auto_close=60 * k + 120, root_symbol="BN")
+       for k in range(14)],
+)

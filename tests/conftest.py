@@ -109,8 +109,13 @@ def assets(bundle):
 
 
 @pytest.fixture(scope="session")
-def futures_bundle(tmp_path_factory):
-    return scenarios.ingest(FUTURES, tmp_path_factory.mktemp("futures_root"))
+def futures_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("futures_root")
+
+
+@pytest.fixture(scope="session")
+def futures_bundle(futures_root):
+    return scenarios.ingest(FUTURES, futures_root)
 
 
 def continuous_futures(bundle, root="CL"):

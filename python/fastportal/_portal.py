@@ -492,8 +492,10 @@ class PortalCore:
         """The columns of the continuous futures among assets, for a daily window of
         bar_count sessions ending at calendar position end_loc; none for a window the
         core leaves to upstream or refuses (upstream's loader is not reached then)."""
+        continuous = self.continuous_type
         offset = self.reader_offset
-        if offset is None or type(end_loc) is not int:
+        if (offset is None or type(end_loc) is not int
+                or not any(type(asset) is continuous for asset in assets)):
             return
         end_row = end_loc - offset
         if (end_loc - bar_count + 1 < max(offset, self.first_day_loc)
