@@ -137,8 +137,9 @@ int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
 int history_is_price(PyObject *field);
 PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
-int history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
-                             PyObject *const *args, PyObject **column_axis);
+int history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
+                       PyObject **call, PyObject **column_axis, double **scales);
+void history_frame_args_release(PyObject **call, double *scales);
 PyObject *history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
                         PyObject *field, Py_ssize_t end_row, Py_ssize_t count,
                         PyObject *index, PyObject *column_axis, const double *scales);

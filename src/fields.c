@@ -37,18 +37,29 @@ fields_init_strings(void)
     return 0;
 }
 
-/* The codes of a level of `categories` labels, read-only, in the narrowest type pandas'
-   coerce_indexer_dtype picks: code of row r is r / repeat % categories. */
+/* The codes of a level of `categories` labels, in the narrowest type pandas'
+   coerce_indexer_dtype picks: code of row r is r / repeat % categories. pandas takes
+   with codes unchecked, so they must never be written: the array views the buffer of a
+   bytes object, which nothing can make writable (numpy refuses the flag). */
 static PyObject *
 level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
 {
     int type = categories < INT8_MAX ? NPY_INT8 : categories < INT16_MAX ? NPY_INT16
              : categories < INT32_MAX ? NPY_INT32 : NPY_INT64;
-    npy_intp dims[1] = {rows};
-    PyArrayObject *codes = (PyArrayObject *)PyArray_SimpleNew(1, dims, type);
-    if (codes == NULL)
+    PyArray_Descr *descr = PyArray_DescrFromType(type);
+    if (descr == NULL)
         return NULL;
-    char *data = PyArray_BYTES(codes);
+    Py_ssize_t itemsize = PyDataType_ELSIZE(descr);
+    if (rows > PY_SSIZE_T_MAX / itemsize) {
+        Py_DECREF(descr);
+        return PyErr_NoMemory();
+    }
+    PyObject *buffer = PyBytes_FromStringAndSize(NULL, rows * itemsize);
+    if (buffer == NULL) {
+        Py_DECREF(descr);
+        return NULL;
+    }
+    char *data = PyBytes_AS_STRING(buffer);
     for (Py_ssize_t r = 0; r < rows; r++) {
         Py_ssize_t code = r / repeat % categories;
         switch (type) {
@@ -58,8 +69,16 @@ level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
         default: ((int64_t *)data)[r] = (int64_t)code;
         }
     }
-    PyArray_CLEARFLAGS(codes, NPY_ARRAY_WRITEABLE);
-    return (PyObject *)codes;
+    npy_intp dims[1] = {rows};
+    PyObject *codes = PyArray_NewFromDescr(&PyArray_Type, descr, 1, dims, NULL, data,
+                                           NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
+    if (codes == NULL || PyArray_SetBaseObject((PyArrayObject *)codes, buffer) < 0) {
+        Py_XDECREF(codes);
+        if (codes == NULL)
+            Py_DECREF(buffer);
+        return NULL;
+    }
+    return codes;
 }
 
 /* FrozenList([a, b]) */

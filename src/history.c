@@ -303,14 +303,10 @@ done:
     return out;
 }
 
-/* assets, field and columns of a frame(end, assets, field, bar_count[, columns]) call:
-   0 with *column_axis the Index to use as the columns (NULL: made from assets), or -1
-   with a TypeError set. */
-int
-history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
-                         PyObject *const *args, PyObject **column_axis)
+/* The types of a frame() call's arguments: 0, or -1 with a TypeError set. */
+static int
+check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args)
 {
-    *column_axis = NULL;
     if (nargs < 4 || nargs > 6) {
         PyErr_Format(PyExc_TypeError, "frame() takes its end, assets, field, bar_count "
                      "and optionally columns and scales (%zd given)", nargs);
@@ -324,18 +320,64 @@ history_check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs,
         PyErr_SetString(PyExc_TypeError, "field must be a str");
         return -1;
     }
-    if (nargs >= 5 && args[4] != Py_None) {
-        if (!PyObject_TypeCheck(args[4], builder->object_index_type) ||
-            PyObject_Size(args[4]) != PySequence_Fast_GET_SIZE(args[1])) {
-            PyErr_Clear();
-            PyErr_SetString(PyExc_TypeError,
-                            "columns must be None or an Index as long as assets");
-            return -1;
-        }
-        *column_axis = args[4];
+    if (nargs >= 5 && args[4] != Py_None &&
+        !PyObject_TypeCheck(args[4], builder->object_index_type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "columns must be None or an Index as long as assets");
+        return -1;
     }
     return 0;
 }
+
+/* The arguments of a frame(end, assets, field, bar_count[, columns[, scales]]) call,
+   checked, into call[0..5]: the assets as a tuple taken once (call[1], a new reference),
+   so that what an asset's __hash__ or a price seed does to the caller's list cannot
+   reach the loops over it; *column_axis the Index to use as the columns (NULL: made from
+   the assets); *scales as history_scales gives them. 0, or -1 with an error set.
+   Release with history_frame_args_release. */
+int
+history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
+                   PyObject **call, PyObject **column_axis, double **scales)
+{
+    *scales = NULL;
+    call[1] = NULL;
+    if (check_frame_args(builder, nargs, args) < 0 ||
+        (call[1] = PySequence_Tuple(args[1])) == NULL)
+        return -1;
+    call[0] = args[0];
+    call[2] = args[2];
+    call[3] = args[3];
+    call[4] = call[5] = Py_None;
+    for (Py_ssize_t i = 4; i < nargs; i++)
+        call[i] = args[i];
+    *column_axis = NULL;
+    if (call[4] != Py_None) {
+        Py_ssize_t length = PyObject_Size(call[4]);
+        if (length != PyTuple_GET_SIZE(call[1])) {
+            if (length >= 0 || PyErr_ExceptionMatches(PyExc_TypeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError,
+                                "columns must be None or an Index as long as assets");
+            }
+            Py_CLEAR(call[1]);
+            return -1;
+        }
+        *column_axis = call[4];
+    }
+    if (history_scales(call, 6, 5, PyTuple_GET_SIZE(call[1]), scales) < 0) {
+        Py_CLEAR(call[1]);
+        return -1;
+    }
+    return 0;
+}
+
+void
+history_frame_args_release(PyObject **call, double *scales)
+{
+    Py_CLEAR(call[1]);
+    PyMem_Free(scales);
+}
+
 
 /* The window of a daily series() or fields() call: 1 with *end_loc, *end_row and
    *count; 0 with *why when upstream answers; -1 with an error set. */
@@ -398,13 +440,13 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
 static PyObject *
 DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *column_axis;
+    PyObject *call[6], *column_axis;
     double *scales;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
-        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
+    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                           &scales) < 0)
         return NULL;
-    PyObject *out = daily_frame(self, args, column_axis, scales);
-    PyMem_Free(scales);
+    PyObject *out = daily_frame(self, call, column_axis, scales);
+    history_frame_args_release(call, scales);
     return out;
 }
 
@@ -570,17 +612,18 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
         return exact;
     }
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
-    int64_t end = position - self->offset, start = end - *count + 1;
-    if (start + self->offset < self->first_trading) {
+    /* compared as counts, so that a count near 2**63 cannot overflow a window start */
+    int64_t end = position - self->offset;
+    if (*count > position - self->first_trading + 1) {
         *why = str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
         return 0;
     }
-    if (start < 0 || end >= rows) {
+    if (*count > end + 1 || end >= rows) {
         *why = str_window_bounds;
         return 0;
     }
     *end_row = (Py_ssize_t)end;
-    self->wanted_first = (Py_ssize_t)start;
+    self->wanted_first = (Py_ssize_t)(end - *count + 1);
     self->wanted_last = (Py_ssize_t)end;
     return 1;
 }
@@ -607,22 +650,21 @@ static PyObject *
 MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end_row = 0, count = 0;
-    PyObject *why;
-    PyObject *column_axis;
+    PyObject *why, *call[6], *column_axis, *out;
     double *scales;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
-        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
+    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                           &scales) < 0)
         return NULL;
-    if (PySequence_Fast_GET_SIZE(args[1]) == 0) {
-        PyMem_Free(scales);
-        return history_reason(str_no_assets);  /* upstream's concatenation raises */
+    if (PyTuple_GET_SIZE(call[1]) == 0) {
+        out = history_reason(str_no_assets);  /* upstream's concatenation raises */
+    } else {
+        int found = minute_window_rows(self, call, &end_row, &count, &why);
+        out = found < 0 ? NULL : found == 0 ? history_reason(why)
+            : history_frame(self->calendar->builder, self->columns, call[1], call[2],
+                            end_row, count, minute_index(self, end_row - count + 1, count),
+                            column_axis, scales);
     }
-    int found = minute_window_rows(self, args, &end_row, &count, &why);
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                        count, minute_index(self, end_row - count + 1, count),
-                        column_axis, scales);
-    PyMem_Free(scales);
+    history_frame_args_release(call, scales);
     return out;
 }
 

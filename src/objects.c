@@ -509,7 +509,7 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
         PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous 2-D float64 array");
         return NULL;
     }
-    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+    if (Py_TYPE(args[1]) != self->index_type) {  /* its length is asked twice */
         PyErr_Format(PyExc_TypeError, "dates must be a %s", self->index_type->tp_name);
         return NULL;
     }

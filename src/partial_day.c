@@ -270,15 +270,15 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
                         Py_ssize_t nargs)
 {
     PartialWindow w;
-    PyObject *why = NULL, *column_axis;
+    PyObject *why = NULL, *call[6], *column_axis;
     double *scales;
-    if (history_check_frame_args(self->calendar->builder, nargs, args, &column_axis) < 0 ||
-        history_scales(args, nargs, 5, PySequence_Fast_GET_SIZE(args[1]), &scales) < 0)
+    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                           &scales) < 0)
         return NULL;
-    int found = find_window(self, args, &w, &why);
+    int found = find_window(self, call, &w, &why);
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : partial_frame(self, args, &w, column_axis, scales);
-    PyMem_Free(scales);
+        : partial_frame(self, call, &w, column_axis, scales);
+    history_frame_args_release(call, scales);
     return out;
 }
 

@@ -118,3 +118,70 @@ def test_frames_it_leaves_to_upstream_are_named_and_arguments_checked(core, sess
     odd = _core.DailyHistory(core.calendar, {(1, "close"): "not a column"},
                              core.reader_offset, core.first_day_loc, 250)
     assert isinstance(outcome(lambda: odd.frame(end, [1], "close", 3)), TypeError)
+
+
+class _Key:
+    """A stand-in asset whose hash runs code: it empties or grows the caller's list."""
+
+    def __init__(self, number, action=None):
+        self.number, self.action = number, action
+
+    def __hash__(self):
+        if self.action:
+            self.action()
+        return self.number
+
+    def __eq__(self, other):
+        return isinstance(other, _Key) and other.number == self.number
+
+
+@pytest.mark.parametrize("change", ["clear", "grow"])
+def test_a_list_changed_while_a_frame_is_made_cannot_reach_it(core, sessions, assets, change):
+    """frame() reads a snapshot of the assets taken on entry: an asset's __hash__ (run by
+    the column lookup) that empties or grows the caller's list changes nothing in the
+    frame, whose columns and scales are the snapshot's."""
+    column = core.column(assets[0], "close")
+    caller = []
+    action = caller.clear if change == "clear" else lambda: caller.extend(keys[:1] * 50)
+    keys = [_Key(0, action), _Key(1), _Key(2)]
+    history = _core.DailyHistory(core.calendar, {(k, "close"): column for k in keys},
+                                 core.reader_offset, core.first_day_loc,
+                                 len(core.reader_sessions))
+    caller[:] = keys
+    end = core.calendar.session_index(sessions[100])
+    frame = history.frame(end, caller, "close", 5, None, (1.0, 2.0, 3.0))
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (5, 3)
+    assert list(frame.columns) == keys
+    base = frame.iloc[:, 0].to_numpy()
+    assert np.array_equal(frame.iloc[:, 2].to_numpy(), base * 3.0)
+
+
+def test_scales_are_checked(core, sessions, assets):
+    history = core.history
+    core.column(assets[0], "close")
+    end = core.calendar.session_index(sessions[100])
+    dt = core.portal.trading_calendar.session_close(sessions[100])
+    pair = [assets[0], assets[0]]
+    for bad in ([1.0], (1.0,), (1, 2), (1.0, "x"), "ab"):
+        assert isinstance(outcome(lambda: history.frame(end, pair, "close", 3, None, bad)),
+                          TypeError)
+    for bad in ((1.0, 2.0), [1.0], (1,)):
+        assert isinstance(outcome(lambda: history.series(dt, assets[0], "close", 3, bad)),
+                          TypeError)
+    scaled = history.series(dt, assets[0], "close", 3, (0.5,))
+    plain = history.series(dt, assets[0], "close", 3, None)
+    assert np.array_equal(scaled.to_numpy(), plain.to_numpy() * 0.5)
+
+
+def test_the_codes_of_a_fields_frame_cannot_be_made_writable(core, sessions, assets):
+    """pandas takes with a MultiIndex's codes unchecked: they must stay read-only."""
+    for field in ("close", "open"):
+        core.column(assets[0], field)
+        core.column(assets[3], field)
+    dt = core.portal.trading_calendar.session_close(sessions[100])
+    frame = core.history.fields(dt, (assets[0], assets[3]), ("close", "open"), 4)
+    for codes in frame.index.codes:
+        with pytest.raises(ValueError):
+            codes.flags.writeable = True
+        base = codes.base
+        assert not isinstance(base, np.ndarray)

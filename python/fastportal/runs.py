@@ -26,6 +26,7 @@ BACKTESTS = {
     "daily": ("2024-08-01", "2025-08-01", "daily"),
     "daily-adjusted": ("2024-08-01", "2025-08-01", "daily"),
     "minute": ("2024-10-01", "2024-11-01", "minute"),
+    "futures": ("2024-08-01", "2025-08-01", "daily"),
 }
 SCENARIOS = tuple(BACKTESTS)
 
@@ -37,12 +38,16 @@ def spec_of(scenario):
         raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
     if scenario == "minute":
         return scenarios.minute_spec()
+    if scenario == "futures":
+        return scenarios.futures_spec()
     return scenarios.daily_spec(adjusted=scenario == "daily-adjusted")
 
 
 def strategy_of(scenario):
     from fastportal import scenarios
 
+    if scenario == "futures":
+        return scenarios.FuturesTrend()
     return scenarios.MinuteZScore() if scenario == "minute" else scenarios.SmaCrossover()
 
 
@@ -129,6 +134,8 @@ def oracle_answers(recorded, scenario, cache):
     from fastportal import scenarios
 
     loaded, _ = scenarios.cached_bundle(spec_of(scenario), cache)
+    if scenario == "futures":
+        scenarios.FuturesTrend.continuous_futures(loaded.asset_finder)  # known by sid
     calendar = loaded.equity_daily_bar_reader.trading_calendar
     labels = calendar.minutes if BACKTESTS[scenario][2] == "minute" else calendar.sessions
     keys = list(recorded)

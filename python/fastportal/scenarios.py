@@ -243,6 +243,64 @@ def daily_spec(adjusted=False):
     return spec
 
 
+FUTURES_ROOTS = ("CL", "ES", "GC", "NG")  # roots zipline has fees and slippage for
+
+
+def futures_spec():
+    """`futures`: four futures chains on XNYS sessions 2023-10-02 to 2026-09-30, a
+    contract every 60 sessions in each, trading for 150 and auto-closing after 120, so
+    every continuous future rolls every 60 sessions and a 200-session window spans three
+    or four contracts."""
+    assets = [AssetSpec(0, "SYM000")]  # the asset database wants an equity
+    for r, root in enumerate(FUTURES_ROOTS):
+        assets += [AssetSpec(100 * (r + 1) + k, f"{root}{k:02d}", first=60 * k,
+                             last=60 * k + 150, auto_close=60 * k + 120, root_symbol=root)
+                   for k in range(11)]
+    return BundleSpec(name="fastportal-futures", start="2023-10-02", end="2026-09-30",
+                      assets=assets, seed=29)
+
+
+class FuturesTrend:
+    """The futures scenario's strategy: per bar, for the front continuous future of each
+    chain (calendar rolls, "mul" adjustments), SMA(50) against SMA(200) of
+    data.history(cf, "price", n, "1d"); one contract long in the contract in force
+    (data.current(cf, "contract")) or flat; record."""
+
+    def __init__(self, history=None):
+        self.history = history
+
+    @staticmethod
+    def continuous_futures(finder):
+        return [finder.create_continuous_future(root, 0, "calendar", "mul")
+                for root in FUTURES_ROOTS]
+
+    def initialize(self, context):
+        from zipline.api import continuous_future
+
+        context.cfs = [continuous_future(root, 0, "calendar", "mul")
+                       for root in FUTURES_ROOTS]
+        context.held = {}
+
+    def handle_data(self, context, data):
+        from zipline.api import order_target, record
+
+        history = self.history or data.history
+        means = {}
+        for cf in context.cfs:
+            short = history(cf, "price", 50, "1d").mean()
+            long = history(cf, "price", 200, "1d").mean()
+            contract = data.current(cf, "contract")
+            held = context.held.get(cf.root_symbol)
+            if held is not None and held != contract:
+                order_target(held, 0)
+            if contract is not None and data.can_trade(contract):
+                order_target(contract, 1 if short > long else 0)
+                context.held[cf.root_symbol] = contract
+            means[f"{cf.root_symbol}_short"] = short
+            means[f"{cf.root_symbol}_long"] = long
+        record(**means)
+
+
 class SmaCrossover:
     """The profiled strategy: per bar, on the first `symbols` symbols, SMA(50) against
     SMA(200) of data.history(asset, "close", n, "1d"); order_target 100 or 0; record."""
