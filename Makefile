@@ -36,10 +36,12 @@ profile: setup
 	$(VENV)/bin/fastportal profile --scenario daily-adjusted --out out/daily-adjusted \
 		--cache .cache/bundles
 	$(VENV)/bin/fastportal profile --scenario minute --out out/minute --cache .cache/bundles
+	$(VENV)/bin/fastportal profile --scenario futures --out out/futures --cache .cache/bundles
 
 bench: setup
 	$(PY) -m benchmarks.micro
 	$(PY) -m benchmarks.minute
+	$(PY) -m benchmarks.forms
 
 clean:
 	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so

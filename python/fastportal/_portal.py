@@ -128,6 +128,7 @@ class PortalCore:
         self.continuous_state = {}
         self.continuous_columns = {}
         self.continuous_failures = {}
+        self.continuous_raw = {}  # raw rows read ahead of their column, as the loader reads
         self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
@@ -210,7 +211,7 @@ class PortalCore:
         return column
 
     def _build_column(self, asset, field, loader, dts, frequency, perspective=0,
-                      first_row=0, decimals=None, adjustment_dts=None):
+                      first_row=0, decimals=None, adjustment_dts=None, raw=None):
         """Raw bars, adjustments and decimals as upstream's loader reads them over dts
         (adjustments over adjustment_dts if given), reader rows first_row... A column of
         perspective 1 (a minute simulation's daily rows) also knows the sessions the
@@ -218,7 +219,8 @@ class PortalCore:
         if field == "sid" and not (type(asset) is self.continuous_type and
                                    frequency == "daily" and perspective == 0):
             raise ValueError("sid windows are served for continuous futures in daily data")
-        raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
+        if raw is None:
+            raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
         locs, values, additive = self._adjustments(
             asset, field, dts if adjustment_dts is None else adjustment_dts, loader)
@@ -251,6 +253,7 @@ class PortalCore:
         columns of the continuous futures among assets put in store, or upstream's
         exception raised (with the state a raising call leaves)."""
         loader, dts = self.loader, self.reader_sessions
+        self.continuous_raw.clear()
         column_field = COLUMN_OF_FIELD[field]
         range_end = min(end_row + loader._prefetch_length, len(dts) - 1)
         start_row = end_row - size + 1
@@ -317,12 +320,16 @@ class PortalCore:
                           raw_only):
         loader, dts = self.loader, self.reader_sessions
         rows = dts[first:range_end + 1]
+        raws = self.continuous_raw
         if raw_only:
-            return loader._reader.load_raw_arrays([field], rows[0], rows[-1], [asset])
+            raws[(asset, field, range_end, first)] = raw = loader._reader.load_raw_arrays(
+                [field], rows[0], rows[-1], [asset])[0]
+            return raw
         adjustment_end = min(range_end + perspective, len(dts) - 1)
         return self._build_column(asset, field, loader, rows, "daily", perspective,
                                   first_row=first, decimals=decimals,
-                                  adjustment_dts=dts[first:adjustment_end + 1])
+                                  adjustment_dts=dts[first:adjustment_end + 1],
+                                  raw=raws.pop((asset, field, range_end, first), None))
 
     def _adjustments(self, asset, field, dts, loader):
         """Upstream's adjustments for the column, in the order its window applies them,

@@ -243,7 +243,7 @@ def daily_spec(adjusted=False):
     return spec
 
 
-FUTURES_ROOTS = ("CL", "ES", "GC", "NG")  # roots zipline has fees and slippage for
+FUTURES_ROOTS = ("CL", "ES", "NG", "HG")  # roots zipline has fees for, and no chain filter
 
 
 def futures_spec():
