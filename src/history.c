@@ -687,6 +687,28 @@ MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     return out;
 }
 
+/* The reader rows (first, last) of a minute window, for the shim to place a column that
+   depends on them; or the reason (a str) it is not served. */
+static PyObject *
+MinuteHistory_window_rows(MinuteHistoryObject *self, PyObject *const *args,
+                          Py_ssize_t nargs)
+{
+    Py_ssize_t end_row = 0, count = 0;
+    PyObject *why, *call[4];
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "window_rows() takes dt and bar_count (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    call[0] = args[0];
+    call[1] = call[2] = Py_None;
+    call[3] = args[1];
+    int found = minute_window_rows(self, call, &end_row, &count, &why);
+    if (found <= 0)
+        return found < 0 ? NULL : history_reason(why);
+    return Py_BuildValue("(nn)", end_row - count + 1, end_row);
+}
+
 static PyObject *
 MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -774,6 +796,9 @@ static PyMethodDef MinuteHistory_methods[] = {
      "frame(dt, assets, field, bar_count, columns=None) -> the frame "
      "get_history_window(..., '1m', ...) returns for a list of assets (columns: the Index "
      "it was given as, if any), or the reason (a str) it is left to upstream."},
+    {"window_rows", (PyCFunction)(void (*)(void))MinuteHistory_window_rows, METH_FASTCALL,
+     "window_rows(dt, bar_count) -> (first, last), the reader rows of the window, or the "
+     "reason (a str) it is left to upstream."},
     {"fields", (PyCFunction)(void (*)(void))MinuteHistory_fields, METH_FASTCALL,
      "fields(dt, assets, fields, bar_count) -> the frame data.history(..., '1m') returns "
      "for several fields (assets a sorted tuple of unique assets, fields a tuple of unique "

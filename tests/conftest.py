@@ -108,6 +108,32 @@ def assets(bundle):
     return bundle.asset_finder.retrieve_all([a.sid for a in DIFFERENTIAL.assets])
 
 
+# A futures chain with minute bars over 19 sessions around Thanksgiving 2023 (the
+# holiday, the early close at 8): contracts overlapping and auto-closing inside, one
+# without volume, the chain ending before the bundle; an equity split on a roll date.
+MINUTE_FUTURES = BundleSpec(
+    name="fastportal-minute-futures",
+    start="2023-11-13",
+    end="2023-12-08",
+    seed=21,
+    minutes=True,
+    assets=[
+        AssetSpec(1, "AAA"),
+        AssetSpec(21, "FUX23", first=0, last=8, auto_close=6, root_symbol="FU"),
+        AssetSpec(22, "FUZ23", first=2, last=14, auto_close=11, root_symbol="FU"),
+        AssetSpec(23, "FUF24", first=7, last=17, auto_close=15, root_symbol="FU",
+                  no_volume=True),
+        AssetSpec(24, "FUG24", first=12, last=17, auto_close=17, root_symbol="FU"),
+    ],
+    splits=[(1, 6, 0.5)],
+)
+
+
+@pytest.fixture(scope="session")
+def minute_futures_bundle(tmp_path_factory):
+    return scenarios.ingest(MINUTE_FUTURES, tmp_path_factory.mktemp("minute_futures_root"))
+
+
 @pytest.fixture(scope="session")
 def futures_root(tmp_path_factory):
     return tmp_path_factory.mktemp("futures_root")

@@ -85,3 +85,49 @@ def test_windows_around_every_roll_in_a_simulation_order(futures_bundle):
     raised = sum(isinstance(t, Exception) for t in theirs)
     assert fastportal.stats()["served"] == len(theirs) - raised
     assert raised < len(theirs) // 2
+
+
+def minute_calls(bundle, cfs, rng):
+    """(minute, assets, fields, n) at sampled minutes of every session, in clock order,
+    with a walk back now and then."""
+    from conftest import session_minutes
+
+    sessions = bundle.equity_daily_bar_reader.sessions
+    minutes = []
+    for position in range(len(sessions)):
+        every = session_minutes(bundle, position)
+        minutes += [every[0], every[1]] + list(every[37::97]) + [every[-1]]
+    minutes += minutes[len(minutes) // 2: len(minutes) // 2 + 9]  # walking back
+    aaa = bundle.asset_finder.retrieve_asset(1)
+    calls = []
+    for minute in minutes:
+        for n in (1, 30, 400):
+            calls.append((minute, rng.choice(cfs), rng.choice(FIELDS[:-1]), n))
+            calls.append((minute, [rng.choice(cfs), aaa, rng.choice(cfs)], "price", n))
+            calls.append((minute, rng.choice(cfs), ["open", "close", "volume"], n))
+    return calls
+
+
+def test_continuous_futures_in_minute_windows(minute_futures_bundle):
+    """"1m" windows of continuous futures in a minute simulation: served, upstream's
+    loader state followed on the minute loader (1,560 minutes of prefetch)."""
+    bundle = minute_futures_bundle
+    cfs = continuous_futures(bundle, "FU")
+    calls = minute_calls(bundle, cfs, random.Random(5))
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        now = [None]
+        data = bar_data(portal, lambda: now[0], "minute")
+        out = []
+        for minute, assets, fields, n in calls:
+            now[0] = minute
+            out.append(outcome(lambda: data.history(assets, fields, n, "1m")))
+        return out
+
+    theirs = differential(produce, [str(c) for c in calls])
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert not any(k.startswith(("fell through", "upstream answered")) for k in stats), stats
+    assert stats["served"] == len(calls) - raised, stats
+    assert stats["served"] > len(calls) // 2, stats

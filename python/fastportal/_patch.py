@@ -230,7 +230,9 @@ def _make_bar_data_class(upstream_bar_data):
                 return core.daily_fields(dt, ordered, fields, bar_count,
                                          ([assets] if single else assets, asked))
             if frequency == "1m":
-                return core.minute_fields(dt, ordered, fields, bar_count, scales)
+                single = type(assets) in core.served_types
+                return core.minute_fields(dt, ordered, fields, bar_count, scales,
+                                          ([assets] if single else assets, asked))
             if frequency == "1d":
                 return core.partial_fields(dt, ordered, fields, bar_count, scales)
             return fell_through("arguments")

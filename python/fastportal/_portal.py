@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fastportal import _core
+from fastportal._continuous import LoaderFollower
 from fastportal._pandas import builder
 
 # Fields the core serves, and the column each one reads.
@@ -36,6 +37,10 @@ MINUTE_PREFETCH = 7800
 # Why calls went to upstream; the windows served are counted by the core
 # (_core.windows_served).
 stats = Counter()
+
+
+def _refused_continuous():
+    stats["refused as upstream: continuous future"] += 1
 
 
 def fell_through(reason):
@@ -124,11 +129,12 @@ class PortalCore:
         self.reader_sessions = self.reader.sessions
         self.reader_offset = self._reader_offset()
         self.columns = {}
-        # continuous futures: the loader state followed, and columns by range and decimals
-        self.continuous_state = {}
-        self.continuous_columns = {}
-        self.continuous_failures = {}
-        self.continuous_raw = {}  # raw rows read ahead of their column, as the loader reads
+        # continuous futures: the daily loader's state followed (the minute loader's is
+        # made with the minute history)
+        self.daily_follower = LoaderFollower(
+            ContinuousFuture, COLUMN_OF_FIELD, loader, self.reader_sessions, "daily",
+            self._build_column, _refused_continuous, from_first_row=True)
+        self.minute_follower = None
         self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
@@ -180,7 +186,7 @@ class PortalCore:
         first, last = history.wanted
         total = len(self.minute_dts)
         if first < 0 or last >= total or type(asset) is self.continuous_type:
-            return None  # outside the minute reader, or a continuous future: upstream
+            return None  # outside the minute reader, or a continuous future not placed
         column = self.minute_columns.get((asset, field), False)
         if column is None or (column and column.covers(first, last)):
             return column  # unbuildable (upstream answers), or it holds the rows
@@ -235,101 +241,6 @@ class PortalCore:
             alive["seed"] = self._seed(asset, dts, frequency, step_back=perspective == 1)
         return _core.AdjustedColumn(raw, locs, values, decimals, perspective,
                                     first_row=first_row, additive=additive, **alive)
-
-    # -- continuous futures --------------------------------------------------------------
-    #
-    # The contract in force at a session, and so a continuous future's window, depends on
-    # the range upstream's loader computed the rolls over: from the window's start to its
-    # end when the loader built it plus the loader's prefetch. The loader keeps one window
-    # per (field, asset, size, perspective) and builds it again when the clock passes that
-    # range or walks back. That state is followed here, call by call, in upstream's order
-    # (fields as asked, assets as given), including what a call that raises leaves behind;
-    # the column read is the one built over the same range, with the decimals upstream
-    # took at the same end. (Eviction from the loader's LRU of 1,000 windows a field is not
-    # followed.)
-
-    def place_continuous(self, store, assets, field, end_row, size, perspective=0):
-        """What upstream's loader does for get_history_window(assets, ..., field): the
-        columns of the continuous futures among assets put in store, or upstream's
-        exception raised (with the state a raising call leaves)."""
-        loader, dts = self.loader, self.reader_sessions
-        self.continuous_raw.clear()
-        column_field = COLUMN_OF_FIELD[field]
-        range_end = min(end_row + loader._prefetch_length, len(dts) - 1)
-        start_row = end_row - size + 1
-        states, needed = self.continuous_state, []
-        for asset in assets:
-            if type(asset) is self.continuous_type:
-                key = (asset, column_field, size, perspective)
-                state = states.get(key)
-                if state is not None and end_row > state[0]:
-                    del states[key]  # expired: the loader drops it before building again
-                    state = None
-                if state is None or end_row < state[1]:
-                    needed.append((asset, key))
-        # the loader reads every needed asset's raw rows, then makes each one's window
-        for asset, _ in needed:
-            self._continuous_column(asset, column_field, range_end, perspective, start_row,
-                                    None, raw_only=True)
-        for asset, key in needed:
-            decimals = loader._decimal_places_for_asset(asset, dts[end_row])
-            self._continuous_column(asset, column_field, range_end, perspective, start_row,
-                                    decimals)
-            # until the window is read, the loader counts it as ending a row later
-            states[key] = (range_end, end_row + 1, decimals)
-        for asset in assets:
-            if type(asset) is self.continuous_type:
-                key = (asset, column_field, size, perspective)
-                state_end, _, decimals = states[key]
-                states[key] = (state_end, end_row, decimals)
-                column = self._continuous_column(asset, column_field, state_end, perspective,
-                                                 start_row, decimals)
-                store[(asset, field)] = column
-                if field == "price" or field == "close":
-                    store[(asset, "close" if field == "price" else "price")] = column
-
-    def _continuous_column(self, asset, field, range_end, perspective, start_row, decimals,
-                           raw_only=False):
-        """The column of a continuous future over reader rows ..range_end: from the
-        reader's first row when upstream's roll finders can walk back that far, else from
-        start_row (the walk to an earlier start only goes further), else upstream's
-        exception. raw_only: only the raw rows' part (the rolls) is tried."""
-        built, failed = self.continuous_columns, self.continuous_failures
-        error = None
-        for first in (0, start_row):
-            key = (asset, field, range_end, perspective, first, decimals)
-            column = built.get(key)
-            if column is not None:
-                return column
-            error = failed.get((asset, field, range_end, perspective, first))
-            if error is not None:
-                continue
-            try:
-                column = self._build_continuous(asset, field, first, range_end,
-                                                perspective, decimals, raw_only)
-            except Exception as exc:  # noqa: BLE001 - upstream's own error, kept
-                error = failed[(asset, field, range_end, perspective, first)] = exc
-                continue
-            if not raw_only:
-                built[key] = column
-            return column
-        stats["refused as upstream: continuous future"] += 1
-        raise error
-
-    def _build_continuous(self, asset, field, first, range_end, perspective, decimals,
-                          raw_only):
-        loader, dts = self.loader, self.reader_sessions
-        rows = dts[first:range_end + 1]
-        raws = self.continuous_raw
-        if raw_only:
-            raws[(asset, field, range_end, first)] = raw = loader._reader.load_raw_arrays(
-                [field], rows[0], rows[-1], [asset])[0]
-            return raw
-        adjustment_end = min(range_end + perspective, len(dts) - 1)
-        return self._build_column(asset, field, loader, rows, "daily", perspective,
-                                  first_row=first, decimals=decimals,
-                                  adjustment_dts=dts[first:adjustment_end + 1],
-                                  raw=raws.pop((asset, field, range_end, first), None))
 
     def _adjustments(self, asset, field, dts, loader):
         """Upstream's adjustments for the column, in the order its window applies them,
@@ -413,6 +324,10 @@ class PortalCore:
                 dtype = calendar.first_minutes.dtype
                 self.minute_dts = pd.DatetimeIndex(labels.view("M8[ns]")).tz_localize(dtype.tz)
                 self.minute_start = start
+                self.minute_follower = LoaderFollower(
+                    self.continuous_type, COLUMN_OF_FIELD, self.minute_loader,
+                    self.minute_dts, "minute", self._build_column, _refused_continuous,
+                    from_first_row=False)
                 self._minute_state = _core.MinuteHistory(
                     minutes, self.calendar, self.minute_columns, labels, dtype, start,
                     minutes.index_of(self.portal._first_trading_minute),
@@ -447,6 +362,8 @@ class PortalCore:
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
+        if type(asset) is self.continuous_type:
+            self._place_minute(history, dt, (asset,), (field,), bar_count)
         series = history.series(dt, asset, field, bar_count, scales)
         if type(series) is str:
             return self._retry(series, history, self.minute_column, dt, asset, field,
@@ -495,6 +412,20 @@ class PortalCore:
         self._place_daily(end_loc, assets, (field,), bar_count)
         return self._frame(self.history, self.column, end_loc, assets, field, bar_count)
 
+    def _place_minute(self, history, dt, assets, fields, bar_count):
+        """As _place_daily, for a "1m" window ending at minute dt. (A continuous future's
+        sid in minute data is left to upstream.)"""
+        continuous = self.continuous_type
+        if not any(type(asset) is continuous for asset in assets):
+            return
+        rows = history.window_rows(dt, bar_count)
+        if type(rows) is str:
+            return  # the core leaves the window to upstream, or refuses it
+        for field in fields:
+            if field != "sid":
+                self.minute_follower.place(self.minute_columns, assets, field, rows[1],
+                                           bar_count)
+
     def _place_daily(self, end_loc, assets, fields, bar_count):
         """The columns of the continuous futures among assets, for a daily window of
         bar_count sessions ending at calendar position end_loc; none for a window the
@@ -509,7 +440,7 @@ class PortalCore:
                 or end_row >= len(self.reader_sessions)):
             return
         for field in fields:
-            self.place_continuous(self.columns, assets, field, end_row, bar_count)
+            self.daily_follower.place(self.columns, assets, field, end_row, bar_count)
 
     def minute_frame(self, assets, dt, bar_count, field, scales=None):
         """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
@@ -517,6 +448,7 @@ class PortalCore:
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
+        self._place_minute(history, dt, assets, (field,), bar_count)
         return self._frame(history, self.minute_column, dt, assets, field, bar_count,
                            scales)
 
@@ -536,12 +468,14 @@ class PortalCore:
             self._place_daily(self.calendar.daily_window_end(dt), *asked, bar_count)
         return self._fields(self.history, self.column, dt, assets, fields, bar_count)
 
-    def minute_fields(self, dt, assets, fields, bar_count, scales=None):
+    def minute_fields(self, dt, assets, fields, bar_count, scales=None, asked=None):
         """data.history(assets, fields, bar_count, "1m") for several fields (scales:
-        each field's windows multiplied by its own)."""
+        each field's windows multiplied by its own; asked: as daily_fields)."""
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
+        if asked is not None:
+            self._place_minute(history, dt, *asked, bar_count)
         return self._fields(history, self.minute_column, dt, assets, fields, bar_count,
                             scales)
 
