@@ -86,3 +86,36 @@ def test_odd_lists_minute(minute_bundle):
         if frequency == "1m":
             allowed.add("fell through: no assets")  # upstream's concatenation raises
         assert set(k for k in stats if k.startswith("fell through")) <= allowed, stats
+
+
+def test_sids_and_bar_counts_below_one_through_the_portal(bundle, minute_bundle):
+    """get_history_window with sids (ints) for assets, as zipline's own tests pass them:
+    served with the sids as the frame's columns (price, whose fill upstream cannot do
+    for sids, is upstream's to refuse); bar counts below 1 refused with upstream's error."""
+    cases = []
+    for loaded, data_frequency, frequencies in ((bundle, "daily", ("1d",)),
+                                                 (minute_bundle, "minute", ("1m", "1d"))):
+        sessions = loaded.equity_daily_bar_reader.sessions
+        minute = session_minutes(loaded, len(sessions) - 3)[100]
+        end = minute if data_frequency == "minute" else sessions[len(sessions) - 3]
+        for frequency in frequencies:
+            for assets in ([1, 3], pd.Index([2, 1]), [1]):
+                for field in ("close", "volume", "price"):
+                    cases.append((loaded, assets, end, 3, frequency, field, data_frequency))
+            for n in (0, -1):
+                cases.append((loaded, [1], end, n, frequency, "close", data_frequency))
+
+    def produce():
+        portals = {id(loaded): scenarios.data_portal(loaded) for loaded in (bundle, minute_bundle)}
+        return [outcome(lambda: portals[id(c[0])].get_history_window(*c[1:])) for c in cases]
+
+    theirs = differential(produce, [str(c[1:]) for c in cases])
+    stats = fastportal.stats()
+    refused = sum(1 for c in cases if c[3] < 1)
+    assert stats["refused as upstream: bar count"] == refused, stats
+    assert all(isinstance(t, ValueError) for c, t in zip(cases, theirs) if c[3] < 1)
+    # left to upstream: price, and minute-mode "1d" (both fail on sids upstream)
+    left = sum(1 for c in cases if c[3] >= 1 and (
+        c[5] == "price" or (c[4] == "1d" and c[6] == "minute")))
+    assert stats["served"] == len(cases) - refused - left, stats
+    assert stats["fell through: asset type"] == left, stats

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from pandas import Index
 
-from fastportal._portal import COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core
+from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core,
+                                refused_by_upstream)
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -39,6 +40,9 @@ def _several_fields(fields):
             return None
     return tuple(dict.fromkeys(fields))
 
+
+# What BarData's core path returns for arguments upstream refuses with its own error.
+_REFUSED = object()
 
 # What BarData's core path returns when upstream's BarData.history is to run with the
 # portal's windows served by the core (several fields; non-market minutes).
@@ -132,6 +136,12 @@ def _make_bar_data_class(upstream_bar_data):
             if result is _PER_WINDOW:
                 _check_history_arguments(args, kwargs)
                 return upstream_history(self, *args, **kwargs)
+            if result is _REFUSED:
+                _check_history_arguments(args, kwargs)
+                frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
+                return refused_by_upstream("bar count", frequency, not self._fastportal_daily,
+                                           _upstream_call, upstream_history, self, *args,
+                                           **kwargs)
             if result is None:
                 _check_history_arguments(args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
@@ -147,8 +157,10 @@ def _make_bar_data_class(upstream_bar_data):
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
                 if core is None:
                     return fell_through("pandas internals")
-            if type(bar_count) is not int or bar_count < 1:
+            if type(bar_count) is not int:
                 return fell_through("arguments")
+            if bar_count < 1:
+                return _REFUSED
             now = self._fastportal_dt()
             stepped = self._fastportal_adjust_minutes
             if stepped:
@@ -247,15 +259,31 @@ def _served_frame(portal, assets, end_dt, bar_count, frequency, field, data_freq
     core = portal_core(portal)
     if core is None:
         return fell_through("pandas internals")
+    columns = None
+    if not all(type(asset) in core.served_types for asset in assets):
+        # sids: upstream's loader looks them up, and the frame keeps them as its columns
+        # (its price fill and its minute-mode daily aggregation need assets, and fail on
+        # sids: those failures are upstream's)
+        if (field == "price" or (frequency == "1d" and data_frequency == "minute")
+                or not all(type(asset) is int or type(asset) in core.served_types
+                           for asset in assets)):
+            return fell_through("asset type")
+        try:
+            resolved = portal.asset_finder.retrieve_all(assets)
+        except Exception:
+            return fell_through("asset type")
+        columns = assets if isinstance(assets, Index) else Index(assets)
+        assets = resolved
     if frequency == "1m":
-        return core.minute_frame(assets, end_dt, bar_count, field)
+        return core.minute_frame(assets, end_dt, bar_count, field, columns=columns)
     if frequency != "1d":
         return fell_through("portal arguments")
     if data_frequency == "minute":
-        return core.partial_frame(assets, end_dt, bar_count, field)
+        return core.partial_frame(assets, end_dt, bar_count, field, columns=columns)
     if data_frequency != "daily":
         return fell_through("portal arguments")
-    return core.daily_frame(assets, core.calendar.session_index(end_dt), bar_count, field)
+    return core.daily_frame(assets, core.calendar.session_index(end_dt), bar_count, field,
+                            columns=columns)
 
 
 def _make_get_history_window(upstream_get_history_window):
@@ -279,6 +307,11 @@ def _make_get_history_window(upstream_get_history_window):
                                   data_frequency)
             if frame is not None:
                 return frame
+        elif type(bar_count) is int and bar_count < 1:
+            return refused_by_upstream(
+                "bar count", frequency, data_frequency == "minute",
+                upstream_get_history_window, self, assets, end_dt, bar_count, frequency,
+                field, data_frequency, ffill)
         else:
             fell_through("portal arguments")
         return ask_upstream(

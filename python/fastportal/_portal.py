@@ -67,6 +67,19 @@ def ask_upstream(frequency, minute_data, function, /, *args, **kwargs):
     return result
 
 
+def refused_by_upstream(reason, frequency, minute_data, function, /, *args, **kwargs):
+    """Arguments upstream refuses with its own error (a bar count below 1): its own
+    function raises it, counted as refused. Were it to answer, the call counts as fallen
+    through, and its answer stands."""
+    try:
+        result = ask_upstream(frequency, minute_data, function, *args, **kwargs)
+    except Exception:
+        stats["refused as upstream: " + reason] += 1
+        raise
+    fell_through(reason)
+    return result
+
+
 def calendar_core(calendar):
     """The core Calendar of an exchange_calendars calendar, built once per calendar
     (None when the core cannot build this pandas' objects)."""
@@ -407,10 +420,12 @@ class PortalCore:
             return fell_through(series)
         return series
 
-    def daily_frame(self, assets, end_loc, bar_count, field):
-        """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame."""
+    def daily_frame(self, assets, end_loc, bar_count, field, columns=None):
+        """get_history_window(assets, ..., "1d", field, "daily") as upstream's frame
+        (columns: the Index to label the frame's columns with, if not the assets)."""
         self._place_daily(end_loc, assets, (field,), bar_count)
-        return self._frame(self.history, self.column, end_loc, assets, field, bar_count)
+        return self._frame(self.history, self.column, end_loc, assets, field, bar_count,
+                           columns=columns)
 
     def _place_minute(self, history, dt, assets, fields, bar_count):
         """As _place_daily, for a "1m" window ending at minute dt. (A continuous future's
@@ -442,7 +457,7 @@ class PortalCore:
         for field in fields:
             self.daily_follower.place(self.columns, assets, field, end_row, bar_count)
 
-    def minute_frame(self, assets, dt, bar_count, field, scales=None):
+    def minute_frame(self, assets, dt, bar_count, field, scales=None, columns=None):
         """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
         (scales: each asset's column multiplied by its own)."""
         history = self._minute_state or self._minute_history()
@@ -450,15 +465,15 @@ class PortalCore:
             return fell_through("no minute reader")
         self._place_minute(history, dt, assets, (field,), bar_count)
         return self._frame(history, self.minute_column, dt, assets, field, bar_count,
-                           scales)
+                           scales, columns)
 
-    def partial_frame(self, assets, dt, bar_count, field, scales=None):
+    def partial_frame(self, assets, dt, bar_count, field, scales=None, columns=None):
         """get_history_window(assets, dt, ..., "1d", field, "minute") as upstream's frame."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count,
-                           scales)
+                           scales, columns)
 
     def daily_fields(self, dt, assets, fields, bar_count, asked=None):
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
@@ -548,15 +563,16 @@ class PortalCore:
                    else calendar.session_index(end))
         portal._get_days_for_window(portal.trading_calendar.sessions[end], bar_count)
 
-    def _frame(self, history, build_column, end, assets, field, bar_count, scales=None):
+    def _frame(self, history, build_column, end, assets, field, bar_count, scales=None,
+               columns=None):
         """history.frame(...) for a list, a tuple or an Index of served assets; an Index
-        becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)."""
+        becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)
+        (or `columns`, when given)."""
         served = self.served_types
         if not all(type(asset) in served for asset in assets):
             return fell_through("asset type")
-        columns = None
         if isinstance(assets, pd.Index):
-            assets, columns = list(assets), assets
+            assets, columns = list(assets), assets if columns is None else columns
         frame = history.frame(end, assets, field, bar_count, columns, scales)
         if type(frame) is str:
             if frame == "before data":
