@@ -1,6 +1,7 @@
 """Bundles for the benchmarks, ingested once into .cache/bench (never ~/.zipline)."""
 
 import statistics
+import time
 import warnings
 from pathlib import Path
 
@@ -21,6 +22,14 @@ MICRO = scenarios.BundleSpec(
 def bundle(spec):
     """The spec's bundle, ingested into .cache/bench the first time."""
     return scenarios.cached_bundle(spec, ROOT)
+
+
+def per_call_us(function, calls):
+    """Microseconds a call of function(), over `calls` calls in a row."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls * 1e6
 
 
 def summary(values):

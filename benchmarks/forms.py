@@ -9,7 +9,6 @@ continuous future's price across rolls ("mul" and "add"); a minute simulation: "
 """
 
 import argparse
-import time
 from contextlib import nullcontext
 
 import pandas as pd
@@ -17,16 +16,10 @@ import pandas as pd
 import fastportal
 from fastportal import scenarios
 
-from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, print_case
+from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, per_call_us, print_case
 
 OHLCV = ["open", "high", "low", "close", "volume"]
 
-
-def per_call_us(function, calls):
-    start = time.perf_counter()
-    for _ in range(calls):
-        function()
-    return (time.perf_counter() - start) / calls * 1e6
 
 
 def bar_data(portal, clock, frequency):

@@ -5,21 +5,14 @@ patched against the bare-Series floor, interleaved, several repetitions.
 """
 
 import argparse
-import time
 
 import pandas as pd
 
 import fastportal
 from fastportal import scenarios
 
-from benchmarks.common import MICRO, bundle, print_case, row
+from benchmarks.common import MICRO, bundle, per_call_us, print_case, row
 
-
-def per_call_us(function, calls):
-    start = time.perf_counter()
-    for _ in range(calls):
-        function()
-    return (time.perf_counter() - start) / calls * 1e6
 
 
 def bar_data(portal, position, installed):

@@ -14,8 +14,7 @@ import pandas as pd
 import fastportal
 from fastportal import scenarios
 
-from benchmarks.common import MINUTE, MINUTE_YEAR, bundle, print_case, row
-from benchmarks.micro import per_call_us
+from benchmarks.common import MINUTE, MINUTE_YEAR, bundle, per_call_us, print_case, row
 
 
 def bar_data(portal, minute, installed):

@@ -240,6 +240,32 @@ def assert_same(ours, theirs, context=""):
     ), context
 
 
+def compare_backtests(run, windows, where):
+    """run() (a backtest that appends what its strategy's history calls return to
+    `windows`, and where it asked to `where`) unpatched, then patched: every window and
+    the perf frame identical. Returns (upstream's windows, where)."""
+    from pandas.testing import assert_frame_equal
+
+    def once():
+        windows.clear()
+        where.clear()
+        perf = run()
+        return perf, list(windows), list(where)
+
+    with unpatched():
+        theirs, their_windows, their_where = once()
+    fastportal.install()
+    ours, our_windows, our_where = once()
+    assert our_where == their_where and len(our_windows) == len(their_windows)
+    for o, t, context in zip(our_windows, their_windows, our_where):
+        assert_same(o, t, context=str(context))
+    random_ids = ["orders", "transactions"]
+    assert_frame_equal(ours.drop(columns=random_ids).sort_index(axis=1),
+                       theirs.drop(columns=random_ids).sort_index(axis=1), check_exact=True)
+    assert ours["transactions"].map(len).tolist() == theirs["transactions"].map(len).tolist()
+    return their_windows, their_where
+
+
 def history_in_minutes(bundle, assets, minutes, fields, lengths, frequency):
     """data.history(asset, field, n, frequency) in a minute simulation for every (minute,
     asset, field, n) in that order, patched against unpatched; the clock only moves

@@ -7,12 +7,10 @@ sessions with a split, dividends, a merger, the Thanksgiving holiday and early c
 asset that stops trading and a future starting. Every window is identical, and so are
 the run's results."""
 
-from pandas.testing import assert_frame_equal
-
 import fastportal
 from fastportal import scenarios
 
-from conftest import FIELDS, MINUTE, assert_same, unpatched
+from conftest import FIELDS, MINUTE, compare_backtests
 
 # handle_data looks every SAMPLE_EVERY-th minute; scheduled functions look at the open
 # and the close of every session.
@@ -70,30 +68,16 @@ def test_minute_run_algorithm_sees_the_same(minute_root, minute_bundle):
     })
 
     def run():
-        windows.clear()
-        where.clear()
         # sessions 5..12: AAA's split and dividend at 6, DDD's dividend at 9 and merger
         # at 11, CCC's split at 10 and its gap at 9, BBB's last session 12, FUF24 from 5,
         # the holiday and the early close (session 8)
-        perf = scenarios.run_backtest(MINUTE.name, minute_root, strategy,
+        return scenarios.run_backtest(MINUTE.name, minute_root, strategy,
                                       start="2023-11-20", end="2023-11-30",
                                       data_frequency="minute")
-        return perf, list(windows), list(where)
 
-    with unpatched():
-        theirs, their_windows, their_where = run()
-    fastportal.install()
-    ours, our_windows, our_where = run()
-    assert our_where == their_where and len(our_windows) == len(their_windows)
-    assert {label for label, *_ in our_where} == {"before", "open", "close", "bar"}
-    for o, t, context in zip(our_windows, their_windows, our_where):
-        assert_same(o, t, context=str(context))
-    random_ids = ["orders", "transactions"]
-    assert_frame_equal(ours.drop(columns=random_ids).sort_index(axis=1),
-                       theirs.drop(columns=random_ids).sort_index(axis=1), check_exact=True)
-    assert ours["transactions"].map(len).tolist() == theirs["transactions"].map(len).tolist()
-
+    their_windows, their_where = compare_backtests(run, windows, where)
+    assert {label for label, *_ in their_where} == {"before", "open", "close", "bar"}
     stats = fastportal.stats()
     # before_trading_start too: the core steps back and adjusts as upstream does
     assert not any(key.startswith(("fell through", "upstream")) for key in stats), stats
-    assert stats["served"] == len(our_windows), stats
+    assert stats["served"] == len(their_windows), stats
