@@ -234,3 +234,64 @@ def test_partial_day_history():
         survive(history.frame, pool[len(ODD)], [1], "price", 2, columns)
     for args in itertools.islice(combos(8), 800):
         survive(_core.PartialDayHistory, *args)
+
+
+SCALES = [None, (), (1.0,), (0.5, 2.0), (1.0, 2.0, 3.0), (1,), ("x",), [1.0],
+          (float("nan"),), (RaisesEverywhere(),)]
+
+
+def test_fields_scales_and_window_rows(calendar, column):
+    """fields(), the scales of series/frame/fields and MinuteHistory.window_rows."""
+    from zipline.utils.calendar_utils import get_calendar
+
+    from fastportal._portal import minutes_core
+
+    daily = _core.DailyHistory(calendar, {(1, "close"): column, (1, "open"): column,
+                                          (2, "close"): None}, 0, 0, 6)
+    dt = pd.Timestamp(int(calendar.sessions_window(4, 1)[0]))
+    pool = ODD + [dt, (1,), (1, 2), ("close",), ("close", "open"), ("close", 1), 1, 3]
+    for args in itertools.islice(combos(4, pool), 1500):
+        survive(daily.fields, *args)
+    for scales in SCALES + ODD:
+        survive(daily.fields, dt, (1,), ("close", "open"), 2, scales)
+        survive(daily.series, dt, 1, "close", 2, scales)
+        survive(daily.frame, 4, [1, 1], "close", 2, None, scales)
+    upstream = get_calendar("XNYS")
+    minutes = minutes_core(upstream)
+    start = minutes.index_of(pd.Timestamp("2023-11-13 14:31", tz="UTC"))
+    labels = minutes.values(start, 800)
+    minute = _core.MinuteHistory(minutes, calendar, {(1, "close"): None}, labels,
+                                 upstream.first_minutes.dtype, start, start)
+    pool = ODD + [pd.Timestamp(int(labels[10]), tz="UTC"), (1,), ("close",)]
+    for args in itertools.islice(combos(2, pool), 600):
+        survive(minute.window_rows, *args)
+    for args in itertools.islice(combos(4, pool), 600):
+        survive(minute.fields, *args)
+    for scales in SCALES:
+        survive(minute.fields, pool[len(ODD)], (1,), ("close",), 3, scales)
+
+
+def test_adjustment_timeline():
+    good = (np.array([10, 20]), np.array([0.5, 2.0]), np.array([15]), np.array([0.9]),
+            np.empty(0, np.int64), np.empty(0))
+    for position in range(len(good)):
+        for value in ODD:
+            args = list(good)
+            args[position] = value
+            survive(_core.AdjustmentTimeline, *args)
+    timeline = _core.AdjustmentTimeline(*good)
+    assert timeline.ratio(False, 0, 30) == 0.5 * 2.0 * 0.9
+    assert timeline.ratio(True, 0, 30) == (1.0 / 0.5) * (1.0 / 2.0)
+    for args in itertools.islice(combos(3), 600):
+        survive(timeline.ratio, *args)
+
+
+def test_fields_frame_of_the_builder(calendar):
+    builder = _pandas.builder()
+    dates = lambda: calendar.sessions_index(100, 3)  # noqa: E731
+    pool = ODD + [np.ones((2, 6)), np.ones((1, 3)), ("a", "b"), ("close", "open"), "date"]
+    for args in itertools.islice(combos(5, pool), 1500):
+        survive(builder.fields_frame, *args)
+    frame = builder.fields_frame(np.arange(12.0).reshape(2, 6), dates(), ("a", "b"),
+                                 ("close", "open"), "date")
+    assert frame.shape == (6, 2) and frame.index.names == ["date", None]
