@@ -11,17 +11,18 @@ the decimals upstream took at the same end. Eviction from the loader's LRU of 1,
 windows a field is not followed.
 """
 
+
 class LoaderFollower:
     """Upstream's history loader `loader` (over reader rows `dts`) as continuous futures
     see it (column_of_field: the column a field reads, close for price).
     build_column(asset, field, loader, dts, frequency, perspective, first_row=,
-    decimals=, adjustment_dts=, raw=) makes a column, as PortalCore._build_column does.
-    from_first_row: columns are built from the reader's first row when the roll finders
-    can walk back that far (one column then serves every window length); otherwise, and
-    always for minute data, from the window's start, as the loader builds them."""
+    decimals=, adjustment_dts=, raw=) makes a column, as PortalCore._build_column does;
+    on_refusal() counts an exception of upstream's raised. A column is built over the
+    rows the loader builds its window over, from the window's start to the range's end,
+    and serves that window until the loader would build it again."""
 
     def __init__(self, continuous_type, column_of_field, loader, dts, frequency,
-                 build_column, on_refusal, from_first_row):
+                 build_column, on_refusal):
         self.continuous_type = continuous_type
         self.column_of_field = column_of_field
         self.loader = loader
@@ -29,9 +30,7 @@ class LoaderFollower:
         self.frequency = frequency
         self.build_column = build_column
         self.on_refusal = on_refusal
-        self.firsts = (lambda start: (0, start)) if from_first_row else (lambda s: (s,))
         self.states = {}    # (asset, field, size, perspective) -> (range end, last end, column)
-        self.columns = {}   # columns from the first row, by range end and decimals
         self.failures = {}  # upstream's error for a range that cannot be built
         self.raw = {}       # raw rows read ahead of their column, as the loader reads them
 
@@ -76,28 +75,18 @@ class LoaderFollower:
 
     def _column(self, asset, field, range_end, perspective, start_row, decimals,
                 raw_only=False):
-        """The column over reader rows ..range_end, from the first row that can be built
-        (the walk back to an earlier start only goes further), else upstream's exception.
-        raw_only: only the raw rows (the rolls) are read."""
-        error = None
-        for first in self.firsts(start_row):
-            key = (asset, field, range_end, perspective, first, decimals)
-            column = self.columns.get(key)
-            if column is not None:
-                return column
-            failure = (asset, field, range_end, perspective, first)
-            error = self.failures.get(failure)
-            if error is not None:
-                continue
+        """The column over reader rows start_row..range_end, or upstream's exception
+        raised. raw_only: only the raw rows (the rolls) are read."""
+        failure = (asset, field, range_end, perspective, start_row)
+        error = self.failures.get(failure)
+        if error is None:
             try:
-                column = self._build(asset, field, first, range_end, perspective, decimals,
-                                     raw_only)
+                return self._build(asset, field, start_row, range_end, perspective,
+                                   decimals, raw_only)
             except Exception as exc:  # noqa: BLE001 - upstream's own error, kept
+                if len(self.failures) > 1000:
+                    self.failures.clear()  # a chain's end asked at many starts
                 error = self.failures[failure] = exc
-                continue
-            if not raw_only and first == 0:
-                self.columns[key] = column
-            return column
         self.on_refusal()
         raise error
 

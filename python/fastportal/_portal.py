@@ -146,7 +146,7 @@ class PortalCore:
         # made with the minute history)
         self.daily_follower = LoaderFollower(
             ContinuousFuture, COLUMN_OF_FIELD, loader, self.reader_sessions, "daily",
-            self._build_column, _refused_continuous, from_first_row=True)
+            self._build_column, _refused_continuous)
         self.minute_follower = None
         self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
@@ -339,8 +339,7 @@ class PortalCore:
                 self.minute_start = start
                 self.minute_follower = LoaderFollower(
                     self.continuous_type, COLUMN_OF_FIELD, self.minute_loader,
-                    self.minute_dts, "minute", self._build_column, _refused_continuous,
-                    from_first_row=False)
+                    self.minute_dts, "minute", self._build_column, _refused_continuous)
                 self._minute_state = _core.MinuteHistory(
                     minutes, self.calendar, self.minute_columns, labels, dtype, start,
                     minutes.index_of(self.portal._first_trading_minute),
