@@ -10,6 +10,8 @@ back, and shuffled."""
 
 import random
 
+import pandas as pd
+
 import fastportal
 from fastportal import scenarios
 
@@ -131,3 +133,38 @@ def test_continuous_futures_in_minute_windows(minute_futures_bundle):
     assert not any(k.startswith(("fell through", "upstream answered")) for k in stats), stats
     assert stats["served"] == len(calls) - raised, stats
     assert stats["served"] > len(calls) // 2, stats
+
+
+def test_where_upstream_fails_first(futures_bundle, minute_futures_bundle):
+    """Calls that raise, and what they leave: the sid of a list that also holds an equity
+    (zipline's reader fails on the equity's sid before any roll is looked at, whatever
+    field comes next); a price window whose fill fails before upstream builds the next
+    field's window (that window was never built, and is built later from a later end);
+    several fields of a bare continuous future under before_trading_start (zipline's
+    get_adjustments cannot iterate it)."""
+    from zipline._protocol import handle_non_market_minutes
+
+    aaa = futures_bundle.asset_finder.retrieve_asset(1)
+    past_end = futures_bundle.asset_finder.create_continuous_future("CL", 2, "calendar", None)
+    minute_finder = minute_futures_bundle.asset_finder
+    volume_add = minute_finder.create_continuous_future("FU", 2, "volume", "add")
+    front = minute_finder.create_continuous_future("FU", 0, "calendar", None)
+    at = lambda text: pd.Timestamp(text, tz="UTC")  # noqa: E731
+
+    def produce():
+        out = []
+        data = bar_data(scenarios.data_portal(futures_bundle), lambda: at("2023-12-07 21:00"))
+        out.append(outcome(lambda: data.history([aaa, past_end], "sid", 3, "1d")))
+        out.append(outcome(lambda: data.history((aaa, past_end), ["sid", "close"], 3, "1d")))
+        now = [at("2023-11-17 21:00")]
+        data = bar_data(scenarios.data_portal(minute_futures_bundle), lambda: now[0], "minute")
+        out.append(outcome(lambda: data.history(volume_add, ["price", "low"], 30, "1m")))
+        now[0] = at("2023-11-22 18:02")
+        out.append(outcome(lambda: data.history(volume_add, "low", 30, "1m")))
+        now[0] = at("2023-11-14 16:02")
+        with handle_non_market_minutes(data):
+            out.append(outcome(lambda: data.history(front, ["close"], 3, "1m")))
+        return out
+
+    theirs = differential(produce, [f"call {i}" for i in range(5)])
+    assert all(isinstance(t, Exception) for t in theirs), theirs

@@ -38,8 +38,14 @@ class LoaderFollower:
         """What upstream's loader does for get_history_window(assets, ..., field) with a
         window of `size` rows ending at reader row end_row: the columns of the continuous
         futures among assets put in store, or upstream's exception raised (with the state
-        a raising call leaves)."""
+        a raising call leaves). False when upstream fails on the call before its loader
+        builds anything, for a reason of its own (a sid of an asset that has none)."""
         loader, dts, continuous = self.loader, self.dts, self.continuous_type
+        if field == "sid" and not all(type(asset) is continuous for asset in assets):
+            # other assets have no sid to read: the loader fails on them before it
+            # builds anything, with its error (the call is left to upstream, and the
+            # fields after this one are never reached)
+            return False
         self.raw.clear()
         column_field = self.column_of_field[field]
         range_end = min(end_row + loader._prefetch_length, len(dts) - 1)
@@ -72,6 +78,7 @@ class LoaderFollower:
                 store[(asset, field)] = column
                 if field == "price" or field == "close":
                     store[(asset, "close" if field == "price" else "price")] = column
+        return True
 
     def _column(self, asset, field, range_end, perspective, start_row, decimals,
                 raw_only=False):

@@ -233,6 +233,11 @@ def _make_bar_data_class(upstream_bar_data):
                     return _PER_WINDOW
             scales = None
             if now is not None:
+                if type(assets) is core.continuous_type:
+                    # upstream's get_adjustments cannot iterate a bare continuous future
+                    # and raises; its error stands
+                    fell_through("non-market minutes")
+                    return _PER_WINDOW
                 first = assets if type(assets) in core.served_types else assets[0]
                 scales = tuple(core.ratios((first,), field, dt, now)[0] for field in fields)
             if self._fastportal_daily:

@@ -436,9 +436,9 @@ class PortalCore:
         if type(rows) is str:
             return  # the core leaves the window to upstream, or refuses it
         for field in fields:
-            if field != "sid":
-                self.minute_follower.place(self.minute_columns, assets, field, rows[1],
-                                           bar_count)
+            if field == "sid" or not self.minute_follower.place(
+                    self.minute_columns, assets, field, rows[1], bar_count):
+                break  # upstream reads the sid (or fails on it) before the fields after
 
     def _place_daily(self, end_loc, assets, fields, bar_count):
         """The columns of the continuous futures among assets, for a daily window of
@@ -454,7 +454,8 @@ class PortalCore:
                 or end_row >= len(self.reader_sessions)):
             return
         for field in fields:
-            self.daily_follower.place(self.columns, assets, field, end_row, bar_count)
+            if not self.daily_follower.place(self.columns, assets, field, end_row, bar_count):
+                break
 
     def minute_frame(self, assets, dt, bar_count, field, scales=None, columns=None):
         """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
@@ -478,9 +479,14 @@ class PortalCore:
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
         dt, for several fields: assets sorted and unique, fields unique (tuples); asked:
         the assets and fields as the strategy gave them, the order upstream reads in."""
-        if asked is not None:
-            self._place_daily(self.calendar.daily_window_end(dt), *asked, bar_count)
-        return self._fields(self.history, self.column, dt, assets, fields, bar_count)
+        if asked is None:
+            return self._fields(self.history, self.column, dt, assets, fields, bar_count)
+        end_loc = self.calendar.daily_window_end(dt)
+        return self._fields_in_order(
+            self.daily_follower, lambda fields: self._place_daily(end_loc, asked[0], fields,
+                                                                  bar_count),
+            asked[1], lambda: self._fields(self.history, self.column, dt, assets, fields,
+                                           bar_count))
 
     def minute_fields(self, dt, assets, fields, bar_count, scales=None, asked=None):
         """data.history(assets, fields, bar_count, "1m") for several fields (scales:
@@ -488,10 +494,32 @@ class PortalCore:
         history = self._minute_state or self._minute_history()
         if history is None:
             return fell_through("no minute reader")
-        if asked is not None:
-            self._place_minute(history, dt, *asked, bar_count)
-        return self._fields(history, self.minute_column, dt, assets, fields, bar_count,
-                            scales)
+        serve = lambda: self._fields(history, self.minute_column, dt, assets,  # noqa: E731
+                                     fields, bar_count, scales)
+        if asked is None:
+            return serve()
+        return self._fields_in_order(
+            self.minute_follower,
+            lambda fields: self._place_minute(history, dt, asked[0], fields, bar_count),
+            asked[1], serve)
+
+    @staticmethod
+    def _fields_in_order(follower, place, asked_fields, serve):
+        """Several fields with continuous futures among the assets: their columns placed
+        for the fields as asked, then the frame served. Upstream builds one field's
+        windows after another and fills a price window as soon as it is built; when that
+        fill raises (a seed upstream cannot find), the fields after it were never built,
+        so the loader state is the one of the fields up to it."""
+        states = dict(follower.states)
+        place(asked_fields)
+        try:
+            return serve()
+        except Exception:
+            if "price" in asked_fields:
+                follower.states.clear()
+                follower.states.update(states)
+                place(asked_fields[:list(asked_fields).index("price") + 1])
+            raise
 
     def partial_fields(self, dt, assets, fields, bar_count, scales=None):
         """data.history(assets, fields, bar_count, "1d") of a minute simulation, for
