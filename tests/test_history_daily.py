@@ -307,3 +307,38 @@ def test_non_market_minutes_step_back_as_upstream(bundle, assets, sessions):
     refused = stats.get("refused as upstream: window before data", 0)
     assert stats["served"] + refused == len(labels)
     assert stats["served"] > 0.5 * len(labels)
+
+
+def test_keyword_arguments_are_served(bundle, assets, sessions):
+    """data.history(asset, "close", bar_count=5, frequency="1d") and the like, as
+    zipline's own tests call it: served; misnamed keywords get upstream's TypeError."""
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    minute = calendar.session_close(sessions[120])
+    forms = [
+        ((assets[0], "close"), {"bar_count": 5, "frequency": "1d"}),
+        ((), {"assets": assets[:2], "fields": "price", "bar_count": 3, "frequency": "1d"}),
+        ((assets[0],), {"fields": ["open", "close"], "bar_count": 2, "frequency": "1d"}),
+        ((assets[0], "close"), {"bar_count": 5, "freq": "1d"}),
+        ((assets[0], "close", 5), {"frequency": "1d", "extra": 1}),
+    ]
+
+    def produce():
+        data = bar_data(scenarios.data_portal(bundle), lambda: minute)
+        return [outcome(lambda: data.history(*args, **kwargs)) for args, kwargs in forms]
+
+    theirs = differential(produce, [str(form) for form in forms])
+    assert [type(t) for t in theirs[3:]] == [TypeError, TypeError]
+    stats = fastportal.stats()
+    assert stats["served"] == 3 and stats["refused as upstream: arguments"] == 2, stats
+
+
+def test_an_asset_alive_to_the_end_of_time():
+    """Futures in zipline's own tests end at Timestamp.max: the day after it is not a
+    timestamp, and such an asset is alive to the column's last row."""
+    from fastportal._portal import PortalCore
+
+    dts = pd.date_range("2023-01-02", periods=5, freq="D", tz="UTC")
+    forever = type("Forever", (), {"end_date": pd.Timestamp.max})()
+    assert PortalCore._last_alive(forever, dts) == 4
+    ended = type("Ended", (), {"end_date": pd.Timestamp("2023-01-03")})()
+    assert PortalCore._last_alive(ended, dts) == 1

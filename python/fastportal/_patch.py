@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pandas import Index
 
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core,
-                                refused_by_upstream)
+                                refused, refused_by_upstream)
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -65,6 +65,17 @@ def _upstream():
 
 
 _HISTORY_PARAMETERS = ("assets", "fields", "bar_count", "frequency")
+
+
+def _bound_history_arguments(args, kwargs):
+    """(assets, fields, bar_count, frequency) of a history call made with positional
+    and keyword arguments, or None when they are not exactly those four."""
+    if not kwargs:
+        return args if len(args) == 4 else None
+    names = _HISTORY_PARAMETERS[len(args):]
+    if len(args) + len(kwargs) != 4 or set(kwargs) != set(names):
+        return None
+    return args + tuple(kwargs[name] for name in names)
 
 
 def _check_history_arguments(args, kwargs):
@@ -129,10 +140,16 @@ def _make_bar_data_class(upstream_bar_data):
             self._fastportal_adjust_minutes = bool(value)
 
         def history(self, *args, **kwargs):
-            if kwargs or len(args) != 4:
+            call = _bound_history_arguments(args, kwargs)
+            if call is None:
+                try:
+                    _check_history_arguments(args, kwargs)
+                except TypeError:
+                    refused("arguments")
+                    raise
                 result = fell_through("arguments")
             else:
-                result = self._fastportal_history(*args)
+                result = self._fastportal_history(*call)
             if result is _PER_WINDOW:
                 _check_history_arguments(args, kwargs)
                 return upstream_history(self, *args, **kwargs)

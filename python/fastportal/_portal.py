@@ -39,8 +39,13 @@ MINUTE_PREFETCH = 7800
 stats = Counter()
 
 
+def refused(reason):
+    """A call upstream refuses with its own error, raised on the core's path."""
+    stats["refused as upstream: " + reason] += 1
+
+
 def _refused_continuous():
-    stats["refused as upstream: continuous future"] += 1
+    refused("continuous future")
 
 
 def fell_through(reason):
@@ -290,6 +295,8 @@ class PortalCore:
             return len(dts)
         if dts.tz is not None:
             end_date = end_date.tz_localize(dts.tz)
+        if end_date.normalize() >= dts[-1].normalize():
+            return len(dts) - 1  # alive to the last row (and the day after may not exist)
         next_day = end_date.normalize() + pd.Timedelta(days=1)
         return int(dts.searchsorted(next_day, side="left")) - 1
 
