@@ -140,7 +140,8 @@ def _make_bar_data_class(upstream_bar_data):
             self._fastportal_adjust_minutes = bool(value)
 
         def history(self, *args, **kwargs):
-            call = _bound_history_arguments(args, kwargs)
+            call = args if not kwargs and len(args) == 4 else _bound_history_arguments(
+                args, kwargs)
             if call is None:
                 try:
                     _check_history_arguments(args, kwargs)
