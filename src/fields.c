@@ -169,7 +169,7 @@ history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *
     Py_ssize_t width = PyTuple_GET_SIZE(assets), depth = PyTuple_GET_SIZE(fields);
     PyObject *block = NULL, *out = NULL;
     double *window = NULL;
-    if (width > 0 && count > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / width) {
+    if (count > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(double) / (width > 0 ? width : 1)) {
         PyErr_NoMemory();
         goto done;
     }

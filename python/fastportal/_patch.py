@@ -236,7 +236,8 @@ def _make_bar_data_class(upstream_bar_data):
             sort_index leaves them. With `now` (stepped back from it), each field's
             windows are scaled by the ratio of the first asset asked for, as upstream
             scales them."""
-            if type(assets) in core.served_types:
+            single = type(assets) in core.served_types
+            if single:
                 ordered = (assets,)
             elif not _is_asset_list(assets) or len(assets) == 0:
                 return fell_through("assets")
@@ -256,18 +257,16 @@ def _make_bar_data_class(upstream_bar_data):
                     # and raises; its error stands
                     fell_through("non-market minutes")
                     return _PER_WINDOW
-                first = assets if type(assets) in core.served_types else assets[0]
+                first = assets if single else assets[0]
                 scales = tuple(core.ratios((first,), field, dt, now)[0] for field in fields)
+            # upstream reads the assets and the fields in the order the strategy gave them
+            in_order = ([assets] if single else assets, asked)
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through("arguments")
-                single = type(assets) in core.served_types
-                return core.daily_fields(dt, ordered, fields, bar_count,
-                                         ([assets] if single else assets, asked))
+                return core.daily_fields(dt, ordered, fields, bar_count, in_order)
             if frequency == "1m":
-                single = type(assets) in core.served_types
-                return core.minute_fields(dt, ordered, fields, bar_count, scales,
-                                          ([assets] if single else assets, asked))
+                return core.minute_fields(dt, ordered, fields, bar_count, scales, in_order)
             if frequency == "1d":
                 return core.partial_fields(dt, ordered, fields, bar_count, scales)
             return fell_through("arguments")

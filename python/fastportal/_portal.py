@@ -79,7 +79,7 @@ def refused_by_upstream(reason, frequency, minute_data, function, /, *args, **kw
     try:
         result = ask_upstream(frequency, minute_data, function, *args, **kwargs)
     except Exception:
-        stats["refused as upstream: " + reason] += 1
+        refused(reason)
         raise
     fell_through(reason)
     return result
@@ -436,8 +436,7 @@ class PortalCore:
     def _place_minute(self, history, dt, assets, fields, bar_count):
         """As _place_daily, for a "1m" window ending at minute dt. (A continuous future's
         sid in minute data is left to upstream.)"""
-        continuous = self.continuous_type
-        if not any(type(asset) is continuous for asset in assets):
+        if not self._any_continuous(assets):
             return
         rows = history.window_rows(dt, bar_count)
         if type(rows) is str:
@@ -451,10 +450,8 @@ class PortalCore:
         """The columns of the continuous futures among assets, for a daily window of
         bar_count sessions ending at calendar position end_loc; none for a window the
         core leaves to upstream or refuses (upstream's loader is not reached then)."""
-        continuous = self.continuous_type
         offset = self.reader_offset
-        if (offset is None or type(end_loc) is not int
-                or not any(type(asset) is continuous for asset in assets)):
+        if offset is None or type(end_loc) is not int or not self._any_continuous(assets):
             return
         end_row = end_loc - offset
         if (end_loc - bar_count + 1 < max(offset, self.first_day_loc)
@@ -486,7 +483,7 @@ class PortalCore:
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
         dt, for several fields: assets sorted and unique, fields unique (tuples); asked:
         the assets and fields as the strategy gave them, the order upstream reads in."""
-        if asked is None:
+        if asked is None or not self._any_continuous(assets):
             return self._fields(self.history, self.column, dt, assets, fields, bar_count)
         end_loc = self.calendar.daily_window_end(dt)
         return self._fields_in_order(
@@ -503,12 +500,16 @@ class PortalCore:
             return fell_through("no minute reader")
         serve = lambda: self._fields(history, self.minute_column, dt, assets,  # noqa: E731
                                      fields, bar_count, scales)
-        if asked is None:
+        if asked is None or not self._any_continuous(assets):
             return serve()
         return self._fields_in_order(
             self.minute_follower,
             lambda fields: self._place_minute(history, dt, asked[0], fields, bar_count),
             asked[1], serve)
+
+    def _any_continuous(self, assets):
+        continuous = self.continuous_type
+        return any(type(asset) is continuous for asset in assets)
 
     @staticmethod
     def _fields_in_order(follower, place, asked_fields, serve):
