@@ -83,6 +83,7 @@ int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
 int minutes_init_strings(void);
 int trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
 int session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first);
+int next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
@@ -115,7 +116,8 @@ PyObject *build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *
                              PyObject *assets, PyObject *fields, PyObject *dt_label);
 PyObject *history_fields(PandasBuilderObject *b, window_fill fill, void *state,
                          PyObject *assets, PyObject *fields, Py_ssize_t count,
-                         PyObject *dates, PyObject *dt_label, const double *scales);
+                         PyObject *dates, PyObject *dt_label, const double *scales,
+                         int sid_ints);
 int history_check_fields_args(Py_ssize_t nargs, PyObject *const *args);
 
 /* windows.c */
@@ -129,6 +131,7 @@ int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double
 /* history.c: what DailyHistory, MinuteHistory and PartialDayHistory share */
 extern PyObject *str_price, *str_window_bounds, *str_new_column, *str_column;
 extern PyObject *str_minute_window, *str_before_data, *str_column_range, *str_no_assets;
+extern PyObject *str_sid;
 int history_init_strings(void);
 void history_served(void);
 PyObject *history_windows_served(PyObject *module, PyObject *reset);
@@ -136,13 +139,16 @@ PyObject *history_reason(PyObject *text);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
 int history_is_price(PyObject *field);
+int history_is_sid(PyObject *field);
+PyObject *history_sid_ints(PyObject *values);
 PyObject *history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why);
 int history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
                        PyObject **call, PyObject **column_axis, double **scales);
 void history_frame_args_release(PyObject **call, double *scales);
 PyObject *history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
                         PyObject *field, Py_ssize_t end_row, Py_ssize_t count,
-                        PyObject *index, PyObject *column_axis, const double *scales);
+                        PyObject *index, PyObject *column_axis, const double *scales,
+                        int sid_ints);
 int history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
                    double **out);
 void history_scale(double *values, Py_ssize_t count, double scale);

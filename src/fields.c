@@ -157,12 +157,12 @@ build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
 /* The frame of `fields` for `assets` (tuples: the fields unique, the assets sorted and
    unique), each window `count` rows filled by fill(state, ...) and multiplied by its
    field's scale if any (upstream scales a field's windows by one ratio), over `dates`
-   (stolen);
+   (stolen), its values int64 if `sid_ints` (history_sid_ints);
    or the reason (a str) a window is not served, or NULL with an error set. */
 PyObject *
 history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *assets,
                PyObject *fields, Py_ssize_t count, PyObject *dates, PyObject *dt_label,
-               const double *scales)
+               const double *scales, int sid_ints)
 {
     if (dates == NULL)
         return NULL;
@@ -195,6 +195,11 @@ history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *
             for (Py_ssize_t i = 0; i < count; i++)
                 column[i * width + j] = window[i];
         }
+    }
+    if (sid_ints) {
+        Py_SETREF(block, history_sid_ints(block));
+        if (block == NULL)
+            goto done;
     }
     if ((out = build_fields_frame(b, block, dates, assets, fields, dt_label)) != NULL)
         history_served();

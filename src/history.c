@@ -24,7 +24,7 @@ typedef struct {
 } DailyHistoryObject;
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
-PyObject *str_before_data, *str_column_range, *str_no_assets;
+PyObject *str_before_data, *str_column_range, *str_no_assets, *str_sid;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
@@ -59,7 +59,8 @@ history_init_strings(void)
         (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
         (str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
         (str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
-        (str_no_assets = PyUnicode_InternFromString("no assets")) == NULL)
+        (str_no_assets = PyUnicode_InternFromString("no assets")) == NULL ||
+        (str_sid = PyUnicode_InternFromString("sid")) == NULL)
         return -1;
     return 0;
 }
@@ -209,6 +210,35 @@ history_is_price(PyObject *field)
     return field == str_price || PyUnicode_Compare(field, str_price) == 0;
 }
 
+int
+history_is_sid(PyObject *field)
+{
+    return field == str_sid || PyUnicode_Compare(field, str_sid) == 0;
+}
+
+/* A float64 array of contract sids as the int64 array upstream's minute loader holds
+   them in (its sid window is an Int64Window): a new array of the same shape. The values
+   are whole numbers read from an int64 column; anything else becomes INT64_MIN, what
+   NumPy's cast gives for a value int64 cannot hold. */
+PyObject *
+history_sid_ints(PyObject *values)
+{
+    PyArrayObject *source = (PyArrayObject *)values;
+    PyObject *ints = PyArray_SimpleNew(PyArray_NDIM(source), PyArray_DIMS(source), NPY_INT64);
+    if (ints == NULL)
+        return NULL;
+    const double *from = (const double *)PyArray_DATA(source);
+    int64_t *to = (int64_t *)PyArray_DATA((PyArrayObject *)ints);
+    npy_intp size = PyArray_SIZE(source);
+    for (npy_intp i = 0; i < size; i++) {
+        double v = from[i];
+        /* -2**63 <= v < 2**63, NaN failing both */
+        to[i] = v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v
+                                                                           : INT64_MIN;
+    }
+    return ints;
+}
+
 /* What a daily or minute window of several fields reads: the columns and the rows. */
 typedef struct {
     PyObject *columns;
@@ -228,11 +258,11 @@ fill_rows_window(void *state, PyObject *asset, PyObject *field, double *out, PyO
 }
 
 /* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen),
-   multiplied by *scale if any. */
+   multiplied by *scale if any; its values int64 if `sid_ints` (history_sid_ints). */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
-          const double *scale)
+          const double *scale, int sid_ints)
 {
     PyObject *why, *values = NULL, *series = NULL;
     PyObject *column = window_column(columns, asset, field, end_row, count, &why);
@@ -246,6 +276,8 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
     values = column_window(column, end_row, count, price);
     if (values != NULL && scale != NULL)
         history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
+    if (values != NULL && sid_ints)
+        Py_SETREF(values, history_sid_ints(values));
     if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
         history_served();
 done:
@@ -256,12 +288,12 @@ done:
 }
 
 /* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row
-   (multiplied by its scale, if any), over `index` (stolen); or the reason one of the
-   columns is not served. */
+   (multiplied by its scale, if any), over `index` (stolen), its values int64 if
+   `sid_ints` (history_sid_ints); or the reason one of the columns is not served. */
 PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
               PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
-              PyObject *column_axis, const double *scales)
+              PyObject *column_axis, const double *scales, int sid_ints)
 {
     if (index == NULL)
         return NULL;
@@ -294,6 +326,11 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
             goto done;
         if (scales != NULL)
             history_scale(rows + j * count, count, scales[j]);
+    }
+    if (sid_ints) {
+        Py_SETREF(block, history_sid_ints(block));
+        if (block == NULL)
+            goto done;
     }
     if ((out = build_frame(builder, block, index, assets, column_axis)) != NULL)
         history_served();
@@ -407,7 +444,7 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                    count, index_of_sessions(self->calendar, end_loc, count), scale);
+                    count, index_of_sessions(self->calendar, end_loc, count), scale, 0);
     PyMem_Free(scale);
     return out;
 }
@@ -434,7 +471,7 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
         return history_reason(why);
     return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
                          count, index_of_sessions(self->calendar, end_loc, count),
-                         column_axis, scales);
+                         column_axis, scales, 0);
 }
 
 static PyObject *
@@ -466,7 +503,7 @@ DailyHistory_fields(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
                          count, index_of_sessions(self->calendar, end_loc, count), str_date,
-                         scales);
+                         scales, 0);
     PyMem_Free(scales);
     return out;
 }
@@ -641,7 +678,8 @@ MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                    count, minute_index(self, end_row - count + 1, count), scale);
+                    count, minute_index(self, end_row - count + 1, count), scale,
+                    scale == NULL && history_is_sid(args[2]));
     PyMem_Free(scale);
     return out;
 }
@@ -662,7 +700,7 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
         out = found < 0 ? NULL : found == 0 ? history_reason(why)
             : history_frame(self->calendar->builder, self->columns, call[1], call[2],
                             end_row, count, minute_index(self, end_row - count + 1, count),
-                            column_axis, scales);
+                            column_axis, scales, scales == NULL && history_is_sid(call[2]));
     }
     history_frame_args_release(call, scales);
     return out;
@@ -682,7 +720,9 @@ MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
                          count, minute_index(self, end_row - count + 1, count),
-                         str_date_time, scales);
+                         str_date_time, scales,
+                         scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
+                             history_is_sid(PyTuple_GET_ITEM(args[2], 0)));
     PyMem_Free(scales);
     return out;
 }

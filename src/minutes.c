@@ -140,6 +140,30 @@ trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
     return *pos < total_minutes(self) && minute_at(self, *pos) == nanos;
 }
 
+/* For partial_day.c: 1 and *pos, the position of the first minute of the session after
+   `minute`, when minute is a whole minute between two sessions (where
+   minute_to_session(minute, "next") is that session); 0 for anything else (a trading
+   minute, a break, a minute after the last session, not a Timestamp); -1 on error. */
+int
+next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos)
+{
+    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
+        return -1;
+    }
+    MinutesObject *self = (MinutesObject *)minutes;
+    CalendarObject *cal = self->calendar;
+    int64_t nanos;
+    int fast = whole_minute(self, minute, &nanos);
+    if (fast <= 0)
+        return fast;
+    Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
+    if (i == cal->count || nanos >= cal->first[i])
+        return 0;
+    *pos = self->cum[i];
+    return 1;
+}
+
 /* For partial_day.c: the session of the trading minute at position pos and the
    position of that session's first minute. 0 on success, -1 with an error set. */
 int

@@ -11,6 +11,13 @@
  *
  * "price" is then forward filled as upstream fills it, seeded from the last trade before
  * the session preceding the window (the shim's seed of the perspective-1 column).
+ *
+ * A continuous future's current session is the aggregation of whichever contracts its
+ * roll finder names minute by minute, and the aggregator's cache is what decides it: for
+ * those the shim passes the value upstream's own aggregator (or, for "sid", its current
+ * contract) gives, in `today`, a dict (asset, field) -> float. With such values a window
+ * may also end at a minute between two sessions, which upstream reads as the next
+ * session.
  */
 #include "fastportal.h"
 
@@ -75,13 +82,55 @@ fold_session(int kind, const double *bars, Py_ssize_t count)
     return value;
 }
 
+/* Where a call's window is: its session, the reader row of that session, the minute
+   positions of the session's first minute and of now (the first minute, when now lies
+   between sessions); the values the shim gives for the session so far (a dict or NULL,
+   borrowed). */
+typedef struct {
+    Py_ssize_t count, session, end_row;
+    int64_t first_minute, minute;
+    int between_sessions;
+    PyObject *today;
+} PartialWindow;
+
+/* The shim's value of (asset, field) for the current session: 1 and *value, 0 when it
+   gives none, -1 with an error set. */
+static int
+value_given(const PartialWindow *w, PyObject *asset, PyObject *field, double *value)
+{
+    if (w->today == NULL || PyDict_GET_SIZE(w->today) == 0)
+        return 0;
+    PyObject *key = PyTuple_Pack(2, asset, field);
+    if (key == NULL)
+        return -1;
+    PyObject *given = PyDict_GetItemWithError(w->today, key);  /* borrowed */
+    Py_DECREF(key);
+    if (given == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyFloat_CheckExact(given)) {
+        PyErr_SetString(PyExc_TypeError, "today's values must be floats");
+        return -1;
+    }
+    *value = PyFloat_AS_DOUBLE(given);
+    return 1;
+}
+
 /* The current session's row of (asset, field): 0 and *value; -1 with *why set when it is
    not served, or -1 with an error set (and *why NULL). */
 static int
 session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int kind,
-               PyObject *daily, Py_ssize_t end_row, int64_t first_minute, int64_t minute,
-               double *value, PyObject **why)
+               PyObject *daily, const PartialWindow *w, double *value, PyObject **why)
 {
+    int given = value_given(w, asset, field, value);
+    if (given != 0)
+        return given < 0 ? -1 : 0;
+    if (w->between_sessions || kind < 0) {
+        /* no minute of the session yet to fold, or a field with no fold (upstream
+           answers or raises) */
+        *why = w->between_sessions ? str_minute_window : str_column;
+        return -1;
+    }
+    Py_ssize_t end_row = w->end_row;
     int alive = column_alive(daily, end_row);
     if (alive < 0)
         return -1;
@@ -89,8 +138,8 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
         *value = kind == PARTIAL_VOLUME ? 0.0 : NAN;
         return 0;
     }
-    Py_ssize_t first = (Py_ssize_t)(first_minute - self->minute_offset);
-    Py_ssize_t last = (Py_ssize_t)(minute - self->minute_offset);
+    Py_ssize_t first = (Py_ssize_t)(w->first_minute - self->minute_offset);
+    Py_ssize_t last = (Py_ssize_t)(w->minute - self->minute_offset);
     if (first < 0) {
         *why = str_minute_window; /* before the minute reader: upstream says what */
         return -1;
@@ -110,14 +159,8 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     return 0;
 }
 
-/* Where a call's window is: its session, the reader row of that session, the minute
-   positions of the session's first minute and of now. */
-typedef struct {
-    Py_ssize_t count, session, end_row;
-    int64_t first_minute, minute;
-} PartialWindow;
-
-/* 1 with *w filled; 0 with *why when upstream answers; -1 with an error set. */
+/* 1 with *w filled (but for w->today); 0 with *why when upstream answers; -1 with an
+   error set. */
 static int
 find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow *w,
             PyObject **why)
@@ -128,6 +171,10 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
         return parsed;
     }
     int on_minute = trading_minute_position(self->minutes, args[0], &w->minute);
+    w->between_sessions = 0;
+    if (on_minute == 0)
+        on_minute = w->between_sessions =
+            next_session_start(self->minutes, args[0], &w->minute);
     if (on_minute <= 0) {
         *why = str_minute_window;
         return on_minute;
@@ -153,17 +200,11 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
            const PartialWindow *w, double *out, PyObject **why)
 {
     double today;
-    int kind = kind_of(field);
-    if (kind < 0) {
-        *why = str_column;
-        return -1;
-    }
     PyObject *daily = history_column(self->daily_columns, asset, field, why);
     if (daily == NULL)
         return -1;
     int failed =
-        session_so_far(self, asset, field, kind, daily, w->end_row, w->first_minute,
-                       w->minute, &today, why) < 0 ||
+        session_so_far(self, asset, field, kind_of(field), daily, w, &today, why) < 0 ||
         (w->count > 1 && column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
     if (!failed) {
         out[w->count - 1] = today;
@@ -209,17 +250,38 @@ partial_series(PartialDayHistoryObject *self, PyObject *const *args, const Parti
     return series == NULL && why != NULL ? history_reason(why) : series;
 }
 
+/* The optional `today` argument, the last of nargs when there are `at` + 1: a dict,
+   borrowed into *today (NULL for None), and nargs without it. 0, or -1 with an error. */
+static int
+today_argument(PyObject *const *args, Py_ssize_t *nargs, Py_ssize_t at, PyObject **today)
+{
+    *today = NULL;
+    if (*nargs != at + 1)
+        return 0;
+    *nargs = at;
+    if (args[at] == Py_None)
+        return 0;
+    if (!PyDict_CheckExact(args[at])) {
+        PyErr_SetString(PyExc_TypeError, "today must be None or a dict");
+        return -1;
+    }
+    *today = args[at];
+    return 0;
+}
+
 static PyObject *
 PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
                          Py_ssize_t nargs)
 {
     PartialWindow w;
-    PyObject *why = NULL;
+    PyObject *why = NULL, *today;
     double *scale;
-    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+    if (today_argument(args, &nargs, 5, &today) < 0 ||
+        history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
         history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
+    w.today = today;
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : partial_series(self, args, &w, scale);
     PyMem_Free(scale);
@@ -270,12 +332,14 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
                         Py_ssize_t nargs)
 {
     PartialWindow w;
-    PyObject *why = NULL, *call[6], *column_axis;
+    PyObject *why = NULL, *call[6], *column_axis, *today;
     double *scales;
-    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+    if (today_argument(args, &nargs, 6, &today) < 0 ||
+        history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
                            &scales) < 0)
         return NULL;
     int found = find_window(self, call, &w, &why);
+    w.today = today;
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : partial_frame(self, call, &w, column_axis, scales);
     history_frame_args_release(call, scales);
@@ -287,17 +351,19 @@ PartialDayHistory_fields(PartialDayHistoryObject *self, PyObject *const *args,
                          Py_ssize_t nargs)
 {
     PartialWindow w;
-    PyObject *why = NULL;
+    PyObject *why = NULL, *today;
     double *scales;
-    if (history_check_fields_args(nargs, args) < 0 ||
+    if (today_argument(args, &nargs, 5, &today) < 0 ||
+        history_check_fields_args(nargs, args) < 0 ||
         history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
+    w.today = today;
     PartialFill fill = {self, &w};
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
         : history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
                          w.count, index_of_sessions(self->calendar, w.session, w.count),
-                         str_date, scales);
+                         str_date, scales, 0);
     PyMem_Free(scales);
     return out;
 }
@@ -385,17 +451,20 @@ static PyGetSetDef PartialDayHistory_getset[] = {
 
 static PyMethodDef PartialDayHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))PartialDayHistory_series, METH_FASTCALL,
-     "series(dt, asset, field, bar_count) -> the Series data.history(..., '1d') returns "
-     "at minute dt of a minute simulation, or the reason (a str) it is left to upstream."},
+     "series(dt, asset, field, bar_count, scales=None, today=None) -> the Series "
+     "data.history(..., '1d') returns at minute dt of a minute simulation, or the reason "
+     "(a str) it is left to upstream. today: {(asset, field): float}, the session so far "
+     "as upstream's aggregator gives it, for assets whose bars the core does not fold."},
     {"frame", (PyCFunction)(void (*)(void))PartialDayHistory_frame, METH_FASTCALL,
-     "frame(dt, assets, field, bar_count, columns=None) -> the frame "
-     "get_history_window(..., '1d', ..., 'minute') returns for a list of assets (columns: "
-     "the Index it was given as, if any), or the reason (a str) it is left to upstream."},
+     "frame(dt, assets, field, bar_count, columns=None, scales=None, today=None) -> the "
+     "frame get_history_window(..., '1d', ..., 'minute') returns for a list of assets "
+     "(columns: the Index it was given as, if any), or the reason (a str) it is left to "
+     "upstream."},
     {"fields", (PyCFunction)(void (*)(void))PartialDayHistory_fields, METH_FASTCALL,
-     "fields(dt, assets, fields, bar_count) -> the frame data.history(..., '1d') returns "
-     "for several fields at minute dt of a minute simulation (assets a sorted tuple of "
-     "unique assets, fields a tuple of unique fields), or the reason (a str) it is left "
-     "to upstream."},
+     "fields(dt, assets, fields, bar_count, scales=None, today=None) -> the frame "
+     "data.history(..., '1d') returns for several fields at minute dt of a minute "
+     "simulation (assets a sorted tuple of unique assets, fields a tuple of unique "
+     "fields), or the reason (a str) it is left to upstream."},
     {NULL, NULL, 0, NULL},
 };
 

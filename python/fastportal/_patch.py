@@ -268,7 +268,7 @@ def _make_bar_data_class(upstream_bar_data):
             if frequency == "1m":
                 return core.minute_fields(dt, ordered, fields, bar_count, scales, in_order)
             if frequency == "1d":
-                return core.partial_fields(dt, ordered, fields, bar_count, scales)
+                return core.partial_fields(dt, ordered, fields, bar_count, scales, in_order)
             return fell_through("arguments")
 
     BarData.__module__ = __name__

@@ -25,10 +25,14 @@ COLUMN_OF_FIELD = {
     "close": "close",
     "volume": "volume",
     "price": "close",
-    # the contract in force at each bar: served for continuous futures in daily data,
-    # where upstream's window holds it as float64
+    # the contract in force at each bar: served for continuous futures (float64 in
+    # daily windows, int64 in "1m" ones, as upstream's windows hold it)
     "sid": "sid",
 }
+
+# The DailyHistoryAggregator method that folds a column's minute bars into the session's.
+_AGGREGATE_OF_COLUMN = {"open": "opens", "high": "highs", "low": "lows", "close": "closes",
+                        "volume": "volumes"}
 
 # Rows a minute column holds past the window it was built for (20 sessions of XNYS):
 # the simulation's clock walks through them before the column is built again.
@@ -157,6 +161,8 @@ class PortalCore:
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
         self.partial_columns = {}  # daily, seen from the session after: minute-mode "1d"
+        self.session_columns = {}  # (future, column, row) -> a one-session window's column
+        self.partial_minutes = {}  # the minute columns of those windows' current sessions
         self._minute_state = None
         self._partial_state = None
         self.history = _core.DailyHistory(
@@ -188,8 +194,8 @@ class PortalCore:
             asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily"))
 
     def partial_column(self, asset, field):
-        """The daily AdjustedColumn of a minute simulation's "1d" windows, or None (for
-        continuous futures, which upstream answers in minute simulations)."""
+        """The daily AdjustedColumn of a minute simulation's "1d" windows, or None. (A
+        continuous future's is placed for each call by _place_partial.)"""
         if type(asset) is self.continuous_type:
             return None
         return self._cached_column(self.partial_columns, asset, field, lambda: self._build_column(
@@ -240,9 +246,8 @@ class PortalCore:
         (adjustments over adjustment_dts if given), reader rows first_row... A column of
         perspective 1 (a minute simulation's daily rows) also knows the sessions the
         asset is alive, which decide its current session's row."""
-        if field == "sid" and not (type(asset) is self.continuous_type and
-                                   frequency == "daily" and perspective == 0):
-            raise ValueError("sid windows are served for continuous futures in daily data")
+        if field == "sid" and type(asset) is not self.continuous_type:
+            raise ValueError("sid windows are served for continuous futures")
         if raw is None:
             raw = loader._reader.load_raw_arrays([field], dts[0], dts[-1], [asset])[0]
         raw = np.asarray(raw[:, 0], dtype=np.float64)
@@ -362,15 +367,21 @@ class PortalCore:
             if self._minute_history() is not None:
                 self._partial_state = _core.PartialDayHistory(
                     self.calendar, minutes_core(self.portal.trading_calendar),
-                    self.partial_columns, self.minute_columns,
+                    self.partial_columns, self.partial_minutes,
                     -1 if self.reader_offset is None else self.reader_offset,
                     self.first_day_loc, len(self.reader_sessions), self.minute_start,
                 )
         return self._partial_state or None
 
     def _partial_columns(self, asset, field, history):
+        """The columns a minute simulation's "1d" window reads: the daily one, and the
+        minute one whose bars the core folds into the session so far (none for a
+        continuous future, whose minute columns hold roll-adjusted bars)."""
         self.partial_column(asset, field)
-        self.minute_column(asset, field, history)
+        minute = self.minute_column(asset, field, history)
+        self.partial_minutes[(asset, field)] = minute
+        if field == "price" or field == "close":
+            self.partial_minutes[(asset, "close" if field == "price" else "price")] = minute
 
     # The three below ask the core once inline, the path of nearly every call; the
     # retry after building a column is _retry's.
@@ -395,6 +406,14 @@ class PortalCore:
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
+        if type(asset) is self.continuous_type:
+            today = self._place_partial(dt, (asset,), (field,), bar_count)
+            series = history.series(dt, asset, field, bar_count, scales, today)
+            if type(series) is str:
+                if series == "before data":
+                    self._refuse_before_data(history, dt, bar_count)
+                return fell_through(series)
+            return series
         series = history.series(dt, asset, field, bar_count, scales)
         if type(series) is str:
             return self._retry(series, history, self._partial_columns, dt, asset, field,
@@ -434,17 +453,16 @@ class PortalCore:
                            columns=columns)
 
     def _place_minute(self, history, dt, assets, fields, bar_count):
-        """As _place_daily, for a "1m" window ending at minute dt. (A continuous future's
-        sid in minute data is left to upstream.)"""
+        """As _place_daily, for a "1m" window ending at minute dt."""
         if not self._any_continuous(assets):
             return
         rows = history.window_rows(dt, bar_count)
         if type(rows) is str:
             return  # the core leaves the window to upstream, or refuses it
         for field in fields:
-            if field == "sid" or not self.minute_follower.place(
-                    self.minute_columns, assets, field, rows[1], bar_count):
-                break  # upstream reads the sid (or fails on it) before the fields after
+            if not self.minute_follower.place(self.minute_columns, assets, field, rows[1],
+                                              bar_count):
+                break  # upstream fails on the sid before the fields after
 
     def _place_daily(self, end_loc, assets, fields, bar_count):
         """The columns of the continuous futures among assets, for a daily window of
@@ -476,8 +494,9 @@ class PortalCore:
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
+        today = self._place_partial(dt, assets, (field,), bar_count)
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count,
-                           scales, columns)
+                           scales, columns, today)
 
     def daily_fields(self, dt, assets, fields, bar_count, asked=None):
         """data.history(assets, fields, bar_count, "1d") of a daily simulation at minute
@@ -529,17 +548,92 @@ class PortalCore:
                 place(asked_fields[:list(asked_fields).index("price") + 1])
             raise
 
-    def partial_fields(self, dt, assets, fields, bar_count, scales=None):
+    def partial_fields(self, dt, assets, fields, bar_count, scales=None, asked=None):
         """data.history(assets, fields, bar_count, "1d") of a minute simulation, for
-        several fields."""
+        several fields (asked: as daily_fields)."""
         history = self._partial_state or self._partial_history()
         if history is None:
             return fell_through("no minute reader")
-        return self._fields(history, self._partial_columns, dt, assets, fields, bar_count,
-                            scales)
+        if asked is None or not self._any_continuous(assets):
+            return self._fields(history, self._partial_columns, dt, assets, fields,
+                                bar_count, scales)
+        today = {}
+        return self._fields_in_order(
+            self.daily_follower,
+            lambda fields: today.update(self._place_partial(dt, asked[0], fields, bar_count)
+                                        or {}),
+            asked[1], lambda: self._fields(history, self._partial_columns, dt, assets,
+                                           fields, bar_count, scales, today))
 
-    def _fields(self, history, build_column, dt, assets, fields, bar_count, scales=None):
-        frame = history.fields(dt, assets, fields, bar_count, scales)
+    def _place_partial(self, dt, assets, fields, bar_count):
+        """For a minute simulation's "1d" window ending at minute dt, what upstream reads
+        for the continuous futures among assets, field after field: their daily columns
+        (its daily loader's window of the bar_count - 1 sessions before dt's, seen from
+        dt's session), then their values for the session so far from its own
+        DailyHistoryAggregator (for "sid", the contract its roll finder names at dt).
+        The aggregator keeps running values per session, and which contract a minute
+        reads can change within a session: calling it, as upstream does, keeps its state
+        and answers upstream's. Returns {(asset, field): float}, or None when the core
+        leaves the window to upstream or refuses it."""
+        continuous = self.continuous_type
+        offset = self.reader_offset
+        if offset is None or not self._any_continuous(assets):
+            return None
+        portal = self.portal
+        try:
+            session = self.calendar.session_index(dt)
+            trading = portal.trading_calendar.is_trading_minute(dt)
+        except Exception:
+            return None  # upstream raises its own error for this minute
+        row = session - offset
+        if (session - bar_count + 1 < max(offset, self.first_day_loc)
+                or row >= len(self.reader_sessions)):
+            return None
+        futures = [asset for asset in assets if type(asset) is continuous]
+        today = {}
+        for field in fields:
+            if bar_count > 1:
+                if not self.daily_follower.place(self.partial_columns, assets, field,
+                                                 row - 1, bar_count - 1, perspective=1):
+                    break
+            else:
+                for asset in futures:  # upstream's loader reads no session before dt's
+                    self._place_session_column(asset, field, row)
+            if field == "sid":
+                values = [int(portal._get_current_contract(asset, dt)) for asset in futures]
+            elif trading:
+                aggregate = getattr(portal._daily_aggregator,
+                                    _AGGREGATE_OF_COLUMN[COLUMN_OF_FIELD[field]])
+                values = aggregate(futures, dt)
+            else:
+                continue  # the session has no minute yet: upstream answers
+            for asset, value in zip(futures, np.asarray(values, np.float64).tolist()):
+                today[(asset, field)] = value
+        return today
+
+    def _place_session_column(self, asset, field, row):
+        """The column a one-session window of a continuous future reads: none of its
+        bars, only when the future is alive and, for price, the seed of its gap."""
+        column_field = COLUMN_OF_FIELD[field]
+        key = (asset, column_field, row)
+        column = self.session_columns.get(key)
+        if column is None:
+            dts = self.reader_sessions[row:row + 1]
+            alive = {"first_alive": int(dts.searchsorted(asset.start_date, side="left")),
+                     "last_alive": self._last_alive(asset, dts)}
+            if column_field == "close":
+                alive["seed"] = self._seed(asset, dts, "daily", step_back=True)
+            column = self.session_columns[key] = _core.AdjustedColumn(
+                np.full(1, np.nan), np.empty(0, np.int64), np.empty(0, np.float64), 0, 1,
+                first_row=row, **alive)
+        self.partial_columns[(asset, field)] = column
+        if field == "price" or field == "close":
+            self.partial_columns[(asset, "close" if field == "price" else "price")] = column
+
+    def _fields(self, history, build_column, dt, assets, fields, bar_count, scales=None,
+                today=None):
+        call = (dt, assets, fields, bar_count, scales) + ((today,) if today else ())
+        frame = history.fields(*call)
         if type(frame) is str:
             if frame == "before data":
                 self._refuse_before_data(history, dt, bar_count)
@@ -548,7 +642,7 @@ class PortalCore:
             for field in fields:
                 for asset in assets:
                     build_column(asset, field, history)
-            frame = history.fields(dt, assets, fields, bar_count, scales)
+            frame = history.fields(*call)
             if type(frame) is str:
                 return fell_through(frame)
         return frame
@@ -599,7 +693,7 @@ class PortalCore:
         portal._get_days_for_window(portal.trading_calendar.sessions[end], bar_count)
 
     def _frame(self, history, build_column, end, assets, field, bar_count, scales=None,
-               columns=None):
+               columns=None, today=None):
         """history.frame(...) for a list, a tuple or an Index of served assets; an Index
         becomes the frame's columns as it is, as in pd.DataFrame(..., columns=assets)
         (or `columns`, when given)."""
@@ -608,7 +702,8 @@ class PortalCore:
             return fell_through("asset type")
         if isinstance(assets, pd.Index):
             assets, columns = list(assets), assets if columns is None else columns
-        frame = history.frame(end, assets, field, bar_count, columns, scales)
+        call = (end, assets, field, bar_count, columns, scales) + ((today,) if today else ())
+        frame = history.frame(*call)
         if type(frame) is str:
             if frame == "before data":
                 self._refuse_before_data(history, end, bar_count)
@@ -616,7 +711,7 @@ class PortalCore:
                 return fell_through(frame)
             for asset in assets:
                 build_column(asset, field, history)
-            frame = history.frame(end, assets, field, bar_count, columns, scales)
+            frame = history.frame(*call)
             if type(frame) is str:
                 return fell_through(frame)
         return frame
