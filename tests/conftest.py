@@ -195,7 +195,7 @@ def differential(produce, labels):
         theirs = produce()
     fastportal.install()
     ours = produce()
-    assert len(ours) == len(theirs)
+    assert len(ours) == len(theirs) == len(labels)
     for label, o, t in zip(labels, ours, theirs):
         assert_same(o, t, context=str(label))
     return theirs

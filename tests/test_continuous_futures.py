@@ -89,8 +89,8 @@ def test_windows_around_every_roll_in_a_simulation_order(futures_bundle):
     assert raised < len(theirs) // 2
 
 
-def minute_calls(bundle, cfs, rng):
-    """(minute, assets, fields, n) at sampled minutes of every session, in clock order,
+def sampled_minutes(bundle):
+    """The first, second, last and some other minutes of every session, in clock order,
     with a walk back now and then."""
     from conftest import session_minutes
 
@@ -99,14 +99,20 @@ def minute_calls(bundle, cfs, rng):
     for position in range(len(sessions)):
         every = session_minutes(bundle, position)
         minutes += [every[0], every[1]] + list(every[37::97]) + [every[-1]]
-    minutes += minutes[len(minutes) // 2: len(minutes) // 2 + 9]  # walking back
+    return minutes + minutes[len(minutes) // 2: len(minutes) // 2 + 9]  # walking back
+
+
+def minute_calls(bundle, cfs, rng):
+    """(minute, assets, fields, n) at sampled minutes of every session."""
     aaa = bundle.asset_finder.retrieve_asset(1)
     calls = []
-    for minute in minutes:
+    for minute in sampled_minutes(bundle):
         for n in (1, 30, 400):
-            calls.append((minute, rng.choice(cfs), rng.choice(FIELDS[:-1]), n))
+            calls.append((minute, rng.choice(cfs), rng.choice(FIELDS), n))
             calls.append((minute, [rng.choice(cfs), aaa, rng.choice(cfs)], "price", n))
             calls.append((minute, rng.choice(cfs), ["open", "close", "volume"], n))
+        calls.append((minute, rng.choice(cfs), ["sid"], 5))
+        calls.append((minute, rng.sample(cfs, 2), ["sid", "high"], 5))
     return calls
 
 
@@ -133,6 +139,66 @@ def test_continuous_futures_in_minute_windows(minute_futures_bundle):
     assert not any(k.startswith(("fell through", "upstream answered")) for k in stats), stats
     assert stats["served"] == len(calls) - raised, stats
     assert stats["served"] > len(calls) // 2, stats
+
+
+def test_continuous_futures_in_daily_windows_of_a_minute_simulation(minute_futures_bundle):
+    """"1d" windows of continuous futures in a minute simulation: the sessions before
+    now from upstream's daily loader (its state followed, seen from the session), the
+    session so far as upstream's aggregator folds it, whichever contracts it reads; every
+    field and sid, lists with an equity, several fields; under before_trading_start too;
+    and get_history_window at minutes between two sessions, which upstream reads as the
+    next session."""
+    from zipline._protocol import handle_non_market_minutes
+
+    bundle = minute_futures_bundle
+    cfs = continuous_futures(bundle, "FU")
+    aaa = bundle.asset_finder.retrieve_asset(1)
+    rng = random.Random(8)
+    calls = []
+    for minute in sampled_minutes(bundle):
+        for n in (1, 2, 7):
+            calls.append((minute, rng.choice(cfs), rng.choice(FIELDS), n))
+            calls.append((minute, [rng.choice(cfs), aaa, rng.choice(cfs)],
+                          rng.choice(FIELDS[:-1]), n))
+            calls.append((minute, rng.choice(cfs), ["open", "sid", "close", "volume"], n))
+            calls.append((minute, [aaa, rng.choice(cfs)], ["price", "high"], n))
+    sessions = bundle.equity_daily_bar_reader.sessions
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    between = [calendar.session_close(session) + pd.Timedelta(minutes=minutes)
+               for session in sessions[:-1] for minutes in (1, 30)]
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        now = [None]
+        data = bar_data(portal, lambda: now[0], "minute")
+        out = []
+        for minute, assets, fields, n in calls:
+            now[0] = minute
+            out.append(outcome(lambda: data.history(assets, fields, n, "1d")))
+            if minute.minute == 45:
+                # a bare continuous future with several fields: upstream's
+                # get_adjustments raises on it (test_where_upstream_fails_first)
+                listed = assets if type(fields) is str or type(assets) is list else [assets]
+                now[0] = minute + pd.Timedelta(minutes=1)
+                with handle_non_market_minutes(data):
+                    out.append(outcome(lambda: data.history(listed, fields, n, "1d")))
+        for minute in between:
+            for n in (1, 3):
+                out.append(outcome(lambda: portal.get_history_window(
+                    cfs[:3] + cfs[9:12], minute, n, "1d", "sid", "minute")))
+        return out
+
+    labels = []
+    for call in calls:
+        labels += [call, (call, "before_trading_start")] if call[0].minute == 45 else [call]
+    labels += [(minute, n) for minute in between for n in (1, 3)]
+    theirs = differential(produce, labels)
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in theirs)
+    assert not any(k.startswith(("fell through", "upstream answered")) for k in stats), stats
+    assert stats["served"] == len(theirs) - raised, stats
+    # offsets 1 and 2 run past this chain's last contract in its last sessions
+    assert stats["served"] > len(theirs) // 3, stats
 
 
 def test_where_upstream_fails_first(futures_bundle, minute_futures_bundle):
