@@ -130,8 +130,13 @@ MINUTE_FUTURES = BundleSpec(
 
 
 @pytest.fixture(scope="session")
-def minute_futures_bundle(tmp_path_factory):
-    return scenarios.ingest(MINUTE_FUTURES, tmp_path_factory.mktemp("minute_futures_root"))
+def minute_futures_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("minute_futures_root")
+
+
+@pytest.fixture(scope="session")
+def minute_futures_bundle(minute_futures_root):
+    return scenarios.ingest(MINUTE_FUTURES, minute_futures_root)
 
 
 @pytest.fixture(scope="session")

@@ -81,3 +81,88 @@ def test_minute_run_algorithm_sees_the_same(minute_root, minute_bundle):
     # before_trading_start too: the core steps back and adjusts as upstream does
     assert not any(key.startswith(("fell through", "upstream")) for key in stats), stats
     assert stats["served"] == len(their_windows), stats
+
+
+def continuous_forms(context):
+    """(assets, fields, n) of every form asked each time, on the minute futures chain."""
+    cfs, aaa, contract = context.cfs, context.aaa, context.contract
+    return [
+        (aaa, "price", 20), ([cfs[0]], ["open", "high", "low", "close", "volume"], 30),
+        (cfs[0], "price", 60), (cfs[1], "close", 5), (cfs[2], "sid", 10),
+        ([cfs[3]], ["close", "price", "sid"], 40), (cfs[4], "volume", 3),
+        ([aaa, cfs[5], contract], "close", 15), ([cfs[0], aaa], ["open", "close"], 8),
+        ([aaa, aaa], "close", 2), ((contract, aaa), "high", 1),
+        (cfs, ["price", "volume"], 25), (cfs[1:3], ["sid"], 4),
+    ]
+
+
+def test_minute_run_algorithm_with_continuous_futures(minute_futures_root,
+                                                      minute_futures_bundle):
+    """Every history form, "1m" and "1d", with continuous futures of both roll styles
+    and every adjustment across the chain's rolls, from handle_data, scheduled functions
+    and before_trading_start of a minute simulation: every window identical and every
+    call served (or refused with upstream's own error where its roll finder runs past
+    the chain)."""
+    from conftest import MINUTE_FUTURES, outcome
+
+    windows, where = [], []
+
+    def look(context, data, label):
+        for frequency in ("1m", "1d"):
+            for assets, fields, n in continuous_forms(context):
+                if frequency == "1d":
+                    n = n % 3 + 1  # the bundle starts two sessions before the run
+                windows.append(outcome(lambda: data.history(assets, fields, n, frequency)))
+                where.append((label, data.current_dt, str(assets), str(fields), n,
+                              frequency))
+
+    def initialize(context):
+        from zipline.api import (continuous_future, date_rules, future_symbol,
+                                 schedule_function, symbol, time_rules)
+
+        context.aaa = symbol("AAA")
+        context.contract = future_symbol("FUZ23")
+        context.cfs = [continuous_future("FU", offset, roll, adjustment)
+                       for roll, offset, adjustment in (
+                           ("calendar", 0, "mul"), ("volume", 0, "add"),
+                           ("calendar", 1, None), ("volume", 0, None),
+                           ("calendar", 0, "add"), ("volume", 1, "mul"))]
+        context.bars = 0
+        schedule_function(lambda c, d: look(c, d, "open"), date_rules.every_day(),
+                          time_rules.market_open())
+        schedule_function(lambda c, d: look(c, d, "close"), date_rules.every_day(),
+                          time_rules.market_close())
+
+    def handle_data(context, data):
+        from zipline.api import order_target, record
+
+        context.bars += 1
+        if context.bars % 97:
+            return
+        look(context, data, "bar")
+        recent = data.history(context.cfs[0], "price", 30, "1m")
+        windows.append(recent)
+        where.append(("bar", data.current_dt, "cf", "price", 30, "1m"))
+        order_target(context.aaa, 100 if recent.iloc[-1] > recent.mean() else 0)
+        record(mean=recent.mean())
+
+    strategy = type("S", (), {
+        "initialize": staticmethod(initialize),
+        "handle_data": staticmethod(handle_data),
+        "before_trading_start": staticmethod(lambda c, d: look(c, d, "before")),
+    })
+
+    def run():
+        # FUX23's auto close at session 6, FUZ23's at 11 (volume rolls around them),
+        # FUF24 without volume, AAA's split at 6, the holiday and the early close
+        return scenarios.run_backtest(MINUTE_FUTURES.name, minute_futures_root, strategy,
+                                      start="2023-11-15", end="2023-12-05",
+                                      data_frequency="minute")
+
+    their_windows, their_where = compare_backtests(run, windows, where)
+    assert {label for label, *_ in their_where} == {"before", "open", "close", "bar"}
+    stats = fastportal.stats()
+    raised = sum(isinstance(t, Exception) for t in their_windows)
+    assert not any(key.startswith(("fell through", "upstream")) for key in stats), stats
+    assert stats["served"] == len(their_windows) - raised, stats
+    assert raised < len(their_windows) // 4, raised
