@@ -85,7 +85,20 @@ def test_partial_day_history_arguments_are_checked(minute_bundle, minute_assets)
     assert history.series(minute, asset, "close", 1) == "new column"
     core._partial_columns(asset, "close", history)
     assert isinstance(history.series(minute, asset, "close", 2), pd.Series)
+    assert history.series(minute, asset, "sid", 2) == "new column"
+    core._partial_columns(asset, "sid", history)  # an equity has no sid column
     assert history.series(minute, asset, "sid", 2) == "column"
+    # the session so far as the shim gives it (for continuous futures): used as given
+    given = history.series(minute, asset, "close", 2, None, {(asset, "close"): 5.5})
+    assert given.iloc[-1] == 5.5
+    assert given.iloc[:-1].equals(history.series(minute, asset, "close", 2).iloc[:-1])
+    with pytest.raises(TypeError, match="today must be None or a dict"):
+        history.series(minute, asset, "close", 2, None, [])
+    with pytest.raises(TypeError, match="today's values must be floats"):
+        history.series(minute, asset, "close", 2, None, {(asset, "close"): 5})
+    between = core.portal.trading_calendar.session_close(minute.normalize().tz_localize(None)) + \
+        pd.Timedelta(minutes=3)
+    assert history.series(between, asset, "close", 2) == "minute window"
     assert history.series(minute + pd.Timedelta(seconds=30), asset, "close", 2) == \
         "minute window"
     assert history.series(minute, asset, "close", 2**70) == "window bounds"
