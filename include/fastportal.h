@@ -153,8 +153,6 @@ int history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ss
                    double **out);
 void history_scale(double *values, Py_ssize_t count, double scale);
 
-/* ratios.c */
-double timeline_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

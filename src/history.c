@@ -265,13 +265,13 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           const double *scale, int sid_ints)
 {
     PyObject *why, *values = NULL, *series = NULL;
+    if (index == NULL)  /* before the lookup, which runs the asset's __hash__ and __eq__ */
+        return NULL;
     PyObject *column = window_column(columns, asset, field, end_row, count, &why);
     if (column == NULL) {
-        Py_XDECREF(index);
+        Py_DECREF(index);
         return why ? history_reason(why) : NULL;
     }
-    if (index == NULL)
-        goto done;
     int price = history_is_price(field);
     values = column_window(column, end_row, count, price);
     if (values != NULL && scale != NULL)
@@ -280,10 +280,9 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
         Py_SETREF(values, history_sid_ints(values));
     if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
         history_served();
-done:
     Py_DECREF(column);
     Py_XDECREF(values);
-    Py_XDECREF(index);
+    Py_DECREF(index);
     return series;
 }
 
@@ -358,7 +357,7 @@ check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const
         return -1;
     }
     if (nargs >= 5 && args[4] != Py_None &&
-        !PyObject_TypeCheck(args[4], builder->object_index_type)) {
+        Py_TYPE(args[4]) != builder->object_index_type) {
         PyErr_SetString(PyExc_TypeError,
                         "columns must be None or an Index as long as assets");
         return -1;

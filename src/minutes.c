@@ -242,8 +242,8 @@ Minutes_values(MinutesObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (start < 0 || count < 0 || start > total_minutes(self) ||
         count > total_minutes(self) - start) {
-        PyErr_Format(PyExc_IndexError, "minutes %zd..%zd are outside 0..%lld", start,
-                     start + count - 1, (long long)total_minutes(self) - 1);
+        PyErr_Format(PyExc_IndexError, "%zd minutes from %zd are outside 0..%lld", count,
+                     start, (long long)total_minutes(self) - 1);
         return NULL;
     }
     return minute_values(self, start, count);

@@ -213,13 +213,16 @@ ndframe_init(PandasBuilderObject *b, PyObject *obj, PyObject *manager)
     return 0;
 }
 
-/* pd.Series(values, index=index, name=name, copy=False) for a 1-D float64 array. */
+/* pd.Series(values, index=index, name=name, copy=False) for a 1-D array. */
 PyObject *
 build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
 {
     if (PyObject_Hash(name) == -1) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_TypeError, "Series.name must be a hashable type");
+        /* pandas' is_hashable turns only a TypeError into its own */
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "Series.name must be a hashable type");
+        }
         return NULL;
     }
     PyObject *manager = single_block_manager(b, values, index);
@@ -444,7 +447,7 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
         PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 array");
         return NULL;
     }
-    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+    if (Py_TYPE(args[1]) != self->index_type) {  /* an exact type: its length is its array's */
         PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
         return NULL;
     }
@@ -473,7 +476,7 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "block must be a 2-D float64 array");
         return NULL;
     }
-    if (!PyObject_TypeCheck(args[1], self->index_type)) {
+    if (Py_TYPE(args[1]) != self->index_type) {  /* an exact type: its length is its array's */
         PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
         return NULL;
     }

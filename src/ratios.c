@@ -18,33 +18,42 @@ typedef struct {
     PyArrayObject *ratios[KINDS]; /* float64 */
 } AdjustmentTimelineObject;
 
-/* ratio *= each adjustment of one kind effective in (dt, now], as upstream's loop does. */
-static double
+/* *ratio *= each adjustment of one kind effective in (dt, now], as upstream's loop does:
+   0, or -1 with ZeroDivisionError where upstream's 1.0 / ratio of a volume split raises. */
+static int
 apply_kind(AdjustmentTimelineObject *self, int kind, int invert, int64_t dt, int64_t now,
-           double ratio)
+           double *ratio)
 {
     const int64_t *dates = (const int64_t *)PyArray_DATA(self->dates[kind]);
     const double *ratios = (const double *)PyArray_DATA(self->ratios[kind]);
     Py_ssize_t count = PyArray_DIM(self->dates[kind], 0);
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (dt < dates[i] && dates[i] <= now)
-            ratio *= invert ? 1.0 / ratios[i] : ratios[i];
+        if (dt < dates[i] && dates[i] <= now) {
+            if (invert && ratios[i] == 0.0) {
+                PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+                return -1;
+            }
+            *ratio *= invert ? 1.0 / ratios[i] : ratios[i];
+        }
         else if (dates[i] > now)
             break;
     }
-    return ratio;
+    return 0;
 }
 
-double
-timeline_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now)
+/* The product get_adjustments takes for the asset: 0 and *ratio, or -1 with an error. */
+static int
+timeline_ratio(AdjustmentTimelineObject *self, int volume, int64_t dt, int64_t now,
+               double *ratio)
 {
-    AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)timeline;
-    double ratio = apply_kind(self, SPLITS, volume, dt, now, 1.0);
+    *ratio = 1.0;
+    if (apply_kind(self, SPLITS, volume, dt, now, ratio) < 0)
+        return -1;
     if (!volume) {
-        ratio = apply_kind(self, MERGERS, 0, dt, now, ratio);
-        ratio = apply_kind(self, DIVIDENDS, 0, dt, now, ratio);
+        apply_kind(self, MERGERS, 0, dt, now, ratio);
+        apply_kind(self, DIVIDENDS, 0, dt, now, ratio);
     }
-    return ratio;
+    return 0;
 }
 
 static PyObject *
@@ -94,7 +103,10 @@ AdjustmentTimeline_ratio(AdjustmentTimelineObject *self, PyObject *args)
     long long dt, now;
     if (!PyArg_ParseTuple(args, "pLL:ratio", &volume, &dt, &now))
         return NULL;
-    return PyFloat_FromDouble(timeline_ratio((PyObject *)self, volume, dt, now));
+    double ratio;
+    if (timeline_ratio(self, volume, dt, now, &ratio) < 0)
+        return NULL;
+    return PyFloat_FromDouble(ratio);
 }
 
 static PyMethodDef AdjustmentTimeline_methods[] = {

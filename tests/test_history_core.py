@@ -185,3 +185,99 @@ def test_the_codes_of_a_fields_frame_cannot_be_made_writable(core, sessions, ass
             codes.flags.writeable = True
         base = codes.base
         assert not isinstance(base, np.ndarray)
+
+
+def _xnys_core():
+    from zipline.utils.calendar_utils import get_calendar
+
+    from fastportal._portal import calendar_core, minutes_core
+
+    calendar = get_calendar("XNYS")
+    return calendar, calendar_core(calendar), minutes_core(calendar)
+
+
+def _column(rows=10):
+    return _core.AdjustedColumn(np.arange(1.0, rows + 1), np.empty(0, np.int64),
+                                np.empty(0), 2, 0)
+
+
+def test_a_failing_index_is_not_carried_into_the_asset_lookup():
+    """The window's index fails (a MemoryError in pandas): the error is raised before the
+    asset's __hash__ and __eq__ run, not carried into them."""
+    from fastportal import _pandas
+
+    calendar, _, _ = _xnys_core()
+    types = _pandas._types()
+
+    def fail(*args):
+        raise MemoryError("no room for the index")
+
+    types["array_new"] = fail
+    failing = _core.Calendar(calendar, calendar.first_minutes_nanos,
+                             calendar.last_minutes_nanos, _core.PandasBuilder(**types),
+                             pd.Timestamp)
+    hashed = []
+
+    class Asset:
+        def __hash__(self):
+            hashed.append(1)
+            return 1
+
+    end = calendar.session_close(calendar.sessions[105])
+    with pytest.raises(MemoryError, match="no room for the index"):
+        _core.DailyHistory(failing, {}, 100, 0, 10).series(end, Asset(), "close", 3)
+    assert hashed == []
+
+
+def test_an_asset_whose_hash_fails_otherwise_than_by_type_keeps_its_error():
+    """pandas turns only a TypeError of the name's hash into its own."""
+    calendar, sessions, _ = _xnys_core()
+    calls = [0]
+
+    class Asset:
+        def __hash__(self):
+            calls[0] += 1
+            if calls[0] == 2:  # the lookup hashes it first, the Series name second
+                raise KeyboardInterrupt
+            return 1
+
+        def __eq__(self, other):
+            return True
+
+    asset = Asset()
+    history = _core.DailyHistory(sessions, {(asset, "close"): _column()}, 100, 0, 10)
+    calls[0] = 0
+    with pytest.raises(KeyboardInterrupt):
+        history.series(calendar.session_close(calendar.sessions[105]), asset, "close", 3)
+
+
+def test_a_volume_split_of_ratio_zero_divides_by_zero_as_upstream():
+    """get_adjustments takes 1.0 / ratio of a split for volume: a zero ratio raises."""
+    empty = (np.empty(0, np.int64), np.empty(0))
+    timeline = _core.AdjustmentTimeline(np.array([10]), np.array([0.0]), *empty, *empty)
+    with pytest.raises(ZeroDivisionError, match="float division by zero"):
+        timeline.ratio(True, 0, 30)
+    assert timeline.ratio(False, 0, 30) == 0.0
+    assert timeline.ratio(True, 10, 30) == 1.0  # not effective in (dt, now]
+
+
+def test_an_index_subclass_is_refused_as_columns():
+    """A frame's columns and a builder's index are exact types: a subclass could report
+    another length than its array's."""
+    calendar, sessions, _ = _xnys_core()
+
+    class Liar(pd.Index):
+        def __len__(self):
+            return 3
+
+    liar = Liar._simple_new(np.array([10], dtype=object))
+    columns = {(i, "close"): _column() for i in (1, 2, 3)}
+    history = _core.DailyHistory(sessions, columns, 100, 0, 10)
+    with pytest.raises(TypeError, match="columns must be None or an Index"):
+        history.frame(105, [1, 2, 3], "close", 3, liar)
+
+
+def test_minute_values_out_of_range_near_the_largest_int():
+    _, _, minutes = _xnys_core()
+    with pytest.raises(IndexError, match="minutes from"):
+        minutes.values(2**63 - 1, 1)

@@ -99,7 +99,10 @@ def test_several_assets_through_the_portal(bundle, assets, sessions):
                             these, sessions[end], n, "1d", field, "daily")))
         return out
 
-    theirs = differential(frames, (f"frame {i}" for i in range(10**6)))
+    labels = [(end, field, n, kind) for end in (0, 13, 40, 60, 101, 119, 121, 150, 200, 201, 249)
+              for field in FIELDS for n in (1, 7, end + 1, end + 2)
+              for kind in ("list", "named Index")]
+    theirs = differential(frames, labels)
     assert fastportal.stats()["served"] == sum(not isinstance(t, Exception) for t in theirs)
 
 
