@@ -200,6 +200,15 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
            const PartialWindow *w, double *out, PyObject **why)
 {
     double today;
+    if (w->between_sessions) {
+        /* only given values are served there: no column is asked for without one */
+        int given = value_given(w, asset, field, &today);
+        if (given <= 0) {
+            if (given == 0)
+                *why = str_minute_window;
+            return -1;
+        }
+    }
     PyObject *daily = history_column(self->daily_columns, asset, field, why);
     if (daily == NULL)
         return -1;

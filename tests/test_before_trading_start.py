@@ -80,3 +80,29 @@ def test_ratios_are_get_adjustments(minute_bundle, minute_assets):
                 checked += len(ours)
                 changed += sum(t != 1.0 for t in theirs)
     assert checked > 1000 and changed > 20
+
+
+def test_a_zero_volume_split_raises_where_upstream_raises(minute_bundle, minute_assets):
+    """get_adjustments divides by a volume split's ratio after the window is built: a
+    ratio of 0 raises ZeroDivisionError there, and a window upstream refuses raises its
+    own error first."""
+    from zipline._protocol import handle_non_market_minutes
+
+    asset = minute_assets[0]
+    session = minute_bundle.equity_daily_bar_reader.sessions[3]
+    calls = [(asset, "volume", 5, "1m"), (asset, "volume", 100000, "1m"),
+             (asset, "volume", 2, "1d"), (asset, "volume", 400, "1d"),
+             ([asset], ["volume", "close"], 2, "1d"), (asset, "close", 2, "1d")]
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        portal._splits_dict[int(asset)] = [[pd.Timestamp(session), 0.0]]
+        now = portal.trading_calendar.session_first_minute(session) - pd.Timedelta(minutes=45)
+        data = bar_data(portal, lambda: now, "minute")
+        with handle_non_market_minutes(data):
+            return [outcome(lambda: data.history(*call)) for call in calls]
+
+    theirs = differential(produce, [str(call) for call in calls])
+    assert [type(t).__name__ for t in theirs[:4]] == [
+        "ZeroDivisionError", "HistoryWindowStartsBeforeData", "ZeroDivisionError",
+        "HistoryWindowStartsBeforeData"]

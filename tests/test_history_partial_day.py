@@ -98,7 +98,9 @@ def test_partial_day_history_arguments_are_checked(minute_bundle, minute_assets)
         history.series(minute, asset, "close", 2, None, {(asset, "close"): 5})
     between = core.portal.trading_calendar.session_close(minute.normalize().tz_localize(None)) + \
         pd.Timedelta(minutes=3)
+    core.partial_minutes.clear()
     assert history.series(between, asset, "close", 2) == "minute window"
+    assert not core.partial_minutes  # nothing built for a window left to upstream
     assert history.series(minute + pd.Timedelta(seconds=30), asset, "close", 2) == \
         "minute window"
     assert history.series(minute, asset, "close", 2**70) == "window bounds"

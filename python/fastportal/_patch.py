@@ -211,7 +211,12 @@ def _make_bar_data_class(upstream_bar_data):
                 return fell_through("assets")
             scales = None
             if stepped:
-                scales = core.ratios((assets,) if single else assets, fields, dt, now)
+                try:
+                    scales = core.ratios((assets,) if single else assets, fields, dt, now)
+                except ZeroDivisionError:
+                    # a volume split of ratio 0: upstream raises it once the window is
+                    # built, or the window's own error first
+                    return fell_through("non-market minutes")
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through("arguments")
@@ -258,7 +263,12 @@ def _make_bar_data_class(upstream_bar_data):
                     fell_through("non-market minutes")
                     return _PER_WINDOW
                 first = assets if single else assets[0]
-                scales = tuple(core.ratios((first,), field, dt, now)[0] for field in fields)
+                try:
+                    scales = tuple(core.ratios((first,), field, dt, now)[0]
+                                   for field in fields)
+                except ZeroDivisionError:  # as for one field
+                    fell_through("non-market minutes")
+                    return _PER_WINDOW
             # upstream reads the assets and the fields in the order the strategy gave them
             in_order = ([assets] if single else assets, asked)
             if self._fastportal_daily:
