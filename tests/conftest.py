@@ -271,6 +271,27 @@ def compare_backtests(run, windows, where):
     return their_windows, their_where
 
 
+def looking_strategy(initialize, handle_data, look):
+    """A strategy for scenarios.run_backtest: initialize(context), then look(context, data,
+    label) at every session's open ("open") and close ("close") from scheduled functions
+    and from before_trading_start ("before"); handle_data as given."""
+
+    def initialize_and_schedule(context):
+        from zipline.api import date_rules, schedule_function, time_rules
+
+        initialize(context)
+        schedule_function(lambda c, d: look(c, d, "open"), date_rules.every_day(),
+                          time_rules.market_open())
+        schedule_function(lambda c, d: look(c, d, "close"), date_rules.every_day(),
+                          time_rules.market_close())
+
+    return type("Strategy", (), {
+        "initialize": staticmethod(initialize_and_schedule),
+        "handle_data": staticmethod(handle_data),
+        "before_trading_start": staticmethod(lambda c, d: look(c, d, "before")),
+    })
+
+
 def history_in_minutes(bundle, assets, minutes, fields, lengths, frequency):
     """data.history(asset, field, n, frequency) in a minute simulation for every (minute,
     asset, field, n) in that order, patched against unpatched; the clock only moves

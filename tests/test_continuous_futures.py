@@ -116,6 +116,30 @@ def minute_calls(bundle, cfs, rng):
     return calls
 
 
+def in_a_minute_simulation(bundle, calls, frequency, after_each=None, at_the_end=None):
+    """produce() for differential(): the outcomes of data.history(assets, fields, n,
+    frequency) for calls [(minute, assets, fields, n)], the clock at each call's minute,
+    on one fresh portal; after_each(data, now, call, out) after each call and
+    at_the_end(portal, out) after them all add outcomes of their own."""
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        now = [None]
+        data = bar_data(portal, lambda: now[0], "minute")
+        out = []
+        for call in calls:
+            minute, assets, fields, n = call
+            now[0] = minute
+            out.append(outcome(lambda: data.history(assets, fields, n, frequency)))
+            if after_each is not None:
+                after_each(data, now, call, out)
+        if at_the_end is not None:
+            at_the_end(portal, out)
+        return out
+
+    return produce
+
+
 def test_continuous_futures_in_minute_windows(minute_futures_bundle):
     """"1m" windows of continuous futures in a minute simulation: served, upstream's
     loader state followed on the minute loader (1,560 minutes of prefetch)."""
@@ -123,17 +147,8 @@ def test_continuous_futures_in_minute_windows(minute_futures_bundle):
     cfs = continuous_futures(bundle, "FU")
     calls = minute_calls(bundle, cfs, random.Random(5))
 
-    def produce():
-        portal = scenarios.data_portal(bundle)
-        now = [None]
-        data = bar_data(portal, lambda: now[0], "minute")
-        out = []
-        for minute, assets, fields, n in calls:
-            now[0] = minute
-            out.append(outcome(lambda: data.history(assets, fields, n, "1m")))
-        return out
-
-    theirs = differential(produce, [str(c) for c in calls])
+    theirs = differential(in_a_minute_simulation(bundle, calls, "1m"),
+                          [str(c) for c in calls])
     stats = fastportal.stats()
     raised = sum(isinstance(t, Exception) for t in theirs)
     assert not any(k.startswith(("fell through", "upstream answered")) for k in stats), stats
@@ -167,26 +182,24 @@ def test_continuous_futures_in_daily_windows_of_a_minute_simulation(minute_futur
     between = [calendar.session_close(session) + pd.Timedelta(minutes=minutes)
                for session in sessions[:-1] for minutes in (1, 30)]
 
-    def produce():
-        portal = scenarios.data_portal(bundle)
-        now = [None]
-        data = bar_data(portal, lambda: now[0], "minute")
-        out = []
-        for minute, assets, fields, n in calls:
-            now[0] = minute
-            out.append(outcome(lambda: data.history(assets, fields, n, "1d")))
-            if minute.minute == 45:
-                # a bare continuous future with several fields: upstream's
-                # get_adjustments raises on it (test_where_upstream_fails_first)
-                listed = assets if type(fields) is str or type(assets) is list else [assets]
-                now[0] = minute + pd.Timedelta(minutes=1)
-                with handle_non_market_minutes(data):
-                    out.append(outcome(lambda: data.history(listed, fields, n, "1d")))
+    def before_trading_start(data, now, call, out):
+        minute, assets, fields, n = call
+        if minute.minute == 45:
+            # a bare continuous future with several fields: upstream's get_adjustments
+            # raises on it (test_where_upstream_fails_first)
+            listed = assets if type(fields) is str or type(assets) is list else [assets]
+            now[0] = minute + pd.Timedelta(minutes=1)
+            with handle_non_market_minutes(data):
+                out.append(outcome(lambda: data.history(listed, fields, n, "1d")))
+
+    def between_sessions(portal, out):
         for minute in between:
             for n in (1, 3):
                 out.append(outcome(lambda: portal.get_history_window(
                     cfs[:3] + cfs[9:12], minute, n, "1d", "sid", "minute")))
-        return out
+
+    produce = in_a_minute_simulation(bundle, calls, "1d", before_trading_start,
+                                     between_sessions)
 
     labels = []
     for call in calls:

@@ -8,7 +8,7 @@ window is identical, the run's results too, and every call was served."""
 import fastportal
 from fastportal import scenarios
 
-from conftest import FUTURES, compare_backtests, outcome
+from conftest import FUTURES, compare_backtests, looking_strategy, outcome
 
 
 def forms(context):
@@ -33,8 +33,7 @@ def test_daily_run_algorithm_sees_the_same(futures_root, futures_bundle):
             where.append((label, data.current_dt, str(assets), str(fields), n))
 
     def initialize(context):
-        from zipline.api import (continuous_future, date_rules, future_symbol,
-                                 schedule_function, symbol, time_rules)
+        from zipline.api import continuous_future, future_symbol, symbol
 
         context.aaa = symbol("AAA")
         context.contract = future_symbol("CLG23")
@@ -43,10 +42,6 @@ def test_daily_run_algorithm_sees_the_same(futures_root, futures_bundle):
                            ("calendar", 0, "mul"), ("volume", 0, "add"),
                            ("calendar", 1, None), ("volume", 0, None),
                            ("calendar", 0, "add"), ("volume", 1, "mul"))]
-        schedule_function(lambda c, d: look(c, d, "open"), date_rules.every_day(),
-                          time_rules.market_open())
-        schedule_function(lambda c, d: look(c, d, "close"), date_rules.every_day(),
-                          time_rules.market_close())
 
     def handle_data(context, data):
         from zipline.api import order_target, record
@@ -58,11 +53,7 @@ def test_daily_run_algorithm_sees_the_same(futures_root, futures_bundle):
         order_target(context.aaa, 100 if recent.iloc[-1] > recent.mean() else 0)
         record(mean=recent.mean())
 
-    strategy = type("S", (), {
-        "initialize": staticmethod(initialize),
-        "handle_data": staticmethod(handle_data),
-        "before_trading_start": staticmethod(lambda c, d: look(c, d, "before")),
-    })
+    strategy = looking_strategy(initialize, handle_data, look)
 
     def run():
         # the rolls at sessions 50, 100, 150, 200; AAA's split at 50, dividend at 100

@@ -10,7 +10,8 @@ the run's results."""
 import fastportal
 from fastportal import scenarios
 
-from conftest import FIELDS, MINUTE, compare_backtests
+from conftest import (FIELDS, MINUTE, MINUTE_FUTURES, compare_backtests, looking_strategy,
+                      outcome)
 
 # handle_data looks every SAMPLE_EVERY-th minute; scheduled functions look at the open
 # and the close of every session.
@@ -37,15 +38,11 @@ def test_minute_run_algorithm_sees_the_same(minute_root, minute_bundle):
                 where.append((label, data.current_dt, str(assets), "fields", 4, frequency))
 
     def initialize(context):
-        from zipline.api import date_rules, future_symbol, schedule_function, symbol, time_rules
+        from zipline.api import future_symbol, symbol
 
         context.assets = [future_symbol(a.symbol) if a.root_symbol else symbol(a.symbol)
                           for a in MINUTE.assets]
         context.bars = 0
-        schedule_function(lambda c, d: look(c, d, "open"), date_rules.every_day(),
-                          time_rules.market_open())
-        schedule_function(lambda c, d: look(c, d, "close"), date_rules.every_day(),
-                          time_rules.market_close())
 
     def handle_data(context, data):
         from zipline.api import order_target, record
@@ -61,11 +58,7 @@ def test_minute_run_algorithm_sees_the_same(minute_root, minute_bundle):
         order_target(first, 100 if data.current(first, "close") > recent.mean() else 0)
         record(mean=recent.mean())
 
-    strategy = type("S", (), {
-        "initialize": staticmethod(initialize),
-        "handle_data": staticmethod(handle_data),
-        "before_trading_start": staticmethod(lambda c, d: look(c, d, "before")),
-    })
+    strategy = looking_strategy(initialize, handle_data, look)
 
     def run():
         # sessions 5..12: AAA's split and dividend at 6, DDD's dividend at 9 and merger
@@ -103,8 +96,6 @@ def test_minute_run_algorithm_with_continuous_futures(minute_futures_root,
     and before_trading_start of a minute simulation: every window identical and every
     call served (or refused with upstream's own error where its roll finder runs past
     the chain)."""
-    from conftest import MINUTE_FUTURES, outcome
-
     windows, where = [], []
 
     def look(context, data, label):
@@ -117,8 +108,7 @@ def test_minute_run_algorithm_with_continuous_futures(minute_futures_root,
                               frequency))
 
     def initialize(context):
-        from zipline.api import (continuous_future, date_rules, future_symbol,
-                                 schedule_function, symbol, time_rules)
+        from zipline.api import continuous_future, future_symbol, symbol
 
         context.aaa = symbol("AAA")
         context.contract = future_symbol("FUZ23")
@@ -128,10 +118,6 @@ def test_minute_run_algorithm_with_continuous_futures(minute_futures_root,
                            ("calendar", 1, None), ("volume", 0, None),
                            ("calendar", 0, "add"), ("volume", 1, "mul"))]
         context.bars = 0
-        schedule_function(lambda c, d: look(c, d, "open"), date_rules.every_day(),
-                          time_rules.market_open())
-        schedule_function(lambda c, d: look(c, d, "close"), date_rules.every_day(),
-                          time_rules.market_close())
 
     def handle_data(context, data):
         from zipline.api import order_target, record
@@ -146,11 +132,7 @@ def test_minute_run_algorithm_with_continuous_futures(minute_futures_root,
         order_target(context.aaa, 100 if recent.iloc[-1] > recent.mean() else 0)
         record(mean=recent.mean())
 
-    strategy = type("S", (), {
-        "initialize": staticmethod(initialize),
-        "handle_data": staticmethod(handle_data),
-        "before_trading_start": staticmethod(lambda c, d: look(c, d, "before")),
-    })
+    strategy = looking_strategy(initialize, handle_data, look)
 
     def run():
         # FUX23's auto close at session 6, FUZ23's at 11 (volume rolls around them),
