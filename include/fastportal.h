@@ -10,6 +10,7 @@
  * partial_day.c PartialDayHistory: "1d" windows in a minute simulation
  * fields.c    several fields at once: the (date, asset) x fields frame
  * ratios.c    AdjustmentTimeline: the ratio before_trading_start scales windows by
+ * lookups.c   CalendarLookups: exchange_calendars' per-bar lookups, answered exactly
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -72,6 +73,7 @@ extern PyTypeObject Minutes_Type;
 extern PyTypeObject MinuteHistory_Type;
 extern PyTypeObject PartialDayHistory_Type;
 extern PyTypeObject AdjustmentTimeline_Type;
+extern PyTypeObject CalendarLookups_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -84,6 +86,17 @@ int minutes_init_strings(void);
 int trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
 int session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first);
 int next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos);
+/* Where a whole minute lies among the trading minutes. */
+typedef struct {
+    int64_t nanos;
+    Py_ssize_t session;  /* the first session whose last minute is not before it */
+    int in_session;      /* between that session's first and last minutes (a break too) */
+    int64_t position;    /* of the first trading minute at or after it */
+    int trading;         /* it is a trading minute */
+} MinuteSpot;
+int minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot);
+PyObject *minutes_boxed_at(PyObject *minutes, int64_t pos);
+CalendarObject *minutes_calendar(PyObject *minutes);
 
 /* ranges.c */
 PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);

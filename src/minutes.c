@@ -140,6 +140,51 @@ trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
     return *pos < total_minutes(self) && minute_at(self, *pos) == nanos;
 }
 
+/* For lookups.c: where a minute lies. 1 with *spot filled for a Timestamp on a whole
+   minute inside the calendar's first and last minutes; 0 for anything else (which
+   exchange_calendars answers); -1 on error. */
+int
+minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
+{
+    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
+        return -1;
+    }
+    MinutesObject *self = (MinutesObject *)minutes;
+    CalendarObject *cal = self->calendar;
+    int fast = whole_minute(self, minute, &spot->nanos);
+    if (fast <= 0)
+        return fast;
+    spot->session = sorted_position(cal->last, cal->count, spot->nanos);
+    spot->in_session = spot->nanos >= cal->first[spot->session];
+    spot->position = minute_position(self, spot->nanos);
+    spot->trading = spot->position < total_minutes(self) &&
+                    minute_at(self, spot->position) == spot->nanos;
+    return 1;
+}
+
+/* For lookups.c: the trading minute at position pos as the calendar's Timestamp (UTC),
+   or None when pos is outside the minutes. */
+PyObject *
+minutes_boxed_at(PyObject *minutes, int64_t pos)
+{
+    MinutesObject *self = (MinutesObject *)minutes;
+    if (pos < 0 || pos >= total_minutes(self))
+        Py_RETURN_NONE;
+    PyObject *value = PyLong_FromLongLong(minute_at(self, pos));
+    if (value == NULL)
+        return NULL;
+    PyObject *boxed = PyObject_CallOneArg(self->box, value);
+    Py_DECREF(value);
+    return boxed;
+}
+
+CalendarObject *
+minutes_calendar(PyObject *minutes)
+{
+    return ((MinutesObject *)minutes)->calendar;
+}
+
 /* For partial_day.c: 1 and *pos, the position of the first minute of the session after
    `minute`, when minute is a whole minute between two sessions (where
    minute_to_session(minute, "next") is that session); 0 for anything else (a trading

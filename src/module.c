@@ -3,6 +3,7 @@
 #include "fastportal.h"
 
 int calendar_init_strings(void);
+int lookups_init_strings(void);
 
 /* A contiguous, read-only copy of a 1-D array of the given type, or NULL with an error
    naming the argument. A copy, so that nobody can change what the core reads. */
@@ -65,7 +66,7 @@ PyInit__core(void)
     import_array();
     if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
         history_init_strings() < 0 || minutes_init_strings() < 0 ||
-        fields_init_strings() < 0)
+        fields_init_strings() < 0 || lookups_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -77,7 +78,8 @@ PyInit__core(void)
         add_type(module, &Minutes_Type, "Minutes") < 0 ||
         add_type(module, &MinuteHistory_Type, "MinuteHistory") < 0 ||
         add_type(module, &PartialDayHistory_Type, "PartialDayHistory") < 0 ||
-        add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0) {
+        add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0 ||
+        add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from pandas import Index
 
+from fastportal._calendar import patches as calendar_patches
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core,
                                 refused, refused_by_upstream)
 
@@ -377,6 +378,12 @@ def install():
         "get_history_window",
         _make_get_history_window(data_portal.get_history_window),
     )
+    for owner, name, replacement in calendar_patches():
+        original = owner.__dict__[name]
+        wrapped = replacement(original)
+        wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
+        wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
+        _patch(owner, name, wrapped)
 
 
 def uninstall():

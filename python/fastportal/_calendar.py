@@ -1,0 +1,80 @@
+"""The simulation's calendar: exchange_calendars' per-bar lookups asked of the core first.
+
+zipline asks its calendar which session a minute belongs to, whether the exchange is
+open, and the minute before or after, several times a bar (the order path, BarData, the
+clock), and exchange_calendars answers each after parsing and bounds checks that cost
+more than the lookup. install() puts these methods on ExchangeCalendar: each asks the
+calendar's CalendarLookups (src/lookups.c), which answers where its answer is
+exchange_calendars' exactly and says None elsewhere; then exchange_calendars' own method
+answers, with its own exceptions. uninstall() puts the originals back.
+"""
+
+from fastportal import _core
+from fastportal._portal import minutes_core
+
+
+def _lookups(calendar):
+    """The calendar's CalendarLookups, built once per calendar, or False when the core
+    cannot build them (its lookups are then exchange_calendars')."""
+    lookups = calendar.__dict__.get("_fastportal_lookups")
+    if lookups is None:
+        try:
+            minutes = minutes_core(calendar)
+        except Exception:
+            minutes = None  # a calendar the core cannot read: exchange_calendars answers
+        lookups = False if minutes is None else _core.CalendarLookups(minutes)
+        calendar.__dict__["_fastportal_lookups"] = lookups
+    return lookups
+
+
+def _minute_to_session(original):
+    def minute_to_session(self, minute, direction="next", _parse=True):
+        lookups = self.__dict__.get("_fastportal_lookups")
+        if lookups is None:
+            lookups = _lookups(self)
+        if lookups:
+            session = lookups.minute_to_session(minute, direction)
+            if session is not None:
+                return session
+        return original(self, minute, direction, _parse)
+
+    return minute_to_session
+
+
+def _is_open_on_minute(original):
+    def is_open_on_minute(self, minute, ignore_breaks=False, _parse=True):
+        lookups = self.__dict__.get("_fastportal_lookups")
+        if lookups is None:
+            lookups = _lookups(self)
+        if lookups:
+            is_open = lookups.is_open_on_minute(minute, ignore_breaks)
+            if is_open is not None:
+                return is_open
+        return original(self, minute, ignore_breaks, _parse)
+
+    return is_open_on_minute
+
+
+def _one_minute_lookup(original, name):
+    def lookup(self, minute, _parse=True):
+        lookups = self.__dict__.get("_fastportal_lookups")
+        if lookups is None:
+            lookups = _lookups(self)
+        if lookups:
+            answer = getattr(lookups, name)(minute)
+            if answer is not None:
+                return answer
+        return original(self, minute, _parse)
+
+    return lookup
+
+
+def patches():
+    """(owner, name, replacement(original)) of the calendar methods the core answers."""
+    from exchange_calendars import ExchangeCalendar
+
+    one_minute = [(ExchangeCalendar, name,
+                   lambda original, name=name: _one_minute_lookup(original, name))
+                  for name in ("is_trading_minute", "previous_minute", "next_minute")]
+    return [(ExchangeCalendar, "minute_to_session", _minute_to_session),
+            (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + one_minute

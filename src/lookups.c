@@ -1,0 +1,215 @@
+/* CalendarLookups: the lookups a simulation makes of its exchange_calendars calendar on
+ * every bar (minute_to_session, is_open_on_minute, is_trading_minute, previous_minute,
+ * next_minute), answered from the core's sessions and minutes.
+ *
+ * Each method answers only where its answer is exchange_calendars' exactly: a pandas
+ * Timestamp on a whole minute between the calendar's first and last trading minutes,
+ * and arguments of the types exchange_calendars documents. For anything else it returns
+ * None, and the caller asks exchange_calendars, whose answers and exceptions then stand.
+ * Session labels are boxed once per session and handed out again: a Timestamp cannot be
+ * changed.
+ */
+#include "fastportal.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *minutes;  /* Minutes */
+    PyObject *labels;   /* list: session i's label Timestamp once asked for, else None */
+} CalendarLookupsObject;
+
+static PyObject *str_next_dir, *str_previous_dir, *str_none_dir;
+
+/* Session i's label, as calendar.sessions[i] gives it (a new reference). */
+static PyObject *
+session_label(CalendarLookupsObject *self, Py_ssize_t i)
+{
+    PyObject *label = PyList_GET_ITEM(self->labels, i);
+    if (label == Py_None) {
+        label = PySequence_GetItem(minutes_calendar(self->minutes)->sessions_index, i);
+        if (label == NULL)
+            return NULL;
+        PyList_SetItem(self->labels, i, Py_NewRef(label));  /* steals the new reference */
+        return label;
+    }
+    return Py_NewRef(label);
+}
+
+/* The direction argument: one of enum direction, or -1 for what is not one of the three
+   names (exchange_calendars raises its own error for it). */
+static int
+direction_named(PyObject *direction)
+{
+    if (direction == str_next_dir)
+        return DIRECTION_NEXT;
+    if (!PyUnicode_CheckExact(direction))
+        return -1;
+    if (PyUnicode_Compare(direction, str_next_dir) == 0)
+        return DIRECTION_NEXT;
+    if (PyUnicode_Compare(direction, str_previous_dir) == 0)
+        return DIRECTION_PREVIOUS;
+    if (PyUnicode_Compare(direction, str_none_dir) == 0)
+        return DIRECTION_NONE;
+    return -1;
+}
+
+static PyObject *
+CalendarLookups_minute_to_session(CalendarLookupsObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "minute_to_session() takes a minute and a direction (%zd given)", nargs);
+        return NULL;
+    }
+    int direction = nargs == 2 ? direction_named(args[1]) : DIRECTION_NEXT;
+    MinuteSpot spot;
+    int fast = direction < 0 ? 0 : minutes_locate(self->minutes, args[0], &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    if (direction == DIRECTION_NEXT || spot.in_session)
+        return session_label(self, spot.session);
+    if (direction == DIRECTION_PREVIOUS)  /* between sessions: the one before (>= 0, as
+                                              the minute is after the first's first) */
+        return session_label(self, spot.session - 1);
+    Py_RETURN_NONE;  /* "none" between sessions: exchange_calendars raises */
+}
+
+static PyObject *
+CalendarLookups_is_open_on_minute(CalendarLookupsObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "is_open_on_minute() takes a minute and ignore_breaks (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyObject *ignore_breaks = nargs == 2 ? args[1] : Py_False;
+    MinuteSpot spot;
+    /* a bool only: any other object's truth is its own code's to tell */
+    int fast = !PyBool_Check(ignore_breaks) ? 0 : minutes_locate(self->minutes, args[0], &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    /* with breaks ignored, a break's minutes (strictly between its ends) count as open:
+       every minute from the session's first to its last */
+    return PyBool_FromLong(ignore_breaks == Py_True ? spot.in_session : spot.trading);
+}
+
+static PyObject *
+CalendarLookups_is_trading_minute(CalendarLookupsObject *self, PyObject *minute)
+{
+    MinuteSpot spot;
+    int fast = minutes_locate(self->minutes, minute, &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    return PyBool_FromLong(spot.trading);
+}
+
+static PyObject *
+CalendarLookups_previous_minute(CalendarLookupsObject *self, PyObject *minute)
+{
+    MinuteSpot spot;
+    int fast = minutes_locate(self->minutes, minute, &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    /* the last trading minute before it; None before the first (upstream raises) */
+    return minutes_boxed_at(self->minutes, spot.position - 1);
+}
+
+static PyObject *
+CalendarLookups_next_minute(CalendarLookupsObject *self, PyObject *minute)
+{
+    MinuteSpot spot;
+    int fast = minutes_locate(self->minutes, minute, &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    /* the first trading minute after it; None after the last (upstream raises) */
+    return minutes_boxed_at(self->minutes, spot.position + spot.trading);
+}
+
+static PyObject *
+CalendarLookups_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"minutes", NULL};
+    PyObject *minutes;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!:CalendarLookups", kwlist, &Minutes_Type,
+                                     &minutes))
+        return NULL;
+    Py_ssize_t count = minutes_calendar(minutes)->count;
+    PyObject *labels = PyList_New(count);
+    if (labels == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++)
+        PyList_SET_ITEM(labels, i, Py_NewRef(Py_None));
+    CalendarLookupsObject *self = (CalendarLookupsObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_DECREF(labels);
+        return NULL;
+    }
+    self->minutes = Py_NewRef(minutes);
+    self->labels = labels;
+    return (PyObject *)self;
+}
+
+static int
+CalendarLookups_traverse(CalendarLookupsObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->minutes);
+    Py_VISIT(self->labels);
+    return 0;
+}
+
+static int
+CalendarLookups_clear(CalendarLookupsObject *self)
+{
+    Py_CLEAR(self->minutes);
+    Py_CLEAR(self->labels);
+    return 0;
+}
+
+static void
+CalendarLookups_dealloc(CalendarLookupsObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    CalendarLookups_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+int
+lookups_init_strings(void)
+{
+    if ((str_next_dir = PyUnicode_InternFromString("next")) == NULL ||
+        (str_previous_dir = PyUnicode_InternFromString("previous")) == NULL ||
+        (str_none_dir = PyUnicode_InternFromString("none")) == NULL)
+        return -1;
+    return 0;
+}
+
+static PyMethodDef CalendarLookups_methods[] = {
+    {"minute_to_session", (PyCFunction)(void (*)(void))CalendarLookups_minute_to_session,
+     METH_FASTCALL,
+     "minute_to_session(minute, direction='next') -> the session label, or None."},
+    {"is_open_on_minute", (PyCFunction)(void (*)(void))CalendarLookups_is_open_on_minute,
+     METH_FASTCALL, "is_open_on_minute(minute, ignore_breaks=False) -> bool, or None."},
+    {"is_trading_minute", (PyCFunction)CalendarLookups_is_trading_minute, METH_O,
+     "is_trading_minute(minute) -> bool, or None."},
+    {"previous_minute", (PyCFunction)CalendarLookups_previous_minute, METH_O,
+     "previous_minute(minute) -> the trading minute before it, or None."},
+    {"next_minute", (PyCFunction)CalendarLookups_next_minute, METH_O,
+     "next_minute(minute) -> the trading minute after it, or None."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject CalendarLookups_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.CalendarLookups",
+    .tp_basicsize = sizeof(CalendarLookupsObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "CalendarLookups(minutes): a calendar's per-bar lookups, each answered "
+              "exactly as exchange_calendars answers it, or None where the core does not.",
+    .tp_new = CalendarLookups_new,
+    .tp_traverse = (traverseproc)CalendarLookups_traverse,
+    .tp_clear = (inquiry)CalendarLookups_clear,
+    .tp_dealloc = (destructor)CalendarLookups_dealloc,
+    .tp_methods = CalendarLookups_methods,
+};

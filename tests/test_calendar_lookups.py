@@ -1,0 +1,101 @@
+"""The simulation's calendar, patched: ExchangeCalendar's per-bar lookups
+(minute_to_session in every direction, is_open_on_minute with and without breaks,
+is_trading_minute, previous_minute, next_minute) against exchange_calendars' own
+methods, on every minute of a year of XNYS (early closes, holidays), CMES (overnight
+sessions) and XHKG (breaks), at the calendar's ends, and for inputs the core leaves to
+exchange_calendars (naive and other-zone Timestamps, seconds, strings, datetimes, bad
+directions, out-of-range minutes), errors included."""
+
+import datetime
+
+import pandas as pd
+import pytest
+
+import fastportal
+
+from conftest import outcome
+
+CALENDARS = ["XNYS", "CMES", "XHKG"]
+LOOKUPS = [("minute_to_session", ()), ("minute_to_session", ("previous",)),
+           ("minute_to_session", ("none",)), ("is_open_on_minute", ()),
+           ("is_open_on_minute", (True,)), ("is_trading_minute", ()),
+           ("previous_minute", ()), ("next_minute", ())]
+
+
+def calendar(name):
+    from zipline.utils.calendar_utils import get_calendar
+
+    return get_calendar(name)
+
+
+def same(ours, theirs, context):
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs), (context, ours, theirs)
+        # (exchange_calendars' MinuteOutOfBounds for NaT fails in its own __str__: its
+        # arguments, which make the message, are compared)
+        assert repr(ours.args) == repr(theirs.args), (context, ours.args, theirs.args)
+    else:
+        assert type(ours) is type(theirs) and ours == theirs, (context, ours, theirs)
+        if isinstance(theirs, pd.Timestamp):
+            assert (ours.tz, ours.unit, repr(ours)) == (theirs.tz, theirs.unit, repr(theirs))
+
+
+def compare(upstream, minutes, lookups=LOOKUPS):
+    """Each lookup of each minute, patched against exchange_calendars' own method."""
+    from exchange_calendars import ExchangeCalendar
+
+    fastportal.install()
+    for name, extra in lookups:
+        patched = getattr(ExchangeCalendar, name)
+        original = patched.__wrapped__
+        for minute in minutes:
+            try:
+                theirs = original(upstream, minute, *extra)
+            except Exception as exc:  # noqa: BLE001 - the error is the answer compared
+                theirs = exc
+            try:
+                ours = patched(upstream, minute, *extra)
+            except Exception as exc:  # noqa: BLE001
+                ours = exc
+            # the common case checked inline, the rest (Timestamps, errors) in full
+            if type(ours) is not bool or type(theirs) is not bool or ours != theirs:
+                same(ours, theirs, (upstream.name, name, extra, minute))
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+def test_every_minute_of_a_year(name):
+    """The lookups a simulation makes on every bar, on every minute of 2023; the minute
+    steps on every third."""
+    upstream = calendar(name)
+    year = list(pd.date_range("2023-01-01", "2024-01-01", freq="min", tz="UTC"))
+    compare(upstream, year, LOOKUPS[:6])
+    compare(upstream, year[::3], LOOKUPS[6:])
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+def test_the_calendars_ends_and_inputs_left_to_exchange_calendars(name):
+    upstream = calendar(name)
+    first, last = upstream.first_minute, upstream.last_minute
+    minute = pd.Timedelta(minutes=1)
+    inside = upstream.session_first_minute(upstream.sessions[500]) + 7 * minute
+    probes = [first - minute, first, first + minute, last - minute, last, last + minute,
+              first - pd.Timedelta(days=3), last + pd.Timedelta(days=3),
+              inside, inside.tz_localize(None), inside.tz_convert("America/New_York"),
+              inside + pd.Timedelta(seconds=30), inside + pd.Timedelta(nanoseconds=1),
+              str(inside), inside.to_pydatetime(), inside.value, None,
+              pd.Timestamp(inside.value, unit="ns").as_unit("s").tz_localize("UTC")]
+    compare(upstream, probes)
+    compare(upstream, [inside], [("minute_to_session", (direction,))
+                                 for direction in ("sideways", None, 1, "NEXT")])
+    compare(upstream, [inside], [("is_open_on_minute", (flag,))
+                                 for flag in (1, 0, "yes", None)])
+
+
+def test_uninstall_puts_exchange_calendars_back():
+    from exchange_calendars import ExchangeCalendar
+
+    originals = {name: ExchangeCalendar.__dict__[name] for name, _ in LOOKUPS}
+    fastportal.install()
+    assert all(ExchangeCalendar.__dict__[name] is not f for name, f in originals.items())
+    fastportal.uninstall()
+    assert all(ExchangeCalendar.__dict__[name] is f for name, f in originals.items())
