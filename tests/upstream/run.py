@@ -1,8 +1,8 @@
 """Upstream's own tests, from the zipline-reloaded sdist, unpatched and patched.
 
-Runs the sdist's history, data portal, bar data, continuous futures, algorithm and
-examples test files twice: as they are, then with fastportal installed by
-fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
+Runs the sdist's history, data portal, bar data, continuous futures, algorithm,
+examples, clock and trade simulation test files twice: as they are, then with
+fastportal installed by fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
 passes, and in every file no history call may fall through to upstream. Prints both
 counts and, for each file, the history calls the core served and those that fell
 through or that upstream answered or raised on; exits non-zero on any difference."""
@@ -20,7 +20,8 @@ REPO = HERE.parent.parent
 CACHE = REPO / ".cache"
 VERSION = "3.2.1"
 FILES = ["tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py",
-         "tests/test_continuous_futures.py", "tests/test_algorithm.py", "tests/test_examples.py"]
+         "tests/test_continuous_futures.py", "tests/test_algorithm.py", "tests/test_examples.py",
+         "tests/test_clock.py", "tests/test_tradesimulation.py"]
 # The files in which every history call must be served: none may fall through.
 SERVED_FILES = FILES
 
