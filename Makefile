@@ -42,6 +42,7 @@ bench: setup
 	$(PY) -m benchmarks.micro
 	$(PY) -m benchmarks.minute
 	$(PY) -m benchmarks.forms
+	$(PY) -m benchmarks.calendar
 
 clean:
 	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so

@@ -1,0 +1,77 @@
+"""Per call: the simulation's calendar lookups, exchange_calendars' own methods against
+the patched ones, against a bare Python floor (bisect over a ready list, then a list
+index), interleaved, several repetitions, as ratios in one run.
+
+    python -m benchmarks.calendar [--repeat 7] [--calls 20000]
+
+XNYS, at a trading minute and at a minute between two sessions.
+"""
+
+import argparse
+import bisect
+
+import pandas as pd
+
+import fastportal
+
+from benchmarks.common import per_call_us, print_case
+
+
+def cases(calendar):
+    trading = pd.Timestamp("2024-06-12 15:31", tz="UTC")
+    closed = pd.Timestamp("2024-06-12 23:10", tz="UTC")
+    return [
+        ("minute_to_session(trading minute)", lambda: calendar.minute_to_session(trading)),
+        ("minute_to_session(closed minute)", lambda: calendar.minute_to_session(closed)),
+        ("minute_to_session(closed, 'previous')",
+         lambda: calendar.minute_to_session(closed, "previous")),
+        ("is_open_on_minute(trading minute)", lambda: calendar.is_open_on_minute(trading)),
+        ("is_trading_minute(closed minute)", lambda: calendar.is_trading_minute(closed)),
+        ("previous_minute(trading minute)", lambda: calendar.previous_minute(trading)),
+        ("next_minute(closed minute)", lambda: calendar.next_minute(closed)),
+    ]
+
+
+def floor_of(calendar):
+    """A lookup of a ready table in plain Python: the cheapest answer of the kind."""
+    lasts = calendar.last_minutes_nanos.tolist()
+    labels = list(calendar.sessions)
+    value = pd.Timestamp("2024-06-12 15:31", tz="UTC").value
+    return lambda: labels[bisect.bisect_left(lasts, value)]
+
+
+def main():
+    from zipline.utils.calendar_utils import get_calendar
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=20000)
+    args = parser.parse_args()
+
+    calendar = get_calendar("XNYS")
+    floor = floor_of(calendar)
+    results = {label: {"upstream": [], "patched": [], "floor": []}
+               for label, _ in cases(calendar)}
+    for label, call in cases(calendar):  # warm both ways, and check they agree
+        fastportal.uninstall()
+        theirs = call()
+        fastportal.install()
+        ours = call()
+        if type(ours) is not type(theirs) or ours != theirs:
+            raise SystemExit(f"{label}: patched differs from upstream")
+    for _ in range(args.repeat):
+        for label, call in cases(calendar):
+            r = results[label]
+            fastportal.uninstall()
+            r["upstream"].append(per_call_us(call, max(3, args.calls // 10)))
+            fastportal.install()
+            r["patched"].append(per_call_us(call, args.calls))
+            r["floor"].append(per_call_us(floor, args.calls))
+    fastportal.uninstall()
+    print(f"per call, {args.repeat} repetitions interleaved; medians (min, max)")
+    for label, r in results.items():
+        print_case(label, r["upstream"], r["patched"], r["floor"])
+
+
+if __name__ == "__main__":
+    main()
