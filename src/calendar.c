@@ -48,15 +48,22 @@ direction_of(PyObject *direction)
     return -1;
 }
 
-/* 1 and *out set for a pandas Timestamp, 0 for anything else, -1 on error. */
+/* 1 and *out set for a pandas Timestamp (exactly: a subclass could answer .value its own
+   way), 0 for anything else, -1 on error. */
 int
 timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
 {
-    if (!PyObject_TypeCheck(obj, (PyTypeObject *)cal->timestamp_type))
+    if (Py_TYPE(obj) != (PyTypeObject *)cal->timestamp_type)
         return 0;
     PyObject *value = PyObject_GetAttr(obj, str_value);
-    if (value == NULL)
-        return -1;
+    if (value == NULL) {
+        /* a Timestamp of another unit outside the nanosecond range: exchange_calendars
+           rounds it to a minute first and answers (or raises) for that minute itself */
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
     long long nanos = PyLong_AsLongLong(value);
     Py_DECREF(value);
     if (nanos == -1 && PyErr_Occurred())

@@ -6,8 +6,8 @@
  * Timestamp on a whole minute between the calendar's first and last trading minutes,
  * and arguments of the types exchange_calendars documents. For anything else it returns
  * None, and the caller asks exchange_calendars, whose answers and exceptions then stand.
- * Session labels are boxed once per session and handed out again: a Timestamp cannot be
- * changed.
+ * Session labels are boxed once per session; each answer is a fresh copy of the one kept
+ * (Timestamp.replace()), as exchange_calendars hands out a fresh Timestamp each time.
  */
 #include "fastportal.h"
 
@@ -17,9 +17,11 @@ typedef struct {
     PyObject *labels;   /* list: session i's label Timestamp once asked for, else None */
 } CalendarLookupsObject;
 
-static PyObject *str_next_dir, *str_previous_dir, *str_none_dir;
+static PyObject *str_next_dir, *str_previous_dir, *str_none_dir, *str_replace;
 
-/* Session i's label, as calendar.sessions[i] gives it (a new reference). */
+/* Session i's label, as calendar.sessions[i] gives it: a fresh Timestamp (a new
+   reference), copied from the one kept. A Timestamp has a __dict__, so the kept one is
+   never handed out. */
 static PyObject *
 session_label(CalendarLookupsObject *self, Py_ssize_t i)
 {
@@ -28,10 +30,12 @@ session_label(CalendarLookupsObject *self, Py_ssize_t i)
         label = PySequence_GetItem(minutes_calendar(self->minutes)->sessions_index, i);
         if (label == NULL)
             return NULL;
-        PyList_SetItem(self->labels, i, Py_NewRef(label));  /* steals the new reference */
-        return label;
+        PyList_SetItem(self->labels, i, label);  /* steals the new reference */
     }
-    return Py_NewRef(label);
+    Py_INCREF(label);  /* replace() runs pandas' code, which could reach the list */
+    PyObject *fresh = PyObject_CallMethodNoArgs(label, str_replace);
+    Py_DECREF(label);
+    return fresh;
 }
 
 /* The direction argument: one of enum direction, or -1 for what is not one of the three
@@ -180,7 +184,8 @@ lookups_init_strings(void)
 {
     if ((str_next_dir = PyUnicode_InternFromString("next")) == NULL ||
         (str_previous_dir = PyUnicode_InternFromString("previous")) == NULL ||
-        (str_none_dir = PyUnicode_InternFromString("none")) == NULL)
+        (str_none_dir = PyUnicode_InternFromString("none")) == NULL ||
+        (str_replace = PyUnicode_InternFromString("replace")) == NULL)
         return -1;
     return 0;
 }

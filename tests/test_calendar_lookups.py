@@ -99,3 +99,49 @@ def test_uninstall_puts_exchange_calendars_back():
     assert all(ExchangeCalendar.__dict__[name] is not f for name, f in originals.items())
     fastportal.uninstall()
     assert all(ExchangeCalendar.__dict__[name] is f for name, f in originals.items())
+
+
+def test_timestamps_of_other_units_beyond_the_nanosecond_range():
+    """exchange_calendars rounds such a minute first, then answers for it."""
+    import exchange_calendars
+
+    for side, probes in (("right", ["1677-09-21 00:12:43"]),
+                         ("left", ["2262-04-11 23:47:17"])):
+        upstream = exchange_calendars.get_calendar("XNYS", side=side)
+        compare(upstream, [pd.Timestamp(probe) for probe in probes]
+                + [pd.Timestamp("2262-04-11 23:47:59.999").as_unit("ms")])
+
+
+def test_a_calendar_overriding_what_the_lookups_read_keeps_its_answers():
+    from exchange_calendars.exchange_calendar_xnys import XNYSExchangeCalendar
+
+    class HalfHourLate(XNYSExchangeCalendar):
+        def is_open_on_minute(self, minute, ignore_breaks=False, _parse=True):
+            minute = pd.Timestamp(minute)
+            if minute.hour == 15 and minute.minute < 30:
+                return False
+            return super().is_open_on_minute(minute, ignore_breaks, _parse)
+
+    late = HalfHourLate(start="2023-01-01", end="2023-12-31")
+    minute = pd.Timestamp("2023-11-24 15:00", tz="UTC")
+    fastportal.install()
+    assert late.minute_to_session(minute, "previous") == pd.Timestamp("2023-11-22")
+    with pytest.raises(ValueError, match="is not a trading minute"):
+        late.minute_to_session(minute, "none")
+
+
+def test_a_patched_calendar_pickles_and_copies_and_hands_out_fresh_labels():
+    import copy
+    import pickle
+
+    upstream = calendar("XNYS")
+    minute = pd.Timestamp("2023-11-24 15:00", tz="UTC")
+    fastportal.install()
+    label = upstream.minute_to_session(minute)
+    label.note = "the strategy's"
+    assert not hasattr(upstream.minute_to_session(minute), "note")
+    for twin in (pickle.loads(pickle.dumps(upstream)), copy.deepcopy(upstream)):
+        assert twin.minute_to_session(minute) == label
+    fastportal.uninstall()
+    assert not [key for key in vars(upstream) if key.startswith("_fastportal_")]
+    pickle.dumps(upstream)

@@ -10,21 +10,46 @@ answers, with its own exceptions. uninstall() puts the originals back.
 """
 
 from fastportal import _core
-from fastportal._portal import minutes_core
+from fastportal._portal import attach, minutes_core
+
+# What exchange_calendars' own lookups read or call on the calendar: a calendar class
+# that overrides any of them answers its own way, and keeps its own answers.
+_READ_BY_LOOKUPS = ("minute_to_session", "is_open_on_minute", "is_trading_minute",
+                    "is_break_minute", "previous_minute", "next_minute", "minutes",
+                    "minutes_nanos", "first_minutes_nanos", "last_minutes_nanos",
+                    "last_am_minutes_nanos", "first_pm_minutes_nanos", "sessions",
+                    "schedule", "first_session", "last_session", "_get_minute_idx")
+
+
+def _overrides_lookups(calendar):
+    from exchange_calendars import ExchangeCalendar
+
+    kind = type(calendar)
+    return any(getattr(kind, name, None) is not getattr(ExchangeCalendar, name, None)
+               for name in _READ_BY_LOOKUPS)
 
 
 def _lookups(calendar):
     """The calendar's CalendarLookups, built once per calendar, or False when the core
-    cannot build them (its lookups are then exchange_calendars')."""
+    does not answer for it (its lookups are then exchange_calendars')."""
     lookups = calendar.__dict__.get("_fastportal_lookups")
     if lookups is None:
-        try:
-            minutes = minutes_core(calendar)
-        except Exception:
-            minutes = None  # a calendar the core cannot read: exchange_calendars answers
+        minutes = None
+        if not _overrides_lookups(calendar):
+            try:
+                minutes = minutes_core(calendar)
+            except Exception:
+                minutes = None  # a calendar the core cannot read
         lookups = False if minutes is None else _core.CalendarLookups(minutes)
-        calendar.__dict__["_fastportal_lookups"] = lookups
+        attach(calendar, "_fastportal_lookups", lookups)
     return lookups
+
+
+def _getstate(self):
+    """The calendar's state without the core's objects, which do not pickle (a copy or
+    an unpickled calendar builds its own)."""
+    return {key: value for key, value in self.__dict__.items()
+            if not key.startswith("_fastportal_")}
 
 
 def _minute_to_session(original):
@@ -78,3 +103,11 @@ def patches():
                   for name in ("is_trading_minute", "previous_minute", "next_minute")]
     return [(ExchangeCalendar, "minute_to_session", _minute_to_session),
             (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + one_minute
+
+
+def state_patch():
+    """(owner, name, value): the pickling state of calendars, without the core's
+    objects (ExchangeCalendar defines no __getstate__ of its own)."""
+    from exchange_calendars import ExchangeCalendar
+
+    return ExchangeCalendar, "__getstate__", _getstate

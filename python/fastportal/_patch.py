@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from pandas import Index
 
 from fastportal._calendar import patches as calendar_patches
-from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, fell_through, portal_core,
-                                refused, refused_by_upstream)
+from fastportal._calendar import state_patch as calendar_state_patch
+from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
+                                portal_core, refused, refused_by_upstream)
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -357,8 +358,11 @@ def _make_get_history_window(upstream_get_history_window):
     return get_history_window
 
 
+_ABSENT = object()  # what an owner had under a name it did not define
+
+
 def _patch(owner, name, value):
-    _saved.append((owner, name, owner.__dict__[name]))
+    _saved.append((owner, name, owner.__dict__.get(name, _ABSENT)))
     setattr(owner, name, value)
 
 
@@ -384,12 +388,17 @@ def install():
         wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
         wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
         _patch(owner, name, wrapped)
+    _patch(*calendar_state_patch())
 
 
 def uninstall():
     while _saved:
         owner, name, original = _saved.pop()
-        setattr(owner, name, original)
+        if original is _ABSENT:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
+    detach_all()
 
 
 def installed():

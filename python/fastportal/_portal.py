@@ -8,6 +8,7 @@ upstream.
 """
 
 import functools
+import weakref
 from collections import Counter
 
 import numpy as np
@@ -89,6 +90,25 @@ def refused_by_upstream(reason, frequency, minute_data, function, /, *args, **kw
     return result
 
 
+# The calendars the core has put its objects on (in their __dict__, so that they live
+# and die with the calendar), to take them off again at uninstall().
+_calendars = weakref.WeakSet()
+
+
+def attach(calendar, key, value):
+    """calendar.__dict__[key] = value, remembered for detach_all()."""
+    calendar.__dict__[key] = value
+    _calendars.add(calendar)
+
+
+def detach_all():
+    """Take the core's objects off every calendar they were put on."""
+    for calendar in list(_calendars):
+        for key in [key for key in calendar.__dict__ if key.startswith("_fastportal_")]:
+            del calendar.__dict__[key]
+    _calendars.clear()
+
+
 def calendar_core(calendar):
     """The core Calendar of an exchange_calendars calendar, built once per calendar
     (None when the core cannot build this pandas' objects)."""
@@ -104,7 +124,7 @@ def calendar_core(calendar):
             objects,
             pd.Timestamp,
         )
-        calendar.__dict__["_fastportal_calendar"] = core
+        attach(calendar, "_fastportal_calendar", core)
     return core
 
 
@@ -124,7 +144,7 @@ def minutes_core(calendar):
             dtype,
             functools.partial(pd.Timestamp, tz=dtype.tz),
         )
-        calendar.__dict__["_fastportal_minutes"] = core
+        attach(calendar, "_fastportal_minutes", core)
     return core
 
 
