@@ -4,7 +4,7 @@ index), interleaved, several repetitions, as ratios in one run.
 
     python -m benchmarks.calendar [--repeat 7] [--calls 20000]
 
-XNYS, at a trading minute and at a minute between two sessions.
+XNYS, at a trading minute, at a minute between two sessions, and of a session.
 """
 
 import argparse
@@ -20,6 +20,7 @@ from benchmarks.common import per_call_us, print_case
 def cases(calendar):
     trading = pd.Timestamp("2024-06-12 15:31", tz="UTC")
     closed = pd.Timestamp("2024-06-12 23:10", tz="UTC")
+    session = pd.Timestamp("2024-06-12")
     return [
         ("minute_to_session(trading minute)", lambda: calendar.minute_to_session(trading)),
         ("minute_to_session(closed minute)", lambda: calendar.minute_to_session(closed)),
@@ -29,6 +30,8 @@ def cases(calendar):
         ("is_trading_minute(closed minute)", lambda: calendar.is_trading_minute(closed)),
         ("previous_minute(trading minute)", lambda: calendar.previous_minute(trading)),
         ("next_minute(closed minute)", lambda: calendar.next_minute(closed)),
+        ("session_close(session)", lambda: calendar.session_close(session)),
+        ("session_first_minute(session)", lambda: calendar.session_first_minute(session)),
     ]
 
 

@@ -80,6 +80,7 @@ Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *dir
 Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
 Py_ssize_t daily_window_end(CalendarObject *cal, PyObject *minute);
 int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
+Py_ssize_t calendar_label_position(CalendarObject *cal, int64_t nanos);
 
 /* minutes.c */
 int minutes_init_strings(void);
@@ -96,6 +97,7 @@ typedef struct {
 } MinuteSpot;
 int minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot);
 PyObject *minutes_boxed_at(PyObject *minutes, int64_t pos);
+PyObject *minutes_box(PyObject *minutes, int64_t nanos);
 CalendarObject *minutes_calendar(PyObject *minutes);
 
 /* ranges.c */

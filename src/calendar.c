@@ -73,8 +73,8 @@ timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
 }
 
 /* Position of a session label, or -1 (no error set) when it is not one. */
-static Py_ssize_t
-label_position(CalendarObject *cal, int64_t nanos)
+Py_ssize_t
+calendar_label_position(CalendarObject *cal, int64_t nanos)
 {
     Py_ssize_t i = sorted_position(cal->sess, cal->count, nanos);
     return (i < cal->count && cal->sess[i] == nanos) ? i : -1;
@@ -96,7 +96,7 @@ upstream_session_index(CalendarObject *cal, PyObject *minute, PyObject *directio
     Py_DECREF(session);
     if (found < 0)
         return -1;
-    Py_ssize_t i = found ? label_position(cal, nanos) : -1;
+    Py_ssize_t i = found ? calendar_label_position(cal, nanos) : -1;
     if (i < 0)
         PyErr_SetString(PyExc_RuntimeError,
                         "the calendar answered a session that is not among its sessions");
@@ -326,7 +326,7 @@ Calendar_session_position(CalendarObject *self, PyObject *label)
             return NULL;
         int naive = tz == Py_None;
         Py_DECREF(tz);
-        Py_ssize_t i = naive ? label_position(self, nanos) : -1;
+        Py_ssize_t i = naive ? calendar_label_position(self, nanos) : -1;
         if (i >= 0)
             return PyLong_FromSsize_t(i);
     }

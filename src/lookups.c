@@ -3,8 +3,9 @@
  * next_minute), answered from the core's sessions and minutes.
  *
  * Each method answers only where its answer is exchange_calendars' exactly: a pandas
- * Timestamp on a whole minute between the calendar's first and last trading minutes,
- * and arguments of the types exchange_calendars documents. For anything else it returns
+ * Timestamp on a whole minute between the calendar's first and last trading minutes (a
+ * tz-naive Timestamp that is a session label, for the session methods), and arguments
+ * of the types exchange_calendars documents. For anything else it returns
  * None, and the caller asks exchange_calendars, whose answers and exceptions then stand.
  * Session labels are boxed once per session; each answer is a fresh copy of the one kept
  * (Timestamp.replace()), as exchange_calendars hands out a fresh Timestamp each time.
@@ -15,9 +16,10 @@ typedef struct {
     PyObject_HEAD
     PyObject *minutes;  /* Minutes */
     PyObject *labels;   /* list: session i's label Timestamp once asked for, else None */
+    PyArrayObject *opens, *closes;  /* int64 ns, a session each: the schedule's */
 } CalendarLookupsObject;
 
-static PyObject *str_next_dir, *str_previous_dir, *str_none_dir, *str_replace;
+static PyObject *str_next_dir, *str_previous_dir, *str_none_dir, *str_replace, *str_tzinfo;
 
 /* Session i's label, as calendar.sessions[i] gives it: a fresh Timestamp (a new
    reference), copied from the one kept. A Timestamp has a __dict__, so the kept one is
@@ -131,28 +133,79 @@ CalendarLookups_next_minute(CalendarLookupsObject *self, PyObject *minute)
     return minutes_boxed_at(self->minutes, spot.position + spot.trading);
 }
 
+/* One of the session's times (times: a session each) as a UTC Timestamp, for a tz-naive
+   Timestamp that is exactly a session label; None for anything else. */
+static PyObject *
+session_time(CalendarLookupsObject *self, PyObject *session, const int64_t *times)
+{
+    CalendarObject *cal = minutes_calendar(self->minutes);
+    int64_t nanos;
+    int fast = timestamp_nanos(cal, session, &nanos);  /* an exact Timestamp only */
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *tz = PyObject_GetAttr(session, str_tzinfo);
+    if (tz == NULL)
+        return NULL;
+    int naive = tz == Py_None;
+    Py_DECREF(tz);
+    Py_ssize_t i = naive ? calendar_label_position(cal, nanos) : -1;
+    if (i < 0)
+        Py_RETURN_NONE;  /* not a session, or tz-aware: exchange_calendars raises */
+    return minutes_box(self->minutes, times[i]);
+}
+
+static PyObject *
+CalendarLookups_session_open(CalendarLookupsObject *self, PyObject *session)
+{
+    return session_time(self, session, (const int64_t *)PyArray_DATA(self->opens));
+}
+
+static PyObject *
+CalendarLookups_session_close(CalendarLookupsObject *self, PyObject *session)
+{
+    return session_time(self, session, (const int64_t *)PyArray_DATA(self->closes));
+}
+
+static PyObject *
+CalendarLookups_session_first_minute(CalendarLookupsObject *self, PyObject *session)
+{
+    return session_time(self, session, minutes_calendar(self->minutes)->first);
+}
+
+static PyObject *
+CalendarLookups_session_last_minute(CalendarLookupsObject *self, PyObject *session)
+{
+    return session_time(self, session, minutes_calendar(self->minutes)->last);
+}
+
 static PyObject *
 CalendarLookups_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"minutes", NULL};
-    PyObject *minutes;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!:CalendarLookups", kwlist, &Minutes_Type,
-                                     &minutes))
+    static char *kwlist[] = {"minutes", "opens", "closes", NULL};
+    PyObject *minutes, *opens_obj, *closes_obj;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO:CalendarLookups", kwlist,
+                                     &Minutes_Type, &minutes, &opens_obj, &closes_obj))
         return NULL;
     Py_ssize_t count = minutes_calendar(minutes)->count;
-    PyObject *labels = PyList_New(count);
-    if (labels == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < count; i++)
-        PyList_SET_ITEM(labels, i, Py_NewRef(Py_None));
     CalendarLookupsObject *self = (CalendarLookupsObject *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        Py_DECREF(labels);
+    if (self == NULL)
         return NULL;
-    }
     self->minutes = Py_NewRef(minutes);
-    self->labels = labels;
+    if ((self->labels = PyList_New(count)) == NULL ||
+        (self->opens = int64_vector(opens_obj, "opens")) == NULL ||
+        (self->closes = int64_vector(closes_obj, "closes")) == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < count; i++)
+        PyList_SET_ITEM(self->labels, i, Py_NewRef(Py_None));
+    if (PyArray_DIM(self->opens, 0) != count || PyArray_DIM(self->closes, 0) != count) {
+        PyErr_Format(PyExc_ValueError, "opens and closes must have one entry for each of "
+                     "the calendar's %zd sessions", count);
+        goto fail;
+    }
     return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
 }
 
 static int
@@ -168,6 +221,8 @@ CalendarLookups_clear(CalendarLookupsObject *self)
 {
     Py_CLEAR(self->minutes);
     Py_CLEAR(self->labels);
+    Py_CLEAR(self->opens);
+    Py_CLEAR(self->closes);
     return 0;
 }
 
@@ -185,7 +240,8 @@ lookups_init_strings(void)
     if ((str_next_dir = PyUnicode_InternFromString("next")) == NULL ||
         (str_previous_dir = PyUnicode_InternFromString("previous")) == NULL ||
         (str_none_dir = PyUnicode_InternFromString("none")) == NULL ||
-        (str_replace = PyUnicode_InternFromString("replace")) == NULL)
+        (str_replace = PyUnicode_InternFromString("replace")) == NULL ||
+        (str_tzinfo = PyUnicode_InternFromString("tzinfo")) == NULL)
         return -1;
     return 0;
 }
@@ -202,6 +258,14 @@ static PyMethodDef CalendarLookups_methods[] = {
      "previous_minute(minute) -> the trading minute before it, or None."},
     {"next_minute", (PyCFunction)CalendarLookups_next_minute, METH_O,
      "next_minute(minute) -> the trading minute after it, or None."},
+    {"session_open", (PyCFunction)CalendarLookups_session_open, METH_O,
+     "session_open(session) -> its open, or None."},
+    {"session_close", (PyCFunction)CalendarLookups_session_close, METH_O,
+     "session_close(session) -> its close, or None."},
+    {"session_first_minute", (PyCFunction)CalendarLookups_session_first_minute, METH_O,
+     "session_first_minute(session) -> its first trading minute, or None."},
+    {"session_last_minute", (PyCFunction)CalendarLookups_session_last_minute, METH_O,
+     "session_last_minute(session) -> its last trading minute, or None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -210,7 +274,8 @@ PyTypeObject CalendarLookups_Type = {
     .tp_name = "fastportal._core.CalendarLookups",
     .tp_basicsize = sizeof(CalendarLookupsObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "CalendarLookups(minutes): a calendar's per-bar lookups, each answered "
+    .tp_doc = "CalendarLookups(minutes, opens, closes): a calendar's per-bar lookups, "
+              "each answered "
               "exactly as exchange_calendars answers it, or None where the core does not.",
     .tp_new = CalendarLookups_new,
     .tp_traverse = (traverseproc)CalendarLookups_traverse,

@@ -163,20 +163,27 @@ minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
     return 1;
 }
 
-/* For lookups.c: the trading minute at position pos as the calendar's Timestamp (UTC),
-   or None when pos is outside the minutes. */
+/* For lookups.c: nanos as a Timestamp in the minutes' zone (UTC). */
+PyObject *
+minutes_box(PyObject *minutes, int64_t nanos)
+{
+    PyObject *value = PyLong_FromLongLong(nanos);
+    if (value == NULL)
+        return NULL;
+    PyObject *boxed = PyObject_CallOneArg(((MinutesObject *)minutes)->box, value);
+    Py_DECREF(value);
+    return boxed;
+}
+
+/* For lookups.c: the trading minute at position pos as a Timestamp, or None when pos is
+   outside the minutes. */
 PyObject *
 minutes_boxed_at(PyObject *minutes, int64_t pos)
 {
     MinutesObject *self = (MinutesObject *)minutes;
     if (pos < 0 || pos >= total_minutes(self))
         Py_RETURN_NONE;
-    PyObject *value = PyLong_FromLongLong(minute_at(self, pos));
-    if (value == NULL)
-        return NULL;
-    PyObject *boxed = PyObject_CallOneArg(self->box, value);
-    Py_DECREF(value);
-    return boxed;
+    return minutes_box(minutes, minute_at(self, pos));
 }
 
 CalendarObject *

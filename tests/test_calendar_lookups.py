@@ -145,3 +145,21 @@ def test_a_patched_calendar_pickles_and_copies_and_hands_out_fresh_labels():
     fastportal.uninstall()
     assert not [key for key in vars(upstream) if key.startswith("_fastportal_")]
     pickle.dumps(upstream)
+
+
+SESSION_LOOKUPS = [(name, ()) for name in ("session_open", "session_close",
+                                           "session_first_minute", "session_last_minute")]
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+def test_every_session_and_dates_that_are_not_sessions(name):
+    upstream = calendar(name)
+    sessions = list(upstream.sessions)
+    first, last = sessions[0], sessions[-1]
+    day = pd.Timedelta(days=1)
+    odd = [first - day, last + day, sessions[100] + day, sessions[100] - day,
+           sessions[100] + pd.Timedelta(nanoseconds=1), sessions[100] + pd.Timedelta(hours=9),
+           sessions[100].tz_localize("UTC"), sessions[100].as_unit("s"), str(sessions[100]),
+           sessions[100].date(), sessions[100].to_pydatetime(), sessions[100].to_datetime64(),
+           None, 17]
+    compare(upstream, sessions + odd, SESSION_LOOKUPS)

@@ -1,4 +1,5 @@
-"""The simulation's calendar: exchange_calendars' per-bar lookups asked of the core first.
+"""The simulation's calendar: exchange_calendars' per-bar and per-session lookups asked
+of the core first.
 
 zipline asks its calendar which session a minute belongs to, whether the exchange is
 open, and the minute before or after, several times a bar (the order path, BarData, the
@@ -15,7 +16,11 @@ from fastportal._portal import attach, minutes_core
 # What exchange_calendars' own lookups read or call on the calendar: a calendar class
 # that overrides any of them answers its own way, and keeps its own answers.
 _READ_BY_LOOKUPS = ("minute_to_session", "is_open_on_minute", "is_trading_minute",
-                    "is_break_minute", "previous_minute", "next_minute", "minutes",
+                    "is_break_minute", "previous_minute", "next_minute", "session_open",
+                    "session_close", "session_first_minute", "session_last_minute",
+                    "_get_session_minute_from_nanos", "_get_session_idx", "is_session",
+                    "_date_oob", "_minute_oob", "opens", "closes", "opens_nanos",
+                    "closes_nanos", "first_minutes", "last_minutes", "minutes",
                     "minutes_nanos", "first_minutes_nanos", "last_minutes_nanos",
                     "last_am_minutes_nanos", "first_pm_minutes_nanos", "sessions",
                     "schedule", "first_session", "last_session", "_get_minute_idx")
@@ -40,7 +45,8 @@ def _lookups(calendar):
                 minutes = minutes_core(calendar)
             except Exception:
                 minutes = None  # a calendar the core cannot read
-        lookups = False if minutes is None else _core.CalendarLookups(minutes)
+        lookups = False if minutes is None else _core.CalendarLookups(
+            minutes, calendar.opens_nanos, calendar.closes_nanos)
         attach(calendar, "_fastportal_lookups", lookups)
     return lookups
 
@@ -81,6 +87,8 @@ def _is_open_on_minute(original):
 
 
 def _one_minute_lookup(original, name):
+    """A lookup of one minute or session (and _parse)."""
+
     def lookup(self, minute, _parse=True):
         lookups = self.__dict__.get("_fastportal_lookups")
         if lookups is None:
@@ -100,7 +108,9 @@ def patches():
 
     one_minute = [(ExchangeCalendar, name,
                    lambda original, name=name: _one_minute_lookup(original, name))
-                  for name in ("is_trading_minute", "previous_minute", "next_minute")]
+                  for name in ("is_trading_minute", "previous_minute", "next_minute",
+                               "session_open", "session_close", "session_first_minute",
+                               "session_last_minute")]
     return [(ExchangeCalendar, "minute_to_session", _minute_to_session),
             (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + one_minute
 
