@@ -186,25 +186,35 @@ CalendarLookups_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO:CalendarLookups", kwlist,
                                      &Minutes_Type, &minutes, &opens_obj, &closes_obj))
         return NULL;
+    /* everything made before the object exists: the conversions run Python code, which
+       must not find it half made */
     Py_ssize_t count = minutes_calendar(minutes)->count;
-    CalendarLookupsObject *self = (CalendarLookupsObject *)type->tp_alloc(type, 0);
-    if (self == NULL)
-        return NULL;
-    self->minutes = Py_NewRef(minutes);
-    if ((self->labels = PyList_New(count)) == NULL ||
-        (self->opens = int64_vector(opens_obj, "opens")) == NULL ||
-        (self->closes = int64_vector(closes_obj, "closes")) == NULL)
+    PyArrayObject *opens = NULL, *closes = NULL;
+    PyObject *labels = NULL;
+    if ((opens = int64_vector(opens_obj, "opens")) == NULL ||
+        (closes = int64_vector(closes_obj, "closes")) == NULL)
         goto fail;
-    for (Py_ssize_t i = 0; i < count; i++)
-        PyList_SET_ITEM(self->labels, i, Py_NewRef(Py_None));
-    if (PyArray_DIM(self->opens, 0) != count || PyArray_DIM(self->closes, 0) != count) {
+    if (PyArray_DIM(opens, 0) != count || PyArray_DIM(closes, 0) != count) {
         PyErr_Format(PyExc_ValueError, "opens and closes must have one entry for each of "
                      "the calendar's %zd sessions", count);
         goto fail;
     }
+    if ((labels = PyList_New(count)) == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < count; i++)
+        PyList_SET_ITEM(labels, i, Py_NewRef(Py_None));
+    CalendarLookupsObject *self = (CalendarLookupsObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        goto fail;
+    self->minutes = Py_NewRef(minutes);
+    self->labels = labels;
+    self->opens = opens;
+    self->closes = closes;
     return (PyObject *)self;
 fail:
-    Py_DECREF(self);
+    Py_XDECREF(opens);
+    Py_XDECREF(closes);
+    Py_XDECREF(labels);
     return NULL;
 }
 

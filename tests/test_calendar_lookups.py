@@ -165,3 +165,55 @@ def test_every_session_and_dates_that_are_not_sessions(name):
            sessions[100].date(), sessions[100].to_pydatetime(), sessions[100].to_datetime64(),
            None, 17]
     compare(upstream, sessions + odd, SESSION_LOOKUPS)
+
+
+def test_keyword_calls_as_exchange_calendars_names_the_parameters():
+    upstream = calendar("XNYS")
+    session = upstream.sessions[100]
+    minute = upstream.session_first_minute(session) + pd.Timedelta(minutes=5)
+    calls = [("session_open", {"session": session}), ("session_close", {"session": session}),
+             ("session_first_minute", {"session": session}),
+             ("session_last_minute", {"session": session}),
+             ("minute_to_session", {"minute": minute, "direction": "previous"}),
+             ("is_open_on_minute", {"minute": minute, "ignore_breaks": True}),
+             ("is_trading_minute", {"minute": minute}), ("previous_minute", {"minute": minute}),
+             ("next_minute", {"minute": minute, "_parse": True})]
+    theirs = [getattr(upstream, name)(**kwargs) for name, kwargs in calls]
+    fastportal.install()
+    for (name, kwargs), their in zip(calls, theirs):
+        same(getattr(upstream, name)(**kwargs), their, name)
+
+
+def _calendar_classes():
+    """A calendar class that cannot be hashed, and one with __slots__ (module-level, so
+    that pickle finds them)."""
+    from exchange_calendars.exchange_calendar_xnys import XNYSExchangeCalendar
+
+    global Unhashable, Slotted
+
+    class Unhashable(XNYSExchangeCalendar):
+        def __eq__(self, other):
+            return type(self) is type(other)
+
+    class Slotted(XNYSExchangeCalendar):
+        __slots__ = ("extra",)
+
+    Unhashable.__qualname__, Slotted.__qualname__ = "Unhashable", "Slotted"
+
+
+def test_unhashable_and_slotted_calendar_classes():
+    import copy
+    import pickle
+
+    _calendar_classes()
+    fastportal.install()
+    unhashable = Unhashable(start="2020-01-01", end="2020-12-31")
+    session = unhashable.sessions[3]
+    assert unhashable.session_open(session) == unhashable.schedule.loc[session, "open"]
+    slotted = Slotted(start="2020-01-01", end="2020-12-31")
+    slotted.extra = 42
+    slotted.session_open(session)
+    assert copy.copy(slotted).extra == copy.deepcopy(slotted).extra == 42
+    assert pickle.loads(pickle.dumps(slotted)).extra == 42
+    fastportal.uninstall()
+    pickle.dumps(unhashable)

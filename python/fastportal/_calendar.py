@@ -21,6 +21,7 @@ _READ_BY_LOOKUPS = ("minute_to_session", "is_open_on_minute", "is_trading_minute
                     "_get_session_minute_from_nanos", "_get_session_idx", "is_session",
                     "_date_oob", "_minute_oob", "opens", "closes", "opens_nanos",
                     "closes_nanos", "first_minutes", "last_minutes", "minutes",
+                    "sessions_nanos",
                     "minutes_nanos", "first_minutes_nanos", "last_minutes_nanos",
                     "last_am_minutes_nanos", "first_pm_minutes_nanos", "sessions",
                     "schedule", "first_session", "last_session", "_get_minute_idx")
@@ -52,10 +53,16 @@ def _lookups(calendar):
 
 
 def _getstate(self):
-    """The calendar's state without the core's objects, which do not pickle (a copy or
-    an unpickled calendar builds its own)."""
-    return {key: value for key, value in self.__dict__.items()
-            if not key.startswith("_fastportal_")}
+    """The calendar's state, as object.__getstate__ gives it, without the core's objects,
+    which do not pickle (a copy or an unpickled calendar builds its own)."""
+    state = object.__getstate__(self)
+    slots = None
+    if type(state) is tuple:  # (__dict__, the values of __slots__)
+        state, slots = state
+    if state:
+        state = {key: value for key, value in state.items()
+                 if not key.startswith("_fastportal_")}
+    return state if slots is None else (state, slots)
 
 
 def _minute_to_session(original):
@@ -86,8 +93,8 @@ def _is_open_on_minute(original):
     return is_open_on_minute
 
 
-def _one_minute_lookup(original, name):
-    """A lookup of one minute or session (and _parse)."""
+def _minute_lookup(original, name):
+    """A lookup of one minute (and _parse), named as exchange_calendars names it."""
 
     def lookup(self, minute, _parse=True):
         lookups = self.__dict__.get("_fastportal_lookups")
@@ -102,17 +109,35 @@ def _one_minute_lookup(original, name):
     return lookup
 
 
+def _session_lookup(original, name):
+    """A lookup of one session (and _parse), named as exchange_calendars names it."""
+
+    def lookup(self, session, _parse=True):
+        lookups = self.__dict__.get("_fastportal_lookups")
+        if lookups is None:
+            lookups = _lookups(self)
+        if lookups:
+            answer = getattr(lookups, name)(session)
+            if answer is not None:
+                return answer
+        return original(self, session, _parse)
+
+    return lookup
+
+
 def patches():
     """(owner, name, replacement(original)) of the calendar methods the core answers."""
     from exchange_calendars import ExchangeCalendar
 
-    one_minute = [(ExchangeCalendar, name,
-                   lambda original, name=name: _one_minute_lookup(original, name))
-                  for name in ("is_trading_minute", "previous_minute", "next_minute",
-                               "session_open", "session_close", "session_first_minute",
-                               "session_last_minute")]
+    minutes = [(ExchangeCalendar, name, lambda original, name=name: _minute_lookup(
+                    original, name))
+               for name in ("is_trading_minute", "previous_minute", "next_minute")]
+    sessions = [(ExchangeCalendar, name, lambda original, name=name: _session_lookup(
+                     original, name))
+                for name in ("session_open", "session_close", "session_first_minute",
+                             "session_last_minute")]
     return [(ExchangeCalendar, "minute_to_session", _minute_to_session),
-            (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + one_minute
+            (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + minutes + sessions
 
 
 def state_patch():

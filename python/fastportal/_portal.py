@@ -91,21 +91,27 @@ def refused_by_upstream(reason, frequency, minute_data, function, /, *args, **kw
 
 
 # The calendars the core has put its objects on (in their __dict__, so that they live
-# and die with the calendar), to take them off again at uninstall().
-_calendars = weakref.WeakSet()
+# and die with the calendar), to take them off again at uninstall(): id -> weak
+# reference (a calendar need not be hashable).
+_calendars = {}
 
 
 def attach(calendar, key, value):
     """calendar.__dict__[key] = value, remembered for detach_all()."""
+    key_of_calendar = id(calendar)
+    if key_of_calendar not in _calendars:
+        _calendars[key_of_calendar] = weakref.ref(
+            calendar, lambda _, k=key_of_calendar: _calendars.pop(k, None))
     calendar.__dict__[key] = value
-    _calendars.add(calendar)
 
 
 def detach_all():
     """Take the core's objects off every calendar they were put on."""
-    for calendar in list(_calendars):
-        for key in [key for key in calendar.__dict__ if key.startswith("_fastportal_")]:
-            del calendar.__dict__[key]
+    for reference in list(_calendars.values()):
+        calendar = reference()
+        if calendar is not None:
+            for key in [key for key in calendar.__dict__ if key.startswith("_fastportal_")]:
+                del calendar.__dict__[key]
     _calendars.clear()
 
 
