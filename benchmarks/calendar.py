@@ -30,6 +30,7 @@ def cases(calendar):
         ("is_trading_minute(closed minute)", lambda: calendar.is_trading_minute(closed)),
         ("previous_minute(trading minute)", lambda: calendar.previous_minute(trading)),
         ("next_minute(closed minute)", lambda: calendar.next_minute(closed)),
+        ("next_open(closed minute)", lambda: calendar.next_open(closed)),
         ("session_close(session)", lambda: calendar.session_close(session)),
         ("session_first_minute(session)", lambda: calendar.session_first_minute(session)),
     ]

@@ -133,6 +133,28 @@ CalendarLookups_next_minute(CalendarLookupsObject *self, PyObject *minute)
     return minutes_boxed_at(self->minutes, spot.position + spot.trading);
 }
 
+static PyObject *
+CalendarLookups_next_open(CalendarLookupsObject *self, PyObject *minute)
+{
+    MinuteSpot spot;
+    int fast = minutes_locate(self->minutes, minute, &spot);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(Py_None);
+    /* the first open after the minute: searchsorted(opens, minute, "right") */
+    const int64_t *opens = (const int64_t *)PyArray_DATA(self->opens);
+    Py_ssize_t lo = 0, hi = PyArray_DIM(self->opens, 0);
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (opens[mid] <= spot.nanos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == PyArray_DIM(self->opens, 0))
+        Py_RETURN_NONE;  /* at or after the last open: exchange_calendars raises */
+    return minutes_box(self->minutes, opens[lo]);
+}
+
 /* One of the session's times (times: a session each) as a UTC Timestamp, for a tz-naive
    Timestamp that is exactly a session label; None for anything else. */
 static PyObject *
@@ -268,6 +290,8 @@ static PyMethodDef CalendarLookups_methods[] = {
      "previous_minute(minute) -> the trading minute before it, or None."},
     {"next_minute", (PyCFunction)CalendarLookups_next_minute, METH_O,
      "next_minute(minute) -> the trading minute after it, or None."},
+    {"next_open", (PyCFunction)CalendarLookups_next_open, METH_O,
+     "next_open(minute) -> the first open after it, or None."},
     {"session_open", (PyCFunction)CalendarLookups_session_open, METH_O,
      "session_open(session) -> its open, or None."},
     {"session_close", (PyCFunction)CalendarLookups_session_close, METH_O,

@@ -1,6 +1,6 @@
 """The simulation's calendar, patched: ExchangeCalendar's per-bar lookups
 (minute_to_session in every direction, is_open_on_minute with and without breaks,
-is_trading_minute, previous_minute, next_minute) against exchange_calendars' own
+is_trading_minute, previous_minute, next_minute, next_open) and per-session lookups against exchange_calendars' own
 methods, on every minute of a year of XNYS (early closes, holidays), CMES (overnight
 sessions) and XHKG (breaks), at the calendar's ends, and for inputs the core leaves to
 exchange_calendars (naive and other-zone Timestamps, seconds, strings, datetimes, bad
@@ -19,7 +19,7 @@ CALENDARS = ["XNYS", "CMES", "XHKG"]
 LOOKUPS = [("minute_to_session", ()), ("minute_to_session", ("previous",)),
            ("minute_to_session", ("none",)), ("is_open_on_minute", ()),
            ("is_open_on_minute", (True,)), ("is_trading_minute", ()),
-           ("previous_minute", ()), ("next_minute", ())]
+           ("previous_minute", ()), ("next_minute", ()), ("next_open", ())]
 
 
 def calendar(name):
@@ -177,7 +177,8 @@ def test_keyword_calls_as_exchange_calendars_names_the_parameters():
              ("minute_to_session", {"minute": minute, "direction": "previous"}),
              ("is_open_on_minute", {"minute": minute, "ignore_breaks": True}),
              ("is_trading_minute", {"minute": minute}), ("previous_minute", {"minute": minute}),
-             ("next_minute", {"minute": minute, "_parse": True})]
+             ("next_minute", {"minute": minute, "_parse": True}),
+             ("next_open", {"minute": minute})]
     theirs = [getattr(upstream, name)(**kwargs) for name, kwargs in calls]
     fastportal.install()
     for (name, kwargs), their in zip(calls, theirs):

@@ -16,7 +16,8 @@ from fastportal._portal import attach, minutes_core
 # What exchange_calendars' own lookups read or call on the calendar: a calendar class
 # that overrides any of them answers its own way, and keeps its own answers.
 _READ_BY_LOOKUPS = ("minute_to_session", "is_open_on_minute", "is_trading_minute",
-                    "is_break_minute", "previous_minute", "next_minute", "session_open",
+                    "is_break_minute", "previous_minute", "next_minute", "next_open",
+                    "session_open",
                     "session_close", "session_first_minute", "session_last_minute",
                     "_get_session_minute_from_nanos", "_get_session_idx", "is_session",
                     "_date_oob", "_minute_oob", "opens", "closes", "opens_nanos",
@@ -131,7 +132,8 @@ def patches():
 
     minutes = [(ExchangeCalendar, name, lambda original, name=name: _minute_lookup(
                     original, name))
-               for name in ("is_trading_minute", "previous_minute", "next_minute")]
+               for name in ("is_trading_minute", "previous_minute", "next_minute",
+                            "next_open")]
     sessions = [(ExchangeCalendar, name, lambda original, name=name: _session_lookup(
                      original, name))
                 for name in ("session_open", "session_close", "session_first_minute",
