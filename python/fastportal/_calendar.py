@@ -2,9 +2,9 @@
 of the core first.
 
 zipline asks its calendar which session a minute belongs to, whether the exchange is
-open, and the minute before or after, several times a bar (the order path, BarData, the
-clock), and exchange_calendars answers each after parsing and bounds checks that cost
-more than the lookup. install() puts these methods on ExchangeCalendar: each asks the
+open, the minute before or after and the next open several times a bar (the order path,
+BarData, the clock), and a session's open and close once a session; exchange_calendars
+answers each after parsing and bounds checks that cost more than the lookup. install() puts these methods on ExchangeCalendar: each asks the
 calendar's CalendarLookups (src/lookups.c), which answers where its answer is
 exchange_calendars' exactly and says None elsewhere; then exchange_calendars' own method
 answers, with its own exceptions. uninstall() puts the originals back.
@@ -15,17 +15,16 @@ from fastportal._portal import attach, minutes_core
 
 # What exchange_calendars' own lookups read or call on the calendar: a calendar class
 # that overrides any of them answers its own way, and keeps its own answers.
-_READ_BY_LOOKUPS = ("minute_to_session", "is_open_on_minute", "is_trading_minute",
-                    "is_break_minute", "previous_minute", "next_minute", "next_open",
-                    "session_open",
-                    "session_close", "session_first_minute", "session_last_minute",
-                    "_get_session_minute_from_nanos", "_get_session_idx", "is_session",
-                    "_date_oob", "_minute_oob", "opens", "closes", "opens_nanos",
-                    "closes_nanos", "first_minutes", "last_minutes", "minutes",
-                    "sessions_nanos",
-                    "minutes_nanos", "first_minutes_nanos", "last_minutes_nanos",
-                    "last_am_minutes_nanos", "first_pm_minutes_nanos", "sessions",
-                    "schedule", "first_session", "last_session", "_get_minute_idx")
+_READ_BY_LOOKUPS = (
+    "minute_to_session", "is_open_on_minute", "is_trading_minute", "is_break_minute",
+    "previous_minute", "next_minute", "next_open", "session_open", "session_close",
+    "session_first_minute", "session_last_minute", "_get_session_minute_from_nanos",
+    "_get_session_idx", "_get_minute_idx", "is_session", "_date_oob", "_minute_oob",
+    "sessions", "sessions_nanos", "schedule", "first_session", "last_session", "opens",
+    "closes", "opens_nanos", "closes_nanos", "minutes", "minutes_nanos", "first_minutes",
+    "last_minutes", "first_minutes_nanos", "last_minutes_nanos", "last_am_minutes_nanos",
+    "first_pm_minutes_nanos",
+)
 
 
 def _overrides_lookups(calendar):
