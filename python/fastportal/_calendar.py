@@ -67,9 +67,7 @@ def _getstate(self):
 
 def _minute_to_session(original):
     def minute_to_session(self, minute, direction="next", _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups")
-        if lookups is None:
-            lookups = _lookups(self)
+        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
         if lookups:
             session = lookups.minute_to_session(minute, direction)
             if session is not None:
@@ -81,9 +79,7 @@ def _minute_to_session(original):
 
 def _is_open_on_minute(original):
     def is_open_on_minute(self, minute, ignore_breaks=False, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups")
-        if lookups is None:
-            lookups = _lookups(self)
+        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
         if lookups:
             is_open = lookups.is_open_on_minute(minute, ignore_breaks)
             if is_open is not None:
@@ -97,9 +93,7 @@ def _minute_lookup(original, name):
     """A lookup of one minute (and _parse), named as exchange_calendars names it."""
 
     def lookup(self, minute, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups")
-        if lookups is None:
-            lookups = _lookups(self)
+        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
         if lookups:
             answer = getattr(lookups, name)(minute)
             if answer is not None:
@@ -113,9 +107,7 @@ def _session_lookup(original, name):
     """A lookup of one session (and _parse), named as exchange_calendars names it."""
 
     def lookup(self, session, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups")
-        if lookups is None:
-            lookups = _lookups(self)
+        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
         if lookups:
             answer = getattr(lookups, name)(session)
             if answer is not None:

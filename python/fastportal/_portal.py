@@ -494,16 +494,28 @@ class PortalCore:
         """The columns of the continuous futures among assets, for a daily window of
         bar_count sessions ending at calendar position end_loc; none for a window the
         core leaves to upstream or refuses (upstream's loader is not reached then)."""
-        offset = self.reader_offset
-        if offset is None or type(end_loc) is not int or not self._any_continuous(assets):
+        if type(end_loc) is not int or not self._any_continuous(assets):
             return
-        end_row = end_loc - offset
-        if (end_loc - bar_count + 1 < max(offset, self.first_day_loc)
-                or end_row >= len(self.reader_sessions)):
+        end_row = self._reader_row(end_loc, bar_count)
+        if end_row is None:
             return
         for field in fields:
             if not self.daily_follower.place(self.columns, assets, field, end_row, bar_count):
                 break
+
+    def _reader_row(self, end_loc, bar_count):
+        """The daily reader's row of the session at calendar position end_loc, for a
+        window of bar_count sessions ending there; None when the core does not serve the
+        window from the reader (it starts before the reader or the first trading day, or
+        ends after the reader)."""
+        offset = self.reader_offset
+        if offset is None:
+            return None
+        end_row = end_loc - offset
+        if (end_loc - bar_count + 1 < max(offset, self.first_day_loc)
+                or end_row >= len(self.reader_sessions)):
+            return None
+        return end_row
 
     def minute_frame(self, assets, dt, bar_count, field, scales=None, columns=None):
         """get_history_window(assets, dt, ..., "1m", field, ...) as upstream's frame
@@ -602,8 +614,7 @@ class PortalCore:
         and answers upstream's. Returns {(asset, field): float}, or None when the core
         leaves the window to upstream or refuses it."""
         continuous = self.continuous_type
-        offset = self.reader_offset
-        if offset is None or not self._any_continuous(assets):
+        if self.reader_offset is None or not self._any_continuous(assets):
             return None
         portal = self.portal
         try:
@@ -611,9 +622,8 @@ class PortalCore:
             trading = portal.trading_calendar.is_trading_minute(dt)
         except Exception:
             return None  # upstream raises its own error for this minute
-        row = session - offset
-        if (session - bar_count + 1 < max(offset, self.first_day_loc)
-                or row >= len(self.reader_sessions)):
+        row = self._reader_row(session, bar_count)
+        if row is None:
             return None
         futures = [asset for asset in assets if type(asset) is continuous]
         today = {}
