@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 
 SOURCES = ["src/module.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
            "src/history.c", "src/minutes.c", "src/partial_day.c", "src/fields.c",
-           "src/ratios.c", "src/lookups.c"]
+           "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/spot.c"]
 
 compile_args = ["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"]
 if os.environ.get("FASTPORTAL_STRICT") == "1":
@@ -23,7 +23,7 @@ setup(
             "fastportal._core",
             sources=SOURCES,
             include_dirs=["include", numpy.get_include()],
-            depends=["include/fastportal.h"],
+            depends=["include/fastportal.h", "include/spot.h"],
             extra_compile_args=compile_args,
         )
     ]

@@ -11,6 +11,8 @@
  * fields.c    several fields at once: the (date, asset) x fields frame
  * ratios.c    AdjustmentTimeline: the ratio before_trading_start scales windows by
  * lookups.c   CalendarLookups: exchange_calendars' per-bar lookups, answered exactly
+ * tapes.c     SpotTape: one asset's bars in one bcolz reader, as get_value reads them
+ * spot.c      Spot: DataPortal's spot values (data.current, can_trade, is_stale, orders)
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -74,6 +76,7 @@ extern PyTypeObject MinuteHistory_Type;
 extern PyTypeObject PartialDayHistory_Type;
 extern PyTypeObject AdjustmentTimeline_Type;
 extern PyTypeObject CalendarLookups_Type;
+extern PyTypeObject Spot_Type;
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);
@@ -168,6 +171,13 @@ int history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ss
                    double **out);
 void history_scale(double *values, Py_ssize_t count, double scale);
 
+
+/* ratios.c */
+int adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio);
+
+/* spot.c */
+int spot_init_strings(void);
+PyObject *spot_values_served(PyObject *module, PyObject *reset);
 
 /* Argument helpers shared by the files. */
 PyArrayObject *int64_vector(PyObject *obj, const char *what);

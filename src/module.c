@@ -1,6 +1,7 @@
 /* fastportal._core: the module, and the argument helpers the other files share. */
 #define FASTPORTAL_MODULE_C
 #include "fastportal.h"
+#include "spot.h"
 
 int calendar_init_strings(void);
 int lookups_init_strings(void);
@@ -38,6 +39,8 @@ float64_vector(PyObject *obj, const char *what)
 static PyMethodDef core_methods[] = {
     {"windows_served", (PyCFunction)history_windows_served, METH_O,
      "windows_served(reset) -> windows the history types handed out; zeroed if reset."},
+    {"spot_values_served", (PyCFunction)spot_values_served, METH_O,
+     "spot_values_served(reset) -> values Spot answered; zeroed if reset."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -66,7 +69,8 @@ PyInit__core(void)
     import_array();
     if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
         history_init_strings() < 0 || minutes_init_strings() < 0 ||
-        fields_init_strings() < 0 || lookups_init_strings() < 0)
+        fields_init_strings() < 0 || lookups_init_strings() < 0 ||
+        spot_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -79,7 +83,9 @@ PyInit__core(void)
         add_type(module, &MinuteHistory_Type, "MinuteHistory") < 0 ||
         add_type(module, &PartialDayHistory_Type, "PartialDayHistory") < 0 ||
         add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0 ||
-        add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0) {
+        add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0 ||
+        add_type(module, &SpotTape_Type, "SpotTape") < 0 ||
+        add_type(module, &Spot_Type, "Spot") < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -56,6 +56,17 @@ timeline_ratio(AdjustmentTimelineObject *self, int volume, int64_t dt, int64_t n
     return 0;
 }
 
+/* For spot.c: timeline_ratio of an AdjustmentTimeline. */
+int
+adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio)
+{
+    if (!PyObject_TypeCheck(timeline, &AdjustmentTimeline_Type)) {
+        PyErr_SetString(PyExc_TypeError, "expected an AdjustmentTimeline");
+        return -1;
+    }
+    return timeline_ratio((AdjustmentTimelineObject *)timeline, volume, dt, now, ratio);
+}
+
 static PyObject *
 AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {

@@ -52,9 +52,13 @@ def stats():
     served = _core.windows_served(False)
     if served:
         counts["served"] = served
+    spot_served = _core.spot_values_served(False)
+    if spot_served:
+        counts["spot values served"] = spot_served
     return counts
 
 
 def reset_stats():
     _portal.stats.clear()
     _core.windows_served(True)
+    _core.spot_values_served(True)

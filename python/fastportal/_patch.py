@@ -15,6 +15,7 @@ from pandas import Index
 
 from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
+from fastportal._spot import patches as spot_patches
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
                                 portal_core, refused, refused_by_upstream)
 
@@ -382,7 +383,7 @@ def install():
         "get_history_window",
         _make_get_history_window(data_portal.get_history_window),
     )
-    for owner, name, replacement in calendar_patches():
+    for owner, name, replacement in calendar_patches() + spot_patches():
         original = owner.__dict__[name]
         wrapped = replacement(original)
         wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__

@@ -1,0 +1,177 @@
+"""The spot path: DataPortal's get_spot_value, get_scalar_asset_spot_value and
+get_adjusted_value asked of the core first.
+
+These are what data.current, data.can_trade, data.is_stale, the order path and the
+ledger read on every bar; upstream's BarData calls them, and here they reach the core's
+Spot (src/spot.c), which reads each asset's bars from a SpotTape: the bcolz reader's own
+raw bars of the asset, copied once (a daily tape: all its sessions; a minute tape: the
+sessions around the simulation's clock, built again when the clock leaves them). What
+the core does not answer goes to upstream's own method, with the same arguments.
+"""
+
+import datetime
+import functools
+
+import numpy as np
+import pandas as pd
+
+from fastportal import _core
+from fastportal._calendar import _lookups
+from fastportal._portal import minutes_core, portal_core, stats
+
+_BARS = ("open", "high", "low", "close", "volume")
+
+# Sessions a minute tape holds before and after the one it is built for.
+TAPE_SESSIONS_BEFORE = 5
+TAPE_SESSIONS_AFTER = 20
+
+
+def _fell_through(reason):
+    stats["spot fell through: " + reason] += 1
+
+
+def spot_core(portal):
+    """The portal's Spot, built once per portal, or False when the core does not answer
+    for it (its calendar answers lookups its own way, or pandas is not one the core
+    knows)."""
+    spot = portal.__dict__.get("_fastportal_spot")
+    if spot is None:
+        spot = _build_spot(portal) or False
+        portal.__dict__["_fastportal_spot"] = spot
+    return spot
+
+
+def _build_spot(portal):
+    from zipline.assets import Equity, Future
+
+    calendar = portal.trading_calendar
+    if portal_core(portal) is None or not _lookups(calendar):
+        return None
+    minutes = minutes_core(calendar)
+    zones = {datetime.timezone.utc, pd.Timestamp(0, tz="UTC").tzinfo,
+             calendar.first_minutes.dtype.tz}
+    try:
+        import pytz
+
+        zones.add(pytz.utc)
+    except ImportError:  # pragma: no cover - zipline requires pytz
+        pass
+    tapes = portal.__dict__["_fastportal_tapes"] = {False: {}, True: {}}
+    return _core.Spot(minutes, tapes[False], tapes[True], (Equity, Future), Equity,
+                      tuple(zones), pd.NaT, pd.Timestamp,
+                      functools.partial(pd.Timestamp, tz="UTC", unit="m"))
+
+
+def _reader(portal, asset, minute_data):
+    dispatch = portal._pricing_readers.get("minute" if minute_data else "daily")
+    readers = getattr(dispatch, "_readers", None)
+    return None if readers is None else readers.get(type(asset))
+
+
+def _daily_tape(portal, reader, asset, timeline):
+    sid = asset.sid
+    first, last = reader._first_rows[sid], reader._last_rows[sid]
+    bars = np.stack([np.asarray(reader._spot_col(name)[first:last + 1]) for name in _BARS])
+    if bars.dtype != np.uint32:
+        return None
+    return _core.SpotTape(bars, 0.001, int(reader._calendar_offsets[sid]), timeline,
+                          sessions=reader.sessions.asi8)
+
+
+def _minute_tape(portal, reader, asset, timeline, dt):
+    sid = asset.sid
+    per_day = int(reader._minutes_per_day)
+    opens = reader._market_open_values
+    files = [reader._open_minute_file(name, sid) for name in _BARS]
+    length = len(files[0])
+    if any(len(file) != length for file in files):
+        return None
+    session = int(np.searchsorted(opens, dt.value // 60_000_000_000, side="right")) - 1
+    first = max(0, session - TAPE_SESSIONS_BEFORE) * per_day
+    stop = min(length, (max(session, 0) + 1 + TAPE_SESSIONS_AFTER) * per_day)
+    if first >= stop:
+        first = max(0, stop - per_day)
+    bars = np.stack([np.asarray(file[first:stop]) for file in files])
+    if bars.dtype != np.uint32:
+        return None
+    return _core.SpotTape(bars, float(reader._ohlc_ratio_inverse_for_sid(sid)), first,
+                          timeline, opens=opens, closes=reader._market_close_values,
+                          minutes_per_day=per_day, length=length)
+
+
+def _store_tape(portal, spot_tapes, asset, dt, minute_data):
+    """Builds the asset's tape for the reader of minute_data (around dt for minute
+    data); None, stored, when the core cannot read that reader."""
+    from zipline.assets import Equity
+    from zipline.data.bcolz_daily_bars import BcolzDailyBarReader
+    from zipline.data.bcolz_minute_bars import BcolzMinuteBarReader
+
+    tape = None
+    try:
+        reader = _reader(portal, asset, minute_data)
+        timeline = portal_core(portal).timeline(asset) if type(asset) is Equity else None
+        if not minute_data and type(reader) is BcolzDailyBarReader:
+            tape = _daily_tape(portal, reader, asset, timeline)
+        elif minute_data and type(reader) is BcolzMinuteBarReader and type(dt) is pd.Timestamp:
+            tape = _minute_tape(portal, reader, asset, timeline, dt)
+    except Exception:
+        tape = None  # upstream answers, with its own error if it raises
+    spot_tapes[asset] = tape
+
+
+def _answer(portal, spot, ask, asset, dt, frequency):
+    """ask() (a Spot call), building the asset's tape when it has none or the clock has
+    left it; the reason (str) when the core leaves the call to upstream."""
+    value = ask()
+    if type(value) is str and (value == "new tape" or value == "tape range"):
+        minute_data = frequency == "minute"
+        _store_tape(portal, portal.__dict__["_fastportal_tapes"][minute_data], asset, dt,
+                    minute_data)
+        value = ask()
+    return value
+
+
+def _make_spot_value(upstream):
+    def get_spot_value(self, assets, field, dt, data_frequency):
+        spot = self.__dict__.get("_fastportal_spot")
+        if spot is None:
+            spot = spot_core(self)
+        if spot:
+            value = spot.value(assets, field, dt, data_frequency)
+            if type(value) is not str:
+                return value
+            value = _answer(self, spot, lambda: spot.value(assets, field, dt, data_frequency),
+                            assets, dt, data_frequency)
+            if type(value) is not str:
+                return value
+            _fell_through(value)
+        return upstream(self, assets, field, dt, data_frequency)
+
+    return get_spot_value
+
+
+def _make_adjusted_value(upstream):
+    def get_adjusted_value(self, asset, field, dt, perspective_dt, data_frequency,
+                           spot_value=None):
+        spot = self.__dict__.get("_fastportal_spot")
+        if spot is None:
+            spot = spot_core(self)
+        if spot and spot_value is None:
+            value = _answer(self, spot, lambda: spot.adjusted(asset, field, dt, perspective_dt,
+                                                              data_frequency),
+                            asset, dt, data_frequency)
+            if type(value) is not str:
+                return value
+            _fell_through(value)
+        return upstream(self, asset, field, dt, perspective_dt, data_frequency, spot_value)
+
+    return get_adjusted_value
+
+
+def patches():
+    """(owner, name, replacement(original)) of DataPortal's spot methods."""
+    from zipline.data.data_portal import DataPortal
+
+    return [(DataPortal, "get_spot_value", _make_spot_value),
+            (DataPortal, "get_scalar_asset_spot_value", _make_spot_value),
+            (DataPortal, "get_adjusted_value", _make_adjusted_value)]

@@ -1,0 +1,644 @@
+/* Spot: DataPortal's spot values, the values data.current, can_trade, is_stale and the
+ * order path and ledger read (get_spot_value, get_scalar_asset_spot_value,
+ * get_adjusted_value), for equities and futures contracts in bcolz readers.
+ *
+ * Upstream takes the minute's session from the calendar, calls an asset dead before its
+ * start date or after its end date (volume 0, prices NaN), and reads the reader's bar:
+ * a price is the raw uint32 times the reader's factor, NaN for 0; a volume is the raw
+ * int; "price" is the last close at or before the bar (a daily reader steps back session
+ * by session, a minute reader finds the last minute that traded), multiplied by the
+ * adjustments between that bar and now when it lies on another day; "last_traded" is
+ * that bar's time. The same steps run here on the tapes (tapes.c), with the same
+ * Python types out: float, int, Timestamp or NaT.
+ *
+ * Spot.value() and Spot.adjusted() answer where this is exactly upstream's answer; for
+ * anything else (another asset type or reader, a field or time zone not covered, a
+ * minute exchange_calendars answers itself) they return a reason (a str): the caller
+ * asks upstream, or, for "new tape" / "tape range", builds the asset's tape and asks
+ * again.
+ */
+#include "fastportal.h"
+#include "spot.h"
+
+#define NANOS_PER_MINUTE INT64_C(60000000000)
+#define NANOS_PER_DAY (INT64_C(1440) * NANOS_PER_MINUTE)
+
+enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, FIELDS };
+static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volume", "price",
+                                          "last_traded"};
+static PyObject *field_strs[FIELDS];
+
+static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
+static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
+static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
+static PyObject *why_adjusted;
+
+static Py_ssize_t values_served;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *minutes;       /* the trading calendar's Minutes: minute_to_session */
+    PyObject *daily_tapes;   /* dict: asset -> SpotTape (None: upstream answers) */
+    PyObject *minute_tapes;
+    PyObject *served;        /* tuple of the asset types served, matched exactly */
+    PyObject *equity;        /* the type get_adjusted_value adjusts */
+    PyObject *utc_zones;     /* tuple of tzinfo objects that are UTC */
+    PyObject *nat;           /* pandas.NaT */
+    PyObject *session_box;   /* int64 ns -> a tz-naive Timestamp, as a session label */
+    PyObject *minute_box;    /* epoch minute -> a Timestamp, as the minute reader makes it */
+} SpotObject;
+
+/* What a read found, before it becomes a Python object. */
+enum kind { V_FLOAT, V_INT, V_SESSION, V_MINUTE, V_NAT };
+typedef struct {
+    int kind;
+    double real;        /* V_FLOAT */
+    uint32_t count;     /* V_INT */
+    int64_t time;       /* V_SESSION: ns; V_MINUTE: epoch minute */
+} SpotRead;
+
+/* One call's inputs, checked. */
+typedef struct {
+    SpotTapeObject *tape;
+    int field;
+    int minute_data;
+    int64_t dt;          /* ns (UTC for a tz-aware minute) */
+    int64_t session;     /* ns of minute_to_session(dt) */
+    int64_t start, end;  /* the asset's start and end dates, ns */
+} SpotCall;
+
+static int
+field_of(PyObject *field)
+{
+    for (int f = 0; f < FIELDS; f++)
+        if (field == field_strs[f])
+            return f;
+    if (!PyUnicode_CheckExact(field))
+        return -1;
+    for (int f = 0; f < FIELDS; f++)
+        if (PyUnicode_Compare(field, field_strs[f]) == 0)
+            return f;
+    return -1;
+}
+
+static int
+frequency_of(PyObject *frequency)
+{
+    if (frequency == str_daily || frequency == str_minute)
+        return frequency == str_minute;
+    if (!PyUnicode_CheckExact(frequency))
+        return -1;
+    if (PyUnicode_Compare(frequency, str_daily) == 0)
+        return 0;
+    return PyUnicode_Compare(frequency, str_minute) == 0 ? 1 : -1;
+}
+
+/* 1 when obj's tzinfo is None (*aware 0) or a UTC zone (*aware 1), 0 for another zone,
+   -1 on error. */
+static int
+utc_or_naive(SpotObject *self, PyObject *obj, int *aware)
+{
+    PyObject *tz = PyObject_GetAttr(obj, str_tzinfo);
+    if (tz == NULL)
+        return -1;
+    int found = tz == Py_None;
+    *aware = !found;
+    for (Py_ssize_t i = 0; !found && i < PyTuple_GET_SIZE(self->utc_zones); i++)
+        found = tz == PyTuple_GET_ITEM(self->utc_zones, i);
+    Py_DECREF(tz);
+    return found;
+}
+
+/* 1 and *nanos for an attribute of the asset that is a tz-naive Timestamp, 0 for
+   anything else (NaT, None, a tz-aware one), -1 on error. */
+static int
+naive_date(SpotObject *self, PyObject *asset, PyObject *name, int64_t *nanos)
+{
+    PyObject *date = PyObject_GetAttr(asset, name);
+    if (date == NULL)
+        return -1;
+    int aware = 0;
+    int fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+    if (fast > 0)
+        fast = utc_or_naive(self, date, &aware);
+    Py_DECREF(date);
+    return fast < 0 ? -1 : fast && !aware;
+}
+
+/* ---- reading a tape ------------------------------------------------------------- */
+
+static void
+read_float(SpotRead *out, double value)
+{
+    out->kind = V_FLOAT;
+    out->real = value;
+}
+
+static void
+read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
+{
+    uint32_t raw = tape_bars(tape, bar)[row];
+    read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
+}
+
+/* The daily reader's answer: sid_day_index, get_value, the price's walk back and
+   get_last_traded_dt, on the tape's rows. */
+static void
+daily_read(SpotCall *call, SpotRead *out)
+{
+    SpotTapeObject *tape = call->tape;
+    const int64_t *sessions = PyArray_DATA(tape->sessions);
+    Py_ssize_t count = PyArray_DIM(tape->sessions, 0);
+    Py_ssize_t loc = sorted_position(sessions, count, call->session);
+    int on_date = loc < count && sessions[loc] == call->session;
+    Py_ssize_t row = loc - tape->first;  /* < 0: before the asset's rows; >= rows: after */
+    if (call->field == F_LAST_TRADED) {
+        /* after the asset's rows, upstream steps back to its last one */
+        Py_ssize_t last = row < tape->rows ? row : tape->rows - 1;
+        Py_ssize_t traded = on_date && row >= 0 ? tape->traded[last] : -1;
+        if (traded < 0)
+            out->kind = V_NAT;
+        else {
+            out->kind = V_SESSION;
+            out->time = sessions[traded + tape->first];
+        }
+        return;
+    }
+    if (!on_date || row < 0 || row >= tape->rows) {
+        read_float(out, Py_NAN);  /* NoDataOnDate, a volume too */
+        return;
+    }
+    if (call->field == F_VOLUME) {
+        out->kind = V_INT;
+        out->count = tape_bars(tape, BAR_VOLUME)[row];
+        return;
+    }
+    if (call->field != F_PRICE) {
+        read_price(tape, call->field, row, out);
+        return;
+    }
+    const uint32_t *close = tape_bars(tape, BAR_CLOSE);
+    Py_ssize_t found = row;
+    while (found >= 0 && close[found] == 0)
+        found--;
+    if (found < 0) {
+        read_float(out, Py_NAN);
+        return;
+    }
+    read_price(tape, BAR_CLOSE, found, out);
+    /* the value is not this session's: adjusted from its session to this one (float
+       products never fail; a timeline is an equity's) */
+    if (found != row && tape->timeline != Py_None) {
+        double ratio;
+        if (adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
+                             call->session, &ratio) == 0)
+            out->real *= ratio;
+    }
+}
+
+/* The reader row of an epoch minute, as find_position_of_minute finds it: >= 0; -1 where
+   upstream raises (not between an open and a close, without forward fill); -2 for a
+   minute before the reader's first open (upstream's index wraps around there). */
+static Py_ssize_t
+minute_row(SpotTapeObject *tape, int64_t minute, int forward_fill)
+{
+    const int64_t *opens = PyArray_DATA(tape->opens), *closes = PyArray_DATA(tape->closes);
+    Py_ssize_t loc = sorted_position(opens, PyArray_DIM(tape->opens, 0), minute + 1) - 1;
+    if (loc < 0)
+        return -2;
+    int64_t delta = minute - opens[loc];
+    if (!forward_fill && delta >= tape->per_day)
+        return -1;
+    if (delta > closes[loc] - opens[loc])
+        delta = closes[loc] - opens[loc];
+    return loc * tape->per_day + (Py_ssize_t)delta;
+}
+
+static int64_t
+minute_of_row(SpotTapeObject *tape, Py_ssize_t row)
+{
+    const int64_t *opens = PyArray_DATA(tape->opens);
+    return opens[row / tape->per_day] + row % tape->per_day;
+}
+
+/* The raw bar at a reader row: 1 and *raw (0 past the asset's rows, as upstream's
+   IndexError gives), 0 when the row lies outside the tape's window. */
+static int
+minute_bar(SpotTapeObject *tape, int bar, Py_ssize_t row, uint32_t *raw)
+{
+    if (row >= tape->length) {
+        *raw = 0;
+        return 1;
+    }
+    if (row < tape->first || row >= tape->first + tape->rows)
+        return 0;
+    *raw = tape_bars(tape, bar)[row - tape->first];
+    return 1;
+}
+
+/* The row of the last minute that traded at or before `minute`, after the asset's start
+   (find_last_traded_position_internal): >= 0, -1 for none, -2 when the tape cannot tell
+   (outside its window, or before the reader's first open). */
+static Py_ssize_t
+last_traded_row(SpotTapeObject *tape, int64_t minute, int64_t start)
+{
+    if (minute < start)
+        return -1;
+    Py_ssize_t row = minute_row(tape, minute, 1);
+    if (row == -2)
+        return -2;
+    if (row > tape->length - 1)
+        row = tape->length - 1;
+    if (row < 0)
+        return -1;
+    if (row < tape->first || row >= tape->first + tape->rows)
+        return -2;
+    Py_ssize_t traded = tape->traded[row - tape->first];
+    if (traded < 0)
+        /* none in the window: upstream's walk stops at the window's first minute only if
+           that minute is before the start already */
+        return tape->first == 0 || minute_of_row(tape, tape->first) < start ? -1 : -2;
+    traded += tape->first;
+    return minute_of_row(tape, traded) < start ? -1 : traded;
+}
+
+/* The minute reader's answer (get_value, _get_minute_spot_value, get_last_traded_dt):
+   1, or 0 with *why when the tape cannot answer. */
+static int
+minute_read(SpotCall *call, SpotRead *out, PyObject **why)
+{
+    SpotTapeObject *tape = call->tape;
+    int64_t minute = call->dt / NANOS_PER_MINUTE;  /* a whole minute, checked */
+    if (call->field == F_LAST_TRADED || call->field == F_PRICE) {
+        if (call->field == F_PRICE) {
+            Py_ssize_t row = minute_row(tape, minute, 0);
+            uint32_t raw = 0;
+            if (row == -2 || (row >= 0 && !minute_bar(tape, BAR_CLOSE, row, &raw))) {
+                *why = row == -2 ? why_reader_range : why_tape_range;
+                return 0;
+            }
+            if (raw != 0) {
+                read_float(out, (double)raw * tape->scale);
+                return 1;
+            }
+        }
+        if (call->start % NANOS_PER_MINUTE != 0 || call->start < 0) {
+            *why = why_dates;  /* upstream divides it into minutes as a float */
+            return 0;
+        }
+        Py_ssize_t traded = last_traded_row(tape, minute, call->start / NANOS_PER_MINUTE);
+        if (traded == -2) {
+            *why = why_tape_range;
+            return 0;
+        }
+        if (traded < 0) {
+            if (call->field == F_PRICE)
+                read_float(out, Py_NAN);
+            else
+                out->kind = V_NAT;
+            return 1;
+        }
+        int64_t found = minute_of_row(tape, traded);
+        if (call->field == F_LAST_TRADED) {
+            out->kind = V_MINUTE;
+            out->time = found;
+            return 1;
+        }
+        /* get_value at the found minute reads the found row itself */
+        read_price(tape, BAR_CLOSE, traded - tape->first, out);
+        int64_t found_nanos = found * NANOS_PER_MINUTE;
+        int same_day = found == minute ||
+                       (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
+        if (!same_day && tape->timeline != Py_None) {
+            double ratio;
+            if (adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
+                out->real *= ratio;
+        }
+        return 1;
+    }
+    Py_ssize_t row = minute_row(tape, minute, 0);
+    uint32_t raw = 0;
+    if (row == -2) {
+        *why = why_reader_range;
+        return 0;
+    }
+    if (row >= 0 && !minute_bar(tape, call->field, row, &raw)) {
+        *why = why_tape_range;
+        return 0;
+    }
+    if (call->field == F_VOLUME) {
+        out->kind = V_INT;
+        out->count = raw;  /* 0 where upstream raised NoDataOnDate too */
+    }
+    else
+        read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
+    return 1;
+}
+
+/* ---- one call ------------------------------------------------------------------- */
+
+/* Checks the arguments and finds the asset's tape: 1 with *call filled, 0 with *why,
+   -1 on error. */
+static int
+spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+          PyObject *frequency, SpotCall *call, PyObject **why)
+{
+    PyObject *kind = (PyObject *)Py_TYPE(asset);
+    int served = 0;
+    for (Py_ssize_t i = 0; !served && i < PyTuple_GET_SIZE(self->served); i++)
+        served = kind == PyTuple_GET_ITEM(self->served, i);
+    if (!served) {
+        *why = why_asset;
+        return 0;
+    }
+    if ((call->field = field_of(field)) < 0) {
+        *why = why_field;
+        return 0;
+    }
+    if ((call->minute_data = frequency_of(frequency)) < 0) {
+        *why = why_frequency;
+        return 0;
+    }
+    MinuteSpot spot;
+    int fast = minutes_locate(self->minutes, dt, &spot);
+    if (fast <= 0) {
+        *why = why_calendar;
+        return fast;
+    }
+    int aware;
+    if ((fast = utc_or_naive(self, dt, &aware)) <= 0) {
+        *why = why_zone;
+        return fast;
+    }
+    call->dt = spot.nanos;
+    call->session = minutes_calendar(self->minutes)->sess[spot.session];
+    int dated = naive_date(self, asset, str_start_date, &call->start);
+    if (dated > 0)
+        dated = naive_date(self, asset, str_end_date, &call->end);
+    if (dated <= 0) {
+        *why = why_dates;
+        return dated;
+    }
+    PyObject *tapes = call->minute_data ? self->minute_tapes : self->daily_tapes;
+    PyObject *tape = PyDict_GetItemWithError(tapes, asset);
+    if (tape == NULL) {
+        *why = why_new_tape;
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyObject_TypeCheck(tape, &SpotTape_Type) ||
+        (call->minute_data ? ((SpotTapeObject *)tape)->opens
+                           : ((SpotTapeObject *)tape)->sessions) == NULL) {
+        *why = why_no_tape;
+        return 0;
+    }
+    call->tape = (SpotTapeObject *)tape;
+    return 1;
+}
+
+/* _get_single_asset_value on a checked call: 1, or 0 with *why. */
+static int
+spot_read(SpotCall *call, SpotRead *out, PyObject **why)
+{
+    if (call->dt < call->start || call->session > call->end) {
+        /* not alive: upstream answers without its reader, except for last_traded */
+        if (call->field == F_VOLUME) {
+            out->kind = V_INT;
+            out->count = 0;
+            return 1;
+        }
+        if (call->field != F_LAST_TRADED) {
+            read_float(out, Py_NAN);
+            return 1;
+        }
+    }
+    if (!call->minute_data) {
+        daily_read(call, out);
+        return 1;
+    }
+    return minute_read(call, out, why);
+}
+
+static PyObject *
+boxed(SpotObject *self, SpotRead *read)
+{
+    PyObject *box, *arg, *value;
+    switch (read->kind) {
+    case V_FLOAT:
+        return PyFloat_FromDouble(read->real);
+    case V_INT:
+        return PyLong_FromUnsignedLong(read->count);
+    case V_NAT:
+        return Py_NewRef(self->nat);
+    default:
+        box = read->kind == V_SESSION ? self->session_box : self->minute_box;
+        if ((arg = PyLong_FromLongLong(read->time)) == NULL)
+            return NULL;
+        value = PyObject_CallOneArg(box, arg);
+        Py_DECREF(arg);
+        return value;
+    }
+}
+
+static int
+check_nargs(Py_ssize_t nargs, Py_ssize_t wanted, const char *name)
+{
+    if (nargs == wanted)
+        return 0;
+    PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", name, wanted, nargs);
+    return -1;
+}
+
+static PyObject *
+Spot_value(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs(nargs, 4, "value") < 0)
+        return NULL;
+    SpotCall call;
+    SpotRead read;
+    PyObject *why = NULL;
+    int fast = spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
+    if (fast > 0)
+        fast = spot_read(&call, &read, &why);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(why);
+    values_served++;
+    return boxed(self, &read);
+}
+
+/* get_adjusted_value(asset, field, dt, perspective_dt, frequency): the spot value, and
+   for an equity times the adjustments in (dt, perspective_dt]. */
+static PyObject *
+Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs(nargs, 5, "adjusted") < 0)
+        return NULL;
+    SpotCall call;
+    SpotRead read;
+    PyObject *why = NULL;
+    int fast = spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
+    if (fast > 0)
+        fast = spot_read(&call, &read, &why);
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(why);
+    if ((PyObject *)Py_TYPE(args[0]) == self->equity) {
+        int64_t perspective;
+        int known = timestamp_nanos(minutes_calendar(self->minutes), args[3], &perspective);
+        if (known < 0)
+            return NULL;
+        /* a time is not multiplied (upstream raises), nor a timeline missing */
+        if (!known || read.kind == V_SESSION || read.kind == V_MINUTE || read.kind == V_NAT ||
+            call.tape->timeline == Py_None)
+            return Py_NewRef(why_adjusted);
+        double ratio;
+        if (adjustment_ratio(call.tape->timeline, call.field == F_VOLUME, call.dt,
+                             perspective, &ratio) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
+                return NULL;
+            PyErr_Clear();  /* a volume split of 0: upstream raises it */
+            return Py_NewRef(why_adjusted);
+        }
+        read_float(&read, (read.kind == V_INT ? (double)read.count : read.real) * ratio);
+    }
+    values_served++;
+    return boxed(self, &read);
+}
+
+static PyMethodDef Spot_methods[] = {
+    {"value", (PyCFunction)(void (*)(void))Spot_value, METH_FASTCALL,
+     "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
+     "one asset, or a reason (str) the core leaves it to upstream."},
+    {"adjusted", (PyCFunction)(void (*)(void))Spot_adjusted, METH_FASTCALL,
+     "adjusted(asset, field, dt, perspective_dt, data_frequency) -> "
+     "DataPortal.get_adjusted_value's answer, or a reason (str)."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ---- construction ---------------------------------------------------------------- */
+
+static PyObject *
+Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"minutes", "daily_tapes", "minute_tapes", "served", "equity",
+                             "utc_zones", "nat", "session_box", "minute_box", NULL};
+    PyObject *minutes, *daily, *minute, *served, *equity, *zones, *nat, *session_box,
+        *minute_box;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOO:Spot", kwlist, &minutes,
+                                     &PyDict_Type, &daily, &PyDict_Type, &minute,
+                                     &PyTuple_Type, &served, &equity, &PyTuple_Type, &zones,
+                                     &nat, &session_box, &minute_box))
+        return NULL;
+    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "minutes must be a Minutes");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(served); i++)
+        if (!PyType_Check(PyTuple_GET_ITEM(served, i))) {
+            PyErr_SetString(PyExc_TypeError, "served must be a tuple of types");
+            return NULL;
+        }
+    if (!PyType_Check(equity) || !PyCallable_Check(session_box) ||
+        !PyCallable_Check(minute_box)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "equity must be a type, session_box and minute_box callables");
+        return NULL;
+    }
+    SpotObject *self = (SpotObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->minutes = Py_NewRef(minutes);
+    self->daily_tapes = Py_NewRef(daily);
+    self->minute_tapes = Py_NewRef(minute);
+    self->served = Py_NewRef(served);
+    self->equity = Py_NewRef(equity);
+    self->utc_zones = Py_NewRef(zones);
+    self->nat = Py_NewRef(nat);
+    self->session_box = Py_NewRef(session_box);
+    self->minute_box = Py_NewRef(minute_box);
+    return (PyObject *)self;
+}
+
+static int
+Spot_traverse(SpotObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->minutes);
+    Py_VISIT(self->daily_tapes);
+    Py_VISIT(self->minute_tapes);
+    Py_VISIT(self->served);
+    Py_VISIT(self->equity);
+    Py_VISIT(self->utc_zones);
+    Py_VISIT(self->nat);
+    Py_VISIT(self->session_box);
+    Py_VISIT(self->minute_box);
+    return 0;
+}
+
+static int
+Spot_clear(SpotObject *self)
+{
+    Py_CLEAR(self->minutes);
+    Py_CLEAR(self->daily_tapes);
+    Py_CLEAR(self->minute_tapes);
+    Py_CLEAR(self->served);
+    Py_CLEAR(self->equity);
+    Py_CLEAR(self->utc_zones);
+    Py_CLEAR(self->nat);
+    Py_CLEAR(self->session_box);
+    Py_CLEAR(self->minute_box);
+    return 0;
+}
+
+static void
+Spot_dealloc(SpotObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    Spot_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyTypeObject Spot_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.Spot",
+    .tp_basicsize = sizeof(SpotObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Spot(minutes, daily_tapes, minute_tapes, served, equity, utc_zones, nat, "
+              "session_box, minute_box): a DataPortal's spot values from its assets' "
+              "tapes (dicts the caller fills: asset -> SpotTape).",
+    .tp_new = Spot_new,
+    .tp_traverse = (traverseproc)Spot_traverse,
+    .tp_clear = (inquiry)Spot_clear,
+    .tp_dealloc = (destructor)Spot_dealloc,
+    .tp_methods = Spot_methods,
+};
+
+PyObject *
+spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
+{
+    int zero = PyObject_IsTrue(reset);
+    if (zero < 0)
+        return NULL;
+    PyObject *count = PyLong_FromSsize_t(values_served);
+    if (count != NULL && zero)
+        values_served = 0;
+    return count;
+}
+
+int
+spot_init_strings(void)
+{
+    struct { PyObject **slot; const char *text; } strings[] = {
+        {&str_daily, "daily"}, {&str_minute, "minute"}, {&str_start_date, "start_date"},
+        {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"}, {&why_asset, "asset type"},
+        {&why_field, "field"}, {&why_frequency, "data frequency"},
+        {&why_calendar, "calendar"}, {&why_zone, "time zone"}, {&why_dates, "asset dates"},
+        {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},
+        {&why_no_tape, "no tape"}, {&why_reader_range, "reader range"},
+        {&why_adjusted, "adjusted"},
+    };
+    for (int f = 0; f < FIELDS; f++)
+        if ((field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
+            return -1;
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if ((*strings[i].slot = PyUnicode_InternFromString(strings[i].text)) == NULL)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* SpotTape: one asset's bars in one bcolz reader, as its get_value reads them, for the
+ * spot path (spot.c).
+ *
+ * A tape holds the reader's raw uint32 bars of the asset (open, high, low, close,
+ * volume) over the reader's rows, the factor the reader multiplies a price by, and where
+ * the rows lie: a daily tape's row 0 is a position among the reader's sessions; a minute
+ * tape holds the reader's rows first.. of the asset's `length` (not all of them: a few
+ * sessions around the simulation's clock), reader row r being slot r % minutes_per_day
+ * of the session r / minutes_per_day, after its open. For the price's forward fill and last_traded it also keeps, for each row, the
+ * last row at or before it that traded (a counted row with a volume), computed once.
+ */
+#include "fastportal.h"
+#include "spot.h"
+
+/* The tape's geometry argument: daily (sessions) or minute (opens, closes, per day). */
+static int
+tape_geometry(SpotTapeObject *self, PyObject *sessions, PyObject *opens, PyObject *closes,
+              long minutes_per_day)
+{
+    if (sessions != Py_None) {
+        if ((self->sessions = int64_vector(sessions, "sessions")) == NULL)
+            return -1;
+        return 0;
+    }
+    if ((self->opens = int64_vector(opens, "opens")) == NULL ||
+        (self->closes = int64_vector(closes, "closes")) == NULL)
+        return -1;
+    if (PyArray_DIM(self->opens, 0) != PyArray_DIM(self->closes, 0) ||
+        PyArray_DIM(self->opens, 0) == 0) {
+        PyErr_SetString(PyExc_ValueError, "opens and closes must be of one non-zero length");
+        return -1;
+    }
+    if (minutes_per_day < 1 || minutes_per_day > 1440) {
+        PyErr_SetString(PyExc_ValueError, "minutes_per_day must be in 1..1440");
+        return -1;
+    }
+    self->per_day = minutes_per_day;
+    return 0;
+}
+
+/* Whether a minute tape's row is a minute of its session (the slots after an early
+   close are not), as the reader's last-traded search skips them. */
+static int
+row_counted(SpotTapeObject *self, Py_ssize_t row)
+{
+    if (self->opens == NULL)
+        return 1;
+    Py_ssize_t reader_row = self->first + row;
+    Py_ssize_t day = reader_row / self->per_day;
+    if (day >= PyArray_DIM(self->opens, 0))
+        return 0;
+    const int64_t *opens = PyArray_DATA(self->opens), *closes = PyArray_DATA(self->closes);
+    return reader_row % self->per_day <= closes[day] - opens[day];
+}
+
+static int
+tape_traded(SpotTapeObject *self)
+{
+    self->traded = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(self->rows ? self->rows : 1));
+    if (self->traded == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const uint32_t *volume = tape_bars(self, BAR_VOLUME);
+    Py_ssize_t last = -1;
+    for (Py_ssize_t row = 0; row < self->rows; row++) {
+        if (volume[row] != 0 && row_counted(self, row))
+            last = row;
+        self->traded[row] = last;
+    }
+    return 0;
+}
+
+static PyObject *
+SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"bars", "scale", "first", "timeline", "sessions", "opens",
+                             "closes", "minutes_per_day", "length", NULL};
+    PyObject *bars_obj, *timeline, *sessions = Py_None, *opens = Py_None, *closes = Py_None;
+    double scale;
+    Py_ssize_t first;
+    long per_day = 0;
+    Py_ssize_t length = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OdnO|$OOOln:SpotTape", kwlist, &bars_obj,
+                                     &scale, &first, &timeline, &sessions, &opens, &closes,
+                                     &per_day, &length))
+        return NULL;
+    if (timeline != Py_None && !PyObject_TypeCheck(timeline, &AdjustmentTimeline_Type)) {
+        PyErr_SetString(PyExc_TypeError, "timeline must be an AdjustmentTimeline or None");
+        return NULL;
+    }
+    if ((sessions == Py_None) == (opens == Py_None) || (opens == Py_None) != (closes == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "give either sessions or opens and closes");
+        return NULL;
+    }
+    SpotTapeObject *self = (SpotTapeObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->timeline = Py_NewRef(timeline);
+    self->scale = scale;
+    self->first = first;
+    PyArrayObject *in = (PyArrayObject *)PyArray_FROMANY(bars_obj, NPY_UINT32, 2, 2,
+                                                         NPY_ARRAY_CARRAY_RO);
+    if (in == NULL) {
+        PyErr_SetString(PyExc_TypeError, "bars must be a 2-D array of uint32");
+        goto fail;
+    }
+    self->bars = (PyArrayObject *)PyArray_NewCopy(in, NPY_CORDER);
+    Py_DECREF(in);
+    if (self->bars == NULL)
+        goto fail;
+    if (PyArray_DIM(self->bars, 0) != BARS) {
+        PyErr_SetString(PyExc_ValueError, "bars must have 5 rows: open high low close volume");
+        goto fail;
+    }
+    self->rows = PyArray_DIM(self->bars, 1);
+    if (self->rows < 1 || first < 0) {
+        PyErr_SetString(PyExc_ValueError, "a tape has at least one row, from a first >= 0");
+        goto fail;
+    }
+    if (tape_geometry(self, sessions, opens, closes, per_day) < 0)
+        goto fail;
+    if (self->sessions != NULL && first > PyArray_DIM(self->sessions, 0) - self->rows) {
+        PyErr_SetString(PyExc_ValueError, "the tape's rows lie outside its sessions");
+        goto fail;
+    }
+    if (self->opens != NULL && (length < 0 || first > length - self->rows)) {
+        PyErr_SetString(PyExc_ValueError, "a minute tape's rows lie inside its length");
+        goto fail;
+    }
+    self->length = length;
+    if (tape_traded(self) < 0)
+        goto fail;
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static void
+SpotTape_dealloc(SpotTapeObject *self)
+{
+    Py_XDECREF(self->bars);
+    Py_XDECREF(self->timeline);
+    Py_XDECREF(self->sessions);
+    Py_XDECREF(self->opens);
+    Py_XDECREF(self->closes);
+    PyMem_Free(self->traded);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyTypeObject SpotTape_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.SpotTape",
+    .tp_basicsize = sizeof(SpotTapeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "SpotTape(bars, scale, first, timeline, *, sessions=None, opens=None, "
+              "closes=None, minutes_per_day=0, length=-1): one asset's raw uint32 bars (5 x "
+              "rows: open, high, low, close, volume) in a bcolz reader; a daily tape gives "
+              "the reader's sessions (row 0 at position first), a minute tape the reader's "
+              "market opens and closes in epoch minutes, its minutes per day and the "
+              "asset's length in the reader (row 0 is its row first).",
+    .tp_new = SpotTape_new,
+    .tp_dealloc = (destructor)SpotTape_dealloc,
+};

@@ -1,0 +1,211 @@
+"""The spot path against upstream: DataPortal's get_spot_value,
+get_scalar_asset_spot_value and get_adjusted_value, and what BarData builds on them
+(current in every form, can_trade, is_stale), patched against unpatched on the daily,
+minute and futures bundles."""
+
+import pandas as pd
+import pytest
+from conftest import (DIFFERENTIAL, FUTURES, MINUTE, bar_data, differential, outcome,
+                      session_minutes)
+
+import fastportal
+from fastportal import scenarios
+
+SPOT_FIELDS = ("open", "high", "low", "close", "volume", "price", "last_traded")
+
+# Sessions of the minute bundle (positions): BBB's first (3) and last (12), CCC's gaps (4,
+# 9), the holiday's neighbours (7, 8; 8 closes early), CCC's split (10), and after BBB
+# ended (13).
+MINUTE_SESSIONS = (3, 4, 7, 8, 9, 10, 12, 13)
+
+
+def portal_calls(portal, assets, dts, frequency, perspective):
+    """Every spot call of the portal, for each dt, asset and field."""
+    out = []
+    for dt in dts:
+        for asset in assets:
+            for field in SPOT_FIELDS:
+                out.append(outcome(lambda: portal.get_spot_value(asset, field, dt,
+                                                                 frequency)))
+                out.append(outcome(lambda: portal.get_scalar_asset_spot_value(
+                    asset, field, dt, frequency)))
+                out.append(outcome(lambda: portal.get_adjusted_value(
+                    asset, field, dt, perspective, frequency)))
+    return out
+
+
+def portal_differential(bundle, assets, dts, frequency, perspective):
+    labels = [(dt, asset.symbol, field, call) for dt in dts for asset in assets
+              for field in SPOT_FIELDS for call in ("spot", "scalar", "adjusted")]
+
+    def produce():
+        return portal_calls(scenarios.data_portal(bundle), assets, dts, frequency,
+                            perspective)
+
+    return differential(produce, labels)
+
+
+def test_daily_spot_values_every_session(bundle, sessions, assets):
+    """Every session of the daily bundle: starts and ends inside, gaps, adjustments on
+    and off sessions, a future; perspective after all of them."""
+    portal_differential(bundle, assets, list(sessions), "daily", sessions[-1])
+    served = fastportal.stats().get("spot values served", 0)
+    assert served >= len(sessions) * len(assets) * len(SPOT_FIELDS) * 2
+
+
+def test_futures_spot_values_every_session(futures_bundle):
+    finder = futures_bundle.asset_finder
+    assets = finder.retrieve_all([a.sid for a in FUTURES.assets])
+    sessions = futures_bundle.equity_daily_bar_reader.sessions
+    portal_differential(futures_bundle, assets, list(sessions), "daily", sessions[-1])
+
+
+@pytest.mark.parametrize("position", MINUTE_SESSIONS)
+def test_minute_spot_values_every_minute(minute_bundle, minute_assets, position):
+    """Every trading minute of the session, and minutes around it outside the market:
+    the minute reader's values, its forward fill of price across sessions (adjusted
+    across splits and dividends) and its last traded minute."""
+    minutes = session_minutes(minute_bundle, position)
+    outside = [minutes[0] - pd.Timedelta(minutes=m) for m in (1, 60, 600)] + [
+        minutes[-1] + pd.Timedelta(minutes=m) for m in (1, 30)]
+    dts = list(minutes) + outside
+    perspective = minutes[-1] + pd.Timedelta(days=3)
+    portal_differential(minute_bundle, minute_assets, dts, "minute", perspective)
+    portal_differential(minute_bundle, minute_assets, list(minutes[::37]), "daily",
+                        perspective)
+
+
+def test_odd_arguments(bundle, sessions, assets):
+    """What the core does not serve goes to upstream, errors and all."""
+    session = sessions[100]
+    asset = assets[0]
+    calls = [
+        (asset.sid, "close", session, "daily"),
+        (asset.symbol, "close", session, "daily"),
+        ([asset], "close", session, "daily"),
+        (asset, "contract", session, "daily"),
+        (asset, "nonsense", session, "daily"),
+        (asset, "close", session, "weekly"),
+        (asset, "close", pd.Timestamp("1980-01-02"), "daily"),
+        (asset, "close", pd.Timestamp("2200-01-02"), "daily"),
+        (asset, "close", session.tz_localize("US/Eastern"), "daily"),
+        (asset, "close", session + pd.Timedelta(seconds=30), "daily"),
+        (asset, "close", pd.NaT, "daily"),
+        (asset, "close", session.to_pydatetime(), "daily"),
+        (asset, "close", None, "daily"),
+        (asset, 3, session, "daily"),
+    ]
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        return [outcome(lambda: portal.get_spot_value(*call)) for call in calls]
+
+    differential(produce, calls)
+
+
+def bar_data_calls(data, asset, assets, fields):
+    """current in its four forms, can_trade and is_stale, one asset and several."""
+    return [
+        outcome(lambda: data.current(asset, fields[0])),
+        outcome(lambda: data.current(asset, list(fields))),
+        outcome(lambda: data.current(assets, fields[0])),
+        outcome(lambda: data.current(assets, list(fields))),
+        outcome(lambda: data.can_trade(asset)),
+        outcome(lambda: data.can_trade(assets)),
+        outcome(lambda: data.is_stale(asset)),
+        outcome(lambda: data.is_stale(assets)),
+    ]
+
+
+BAR_DATA_FORMS = ("current one", "current fields", "current assets", "current frame",
+                  "can_trade one", "can_trade list", "is_stale one", "is_stale list")
+
+
+def bar_data_differential(bundle, assets, clocks, frequency, restrictions=None,
+                          calendar=None, before_trading_start=False):
+    """Every form at every clock, for each asset and field, patched against unpatched."""
+    field_sets = [(field,) for field in SPOT_FIELDS] + [("price", "volume"),
+                                                        ("close", "last_traded")]
+    labels = [(clock, asset.symbol, fields, form) for clock in clocks for asset in assets
+              for fields in field_sets for form in BAR_DATA_FORMS]
+
+    def produce():
+        from zipline.finance.asset_restrictions import NoRestrictions
+        from zipline._protocol import handle_non_market_minutes
+        from zipline.protocol import BarData
+
+        portal = scenarios.data_portal(bundle)
+        out = []
+        for clock in clocks:
+            data = BarData(portal, lambda clock=clock: clock, frequency,
+                           calendar or portal.trading_calendar,
+                           restrictions or NoRestrictions())
+            for asset in assets:
+                for fields in field_sets:
+                    if before_trading_start:
+                        with handle_non_market_minutes(data):
+                            out += bar_data_calls(data, asset, assets, fields)
+                    else:
+                        out += bar_data_calls(data, asset, assets, fields)
+        return out
+
+    return differential(produce, labels)
+
+
+def test_bar_data_daily(bundle, sessions, assets):
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    clocks = [calendar.session_close(sessions[i]) for i in
+              (0, 1, 10, 11, 12, 29, 30, 31, 100, 101, 102, 118, 119, 120, 121, 150, 200,
+               201, 249)]
+    bar_data_differential(bundle, assets, clocks, "daily")
+
+
+@pytest.mark.parametrize("position", MINUTE_SESSIONS)
+def test_bar_data_minute(minute_bundle, minute_assets, position):
+    minutes = session_minutes(minute_bundle, position)
+    clocks = list(minutes[:3]) + list(minutes[3:-3:29]) + list(minutes[-3:])
+    bar_data_differential(minute_bundle, minute_assets, clocks, "minute")
+
+
+@pytest.mark.parametrize("position", (3, 8, 9, 13))
+def test_bar_data_before_trading_start(minute_bundle, minute_assets, position):
+    """Under handle_non_market_minutes upstream reads the minute before and adjusts to
+    now (before_trading_start)."""
+    calendar = scenarios.data_portal(minute_bundle).trading_calendar
+    session = minute_bundle.equity_daily_bar_reader.sessions[position]
+    clocks = [calendar.session_first_minute(session) - pd.Timedelta(minutes=m)
+              for m in (1, 46, 600)]
+    bar_data_differential(minute_bundle, minute_assets, clocks, "minute",
+                          before_trading_start=True)
+
+
+def test_bar_data_with_restrictions(minute_bundle, minute_assets):
+    from zipline.finance.asset_restrictions import (HistoricalRestrictions, Restriction,
+                                                    RESTRICTION_STATES,
+                                                    StaticRestrictions)
+
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    minutes = session_minutes(minute_bundle, 9)
+    clocks = list(minutes[::45])
+    static = StaticRestrictions([minute_assets[0], minute_assets[4]])
+    historical = HistoricalRestrictions([
+        Restriction(minute_assets[1], minutes[100], RESTRICTION_STATES.FROZEN),
+        Restriction(minute_assets[1], minutes[200], RESTRICTION_STATES.ALLOWED),
+        Restriction(minute_assets[2], sessions[2], RESTRICTION_STATES.FROZEN),
+    ])
+    for restrictions in (static, historical):
+        bar_data_differential(minute_bundle, minute_assets, clocks, "minute",
+                              restrictions=restrictions)
+
+
+def test_bar_data_on_another_calendar(minute_bundle, minute_assets):
+    """A futures calendar as the simulation's, with equities on XNYS: minutes where CMES
+    is open and NYSE is not."""
+    from exchange_calendars.exchange_calendar_cmes import CMESExchangeCalendar
+
+    cmes = CMESExchangeCalendar(start=pd.Timestamp("2023-01-03"),
+                                end=pd.Timestamp("2024-06-28"), side="right")
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    minutes = cmes.session_minutes(sessions[9])
+    clocks = list(minutes[::97]) + [minutes[-1]]
+    bar_data_differential(minute_bundle, minute_assets, clocks, "minute", calendar=cmes)
