@@ -74,7 +74,7 @@ FUTURES = BundleSpec(
     end="2023-12-29",
     seed=5,
     assets=[
-        AssetSpec(1, "AAA"),
+        AssetSpec(1, "AAA", gaps=(50, 100)),   # no trade on its split and dividend dates
         AssetSpec(11, "CLF23", first=0, last=70, auto_close=50, root_symbol="CL"),
         AssetSpec(12, "CLG23", first=20, last=120, auto_close=100, root_symbol="CL"),
         AssetSpec(13, "CLH23", first=60, last=170, auto_close=150, root_symbol="CL",

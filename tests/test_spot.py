@@ -209,3 +209,90 @@ def test_bar_data_on_another_calendar(minute_bundle, minute_assets):
     minutes = cmes.session_minutes(sessions[9])
     clocks = list(minutes[::97]) + [minutes[-1]]
     bar_data_differential(minute_bundle, minute_assets, clocks, "minute", calendar=cmes)
+
+
+def spot_strategy(assets_of, looks, every=1):
+    """A strategy that, every `every`-th bar and in before_trading_start, reads current
+    in its four forms, can_trade and is_stale (appended to `looks`), records them, and
+    orders on them."""
+    from conftest import looking_strategy
+
+    def look(context, data, label):
+        assets = context.assets
+        for asset in assets:
+            looks.append(((label, data.current_dt, asset.symbol),
+                          bar_data_calls(data, asset, assets, ("price", "volume"))))
+            looks.append(((label, data.current_dt, asset.symbol, "fields"),
+                          [outcome(lambda: data.current(asset, field))
+                           for field in SPOT_FIELDS]))
+
+    def initialize(context):
+        context.assets = assets_of()
+        context.bars = 0
+
+    def handle_data(context, data):
+        from zipline.api import order_target, record
+        from zipline.assets import Equity
+
+        context.bars += 1
+        if context.bars % every:
+            return
+        look(context, data, "bar")
+        for i, asset in enumerate(context.assets):
+            # (orders in equities: zipline has no fees for the bundles' futures roots)
+            if (data.can_trade(asset) and not data.is_stale(asset)
+                    and type(asset) is Equity):
+                price = data.current(asset, "price")
+                order_target(asset, (10 * (i + 1)) if context.bars % 3 else 0)
+                record(**{f"price_{asset.sid}": price})
+
+    return looking_strategy(initialize, handle_data, look)
+
+
+def compare_spot_backtests(run, looks):
+    from conftest import compare_backtests
+
+    windows, where = [], []
+
+    def run_and_flatten():
+        looks.clear()
+        perf = run()
+        for label, outcomes in looks:
+            for k, value in enumerate(outcomes):
+                windows.append(value)
+                where.append(label + (k,))
+        return perf
+
+    compare_backtests(run_and_flatten, windows, where)
+    return fastportal.stats()
+
+
+def test_daily_run_algorithm_with_current_can_trade_is_stale(zipline_root, bundle):
+    looks = []
+
+    def assets_of():
+        from zipline.api import symbol
+
+        return [symbol(a.symbol) for a in DIFFERENTIAL.assets if not a.root_symbol]
+
+    strategy = spot_strategy(assets_of, looks)
+    stats = compare_spot_backtests(lambda: scenarios.run_backtest(
+        DIFFERENTIAL.name, zipline_root, strategy, start="2023-01-04", end="2023-12-28"),
+        looks)
+    assert stats.get("spot values served", 0) > 50_000, stats
+
+
+def test_minute_run_algorithm_with_current_can_trade_is_stale(minute_root, minute_bundle):
+    looks = []
+
+    def assets_of():
+        from zipline.api import future_symbol, symbol
+
+        return [future_symbol(a.symbol) if a.root_symbol else symbol(a.symbol)
+                for a in MINUTE.assets]
+
+    strategy = spot_strategy(assets_of, looks, every=13)
+    stats = compare_spot_backtests(lambda: scenarios.run_backtest(
+        MINUTE.name, minute_root, strategy, start="2023-11-20", end="2023-11-30",
+        data_frequency="minute"), looks)
+    assert stats.get("spot values served", 0) > 50_000, stats

@@ -16,6 +16,7 @@ from pandas import Index
 from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
 from fastportal._spot import patches as spot_patches
+from fastportal._spot import spot_core
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
                                 portal_core, refused, refused_by_upstream)
 
@@ -114,6 +115,7 @@ def _check_history_arguments(args, kwargs):
 
 def _make_bar_data_class(upstream_bar_data):
     upstream_history = upstream_bar_data.history
+    upstream_current = upstream_bar_data.current
     upstream_flag = upstream_bar_data._handle_non_market_minutes
 
     class BarData(upstream_bar_data):
@@ -132,6 +134,8 @@ def _make_bar_data_class(upstream_bar_data):
             self._fastportal_daily = data_frequency == "daily"
             self._fastportal_adjust_minutes = False
             self._fastportal_core = None
+            self._fastportal_frequency = data_frequency
+            self._fastportal_spot = None
 
         @property
         def _handle_non_market_minutes(self):
@@ -171,6 +175,27 @@ def _make_bar_data_class(upstream_bar_data):
             return result
 
         history.__doc__ = upstream_history.__doc__
+
+        def current(self, *args, **kwargs):
+            # One asset and one field, outside before_trading_start: the portal's spot
+            # value at the minute upstream reads (the session, in a daily simulation),
+            # asked of the core directly. Everything else is upstream's current, whose
+            # portal calls the core answers one value at a time.
+            if len(args) == 2 and not kwargs and type(args[1]) is str and (
+                    not self._fastportal_adjust_minutes):
+                spot = self._fastportal_spot
+                if spot is None:
+                    spot = self._fastportal_spot = spot_core(self._fastportal_portal)
+                if spot:
+                    dt = self._fastportal_dt()
+                    if self._fastportal_daily:
+                        dt = self._fastportal_portal.trading_calendar.minute_to_session(dt)
+                    value = spot.value(args[0], args[1], dt, self._fastportal_frequency)
+                    if type(value) is not str:
+                        return value
+            return upstream_current(self, *args, **kwargs)
+
+        current.__doc__ = upstream_current.__doc__
 
         def _fastportal_history(self, assets, fields, bar_count, frequency):
             core = self._fastportal_core
