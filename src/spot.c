@@ -20,6 +20,8 @@
 #include "fastportal.h"
 #include "spot.h"
 
+#include <math.h>
+
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 #define NANOS_PER_DAY (INT64_C(1440) * NANOS_PER_MINUTE)
 
@@ -29,9 +31,10 @@ static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volum
 static PyObject *field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
+static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
 static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
 static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
-static PyObject *why_adjusted;
+static PyObject *why_adjusted, *why_other_calendar;
 
 static Py_ssize_t values_served;
 
@@ -65,6 +68,7 @@ typedef struct {
     int64_t dt;          /* ns (UTC for a tz-aware minute) */
     int64_t session;     /* ns of minute_to_session(dt) */
     int64_t start, end;  /* the asset's start and end dates, ns */
+    int trading;         /* dt is a trading minute of the calendar */
 } SpotCall;
 
 static int
@@ -372,6 +376,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     }
     call->dt = spot.nanos;
     call->session = minutes_calendar(self->minutes)->sess[spot.session];
+    call->trading = spot.trading;
     int dated = naive_date(self, asset, str_start_date, &call->start);
     if (dated > 0)
         dated = naive_date(self, asset, str_end_date, &call->end);
@@ -503,7 +508,130 @@ Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     return boxed(self, &read);
 }
 
+/* 1 and *nanos (*none 0) for an auto-close date that is a tz-naive Timestamp, 1 and
+   *none for None or NaT (neither closes the asset), 0 for anything else, -1 on error. */
+static int
+auto_close_of(SpotObject *self, PyObject *asset, int64_t *nanos, int *none)
+{
+    PyObject *date = PyObject_GetAttr(asset, str_auto_close_date);
+    if (date == NULL)
+        return -1;
+    int fast = 1;
+    *none = date == Py_None || date == self->nat;
+    if (!*none) {
+        int aware = 0;
+        fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+        if (fast > 0)
+            fast = utc_or_naive(self, date, &aware);
+        if (fast > 0 && aware)
+            fast = 0;
+    }
+    Py_DECREF(date);
+    return fast;
+}
+
+static int
+truth_of_call(PyObject *result)
+{
+    if (result == NULL)
+        return -1;
+    int truth = PyObject_IsTrue(result);
+    Py_DECREF(result);
+    return truth;
+}
+
+/* BarData.can_trade(asset) at dt, outside before_trading_start: upstream's conditions in
+   its order (the user's restrictions, alive for dt's session, before its auto-close
+   date, in a minute simulation the asset's exchange open at dt or the next open, a last
+   price). Every check that could leave the call to upstream is made before the
+   restrictions are asked, so that they are asked once. */
+static PyObject *
+Spot_can_trade(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs(nargs, 6, "can_trade") < 0)
+        return NULL;
+    PyObject *asset = args[0], *dt = args[1], *restricted = args[2], *calendar = args[3];
+    int daily = PyObject_IsTrue(args[4]);
+    if (daily < 0)
+        return NULL;
+    if (calendar != minutes_calendar(self->minutes)->upstream)
+        return Py_NewRef(why_other_calendar);
+    SpotCall call;
+    SpotRead price;
+    PyObject *why = NULL;
+    int64_t auto_close = 0;
+    int no_auto_close = 1;
+    int fast = spot_call(self, asset, field_strs[F_PRICE], dt, args[5], &call, &why);
+    if (fast > 0)
+        fast = spot_read(&call, &price, &why);
+    if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
+        why = why_dates;
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(why);
+    values_served++;
+    int restricted_now = truth_of_call(PyObject_CallFunctionObjArgs(restricted, asset, dt,
+                                                                    NULL));
+    if (restricted_now != 0)
+        return restricted_now < 0 ? NULL : Py_NewRef(Py_False);
+    if (call.session < call.start || call.session > call.end)
+        Py_RETURN_FALSE;  /* not alive for the session */
+    if (!no_auto_close && call.session > auto_close)
+        Py_RETURN_FALSE;
+    if (!daily) {
+        PyObject *when = call.trading ? Py_NewRef(dt)
+                                      : PyObject_CallMethodOneArg(calendar, str_next_open, dt);
+        if (when == NULL)
+            return NULL;
+        int open = truth_of_call(PyObject_CallMethodOneArg(asset, str_is_exchange_open, when));
+        Py_DECREF(when);
+        if (open <= 0)
+            return open < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    return PyBool_FromLong(!(price.kind == V_FLOAT && isnan(price.real)));
+}
+
+/* BarData.is_stale(asset) at dt, outside before_trading_start: alive on dt's date
+   (upstream normalizes dt rather than asking the calendar), no volume now, and a last
+   trade before. */
+static PyObject *
+Spot_is_stale(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (check_nargs(nargs, 3, "is_stale") < 0)
+        return NULL;
+    SpotCall call;
+    SpotRead volume, last;
+    PyObject *why = NULL;
+    int fast = spot_call(self, args[0], field_strs[F_VOLUME], args[1], args[2], &call, &why);
+    if (fast > 0 && call.dt < 0) {
+        fast = 0;
+        why = why_calendar;
+    }
+    if (fast <= 0)
+        return fast < 0 ? NULL : Py_NewRef(why);
+    int64_t day = call.dt - call.dt % NANOS_PER_DAY;
+    if (day < call.start || day > call.end) {
+        values_served++;
+        Py_RETURN_FALSE;
+    }
+    if ((fast = spot_read(&call, &volume, &why)) > 0) {
+        call.field = F_LAST_TRADED;
+        fast = spot_read(&call, &last, &why);
+    }
+    if (fast <= 0)
+        return Py_NewRef(why);
+    values_served++;
+    if (volume.kind == V_INT ? volume.count > 0 : volume.real > 0)
+        Py_RETURN_FALSE;
+    return PyBool_FromLong(last.kind != V_NAT);
+}
+
 static PyMethodDef Spot_methods[] = {
+    {"can_trade", (PyCFunction)(void (*)(void))Spot_can_trade, METH_FASTCALL,
+     "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency) -> "
+     "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
+    {"is_stale", (PyCFunction)(void (*)(void))Spot_is_stale, METH_FASTCALL,
+     "is_stale(asset, dt, data_frequency) -> BarData.is_stale(asset)'s answer at dt, or "
+     "a reason (str)."},
     {"value", (PyCFunction)(void (*)(void))Spot_value, METH_FASTCALL,
      "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
      "one asset, or a reason (str) the core leaves it to upstream."},
@@ -628,6 +756,8 @@ spot_init_strings(void)
     struct { PyObject **slot; const char *text; } strings[] = {
         {&str_daily, "daily"}, {&str_minute, "minute"}, {&str_start_date, "start_date"},
         {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"}, {&why_asset, "asset type"},
+        {&str_auto_close_date, "auto_close_date"}, {&str_is_exchange_open, "is_exchange_open"},
+        {&str_next_open, "next_open"}, {&why_other_calendar, "another calendar"},
         {&why_field, "field"}, {&why_frequency, "data frequency"},
         {&why_calendar, "calendar"}, {&why_zone, "time zone"}, {&why_dates, "asset dates"},
         {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},

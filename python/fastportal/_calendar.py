@@ -133,6 +133,47 @@ def patches():
             (ExchangeCalendar, "is_open_on_minute", _is_open_on_minute)] + minutes + sessions
 
 
+# The calendars zipline's get_calendar opens from 1990 when no start is given.
+_FROM_1990 = ("us_futures", "CMES", "XNYS", "NYSE")
+
+
+def _get_calendar(original):
+    """zipline's get_calendar(name), called once a bar per asset by Asset.is_exchange_open
+    (can_trade in a minute simulation): it binds exchange_calendars' signature twice to
+    make one call, get_calendar(name[, 1990-01-01], side="right"); for a lone name, that
+    call is made here directly."""
+    import pandas as pd
+    from zipline.utils import calendar_utils
+
+    def get_calendar(*args, **kwargs):
+        if len(args) == 1 and not kwargs and type(args[0]) is str:
+            if args[0] in _FROM_1990:
+                return calendar_utils.ec_get_calendar(args[0], pd.Timestamp("1990-01-01"),
+                                                      side="right")
+            return calendar_utils.ec_get_calendar(args[0], side="right")
+        return original(*args, **kwargs)
+
+    get_calendar.__signature__ = original.__signature__
+    return get_calendar
+
+
+def get_calendar_patches():
+    """(owner, name, value): zipline's get_calendar, in every loaded zipline module that
+    holds it (Asset.is_exchange_open reads it from zipline.assets._assets)."""
+    import sys
+
+    from zipline.utils import calendar_utils
+
+    original = calendar_utils.get_calendar
+    fast = _get_calendar(original)
+    fast.__name__, fast.__qualname__, fast.__doc__ = (original.__name__,
+                                                      original.__qualname__, original.__doc__)
+    fast.__wrapped__ = original
+    return [(module, "get_calendar", fast) for module in list(sys.modules.values())
+            if (getattr(module, "__name__", "") or "").startswith("zipline")
+            and module.__dict__.get("get_calendar") is original]
+
+
 def state_patch():
     """(owner, name, value): the pickling state of calendars, without the core's
     objects (ExchangeCalendar defines no __getstate__ of its own)."""

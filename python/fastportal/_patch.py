@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pandas import Index
 
 from fastportal._calendar import patches as calendar_patches
+from fastportal._calendar import get_calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
 from fastportal._spot import patches as spot_patches
 from fastportal._spot import spot_core
@@ -116,6 +117,8 @@ def _check_history_arguments(args, kwargs):
 def _make_bar_data_class(upstream_bar_data):
     upstream_history = upstream_bar_data.history
     upstream_current = upstream_bar_data.current
+    upstream_can_trade = upstream_bar_data.can_trade
+    upstream_is_stale = upstream_bar_data.is_stale
     upstream_flag = upstream_bar_data._handle_non_market_minutes
 
     class BarData(upstream_bar_data):
@@ -136,6 +139,8 @@ def _make_bar_data_class(upstream_bar_data):
             self._fastportal_core = None
             self._fastportal_frequency = data_frequency
             self._fastportal_spot = None
+            self._fastportal_calendar = trading_calendar
+            self._fastportal_restricted = restrictions.is_restricted
 
         @property
         def _handle_non_market_minutes(self):
@@ -176,16 +181,20 @@ def _make_bar_data_class(upstream_bar_data):
 
         history.__doc__ = upstream_history.__doc__
 
+        def _fastportal_spot_core(self):
+            spot = self._fastportal_spot
+            if spot is None:
+                spot = self._fastportal_spot = spot_core(self._fastportal_portal)
+            return spot
+
+        # One asset (and one field), outside before_trading_start: current, can_trade
+        # and is_stale asked of the core directly. Everything else is upstream's method,
+        # whose portal calls the core answers one value at a time.
+
         def current(self, *args, **kwargs):
-            # One asset and one field, outside before_trading_start: the portal's spot
-            # value at the minute upstream reads (the session, in a daily simulation),
-            # asked of the core directly. Everything else is upstream's current, whose
-            # portal calls the core answers one value at a time.
             if len(args) == 2 and not kwargs and type(args[1]) is str and (
                     not self._fastportal_adjust_minutes):
-                spot = self._fastportal_spot
-                if spot is None:
-                    spot = self._fastportal_spot = spot_core(self._fastportal_portal)
+                spot = self._fastportal_spot_core()
                 if spot:
                     dt = self._fastportal_dt()
                     if self._fastportal_daily:
@@ -196,6 +205,32 @@ def _make_bar_data_class(upstream_bar_data):
             return upstream_current(self, *args, **kwargs)
 
         current.__doc__ = upstream_current.__doc__
+
+        def can_trade(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs and not self._fastportal_adjust_minutes:
+                spot = self._fastportal_spot_core()
+                if spot:
+                    answer = spot.can_trade(args[0], self._fastportal_dt(),
+                                            self._fastportal_restricted,
+                                            self._fastportal_calendar, self._fastportal_daily,
+                                            self._fastportal_frequency)
+                    if type(answer) is bool:
+                        return answer
+            return upstream_can_trade(self, *args, **kwargs)
+
+        can_trade.__doc__ = upstream_can_trade.__doc__
+
+        def is_stale(self, *args, **kwargs):
+            if len(args) == 1 and not kwargs and not self._fastportal_adjust_minutes:
+                spot = self._fastportal_spot_core()
+                if spot:
+                    answer = spot.is_stale(args[0], self._fastportal_dt(),
+                                           self._fastportal_frequency)
+                    if type(answer) is bool:
+                        return answer
+            return upstream_is_stale(self, *args, **kwargs)
+
+        is_stale.__doc__ = upstream_is_stale.__doc__
 
         def _fastportal_history(self, assets, fields, bar_count, frequency):
             core = self._fastportal_core
@@ -415,6 +450,8 @@ def install():
         wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
         _patch(owner, name, wrapped)
     _patch(*calendar_state_patch())
+    for owner, name, value in get_calendar_patches():
+        _patch(owner, name, value)
 
 
 def uninstall():
