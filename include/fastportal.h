@@ -120,6 +120,8 @@ PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *
                       PyObject *columns, PyObject *column_axis);
 PyObject *build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name);
 PyObject *build_empty_frame(PandasBuilderObject *b, PyObject *index);
+PyObject *build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
+                                PyObject *index, PyObject *column_index);
 PyObject *build_bare(PyTypeObject *type, PyObject *no_args);
 int build_set_stolen(PyObject *obj, PyObject *name, PyObject *value);
 

@@ -24,6 +24,59 @@ typedef struct {
 
 extern PyTypeObject SpotTape_Type;
 
+enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, FIELDS };
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *minutes;       /* the trading calendar's Minutes: minute_to_session */
+    PyObject *daily_tapes;   /* dict: asset -> SpotTape (None: upstream answers) */
+    PyObject *minute_tapes;
+    PyObject *served;        /* tuple of the asset types served, matched exactly */
+    PyObject *equity;        /* the type get_adjusted_value adjusts */
+    PyObject *utc_zones;     /* tuple of tzinfo objects that are UTC */
+    PyObject *nat;           /* pandas.NaT */
+    PyObject *session_box;   /* int64 ns -> a tz-naive Timestamp, as a session label */
+    PyObject *minute_box;    /* epoch minute -> a Timestamp, as the minute reader makes it */
+    PyObject *builder;       /* the PandasBuilder, or None: current's Series and frames */
+} SpotObject;
+
+/* What a read found, before it becomes a Python object. */
+enum kind { V_FLOAT, V_INT, V_SESSION, V_MINUTE, V_NAT };
+typedef struct {
+    int kind;
+    double real;        /* V_FLOAT */
+    uint32_t count;     /* V_INT */
+    int64_t time;       /* V_SESSION: ns; V_MINUTE: epoch minute */
+} SpotRead;
+
+/* One call's inputs, checked. */
+typedef struct {
+    SpotTapeObject *tape;  /* borrowed from the Spot's dict: used before Python code runs */
+    int field;
+    int minute_data;
+    int64_t dt;          /* ns (UTC for a tz-aware minute) */
+    int64_t session;     /* ns of minute_to_session(dt) */
+    int64_t start, end;  /* the asset's start and end dates, ns */
+    int trading;         /* dt is a trading minute of the calendar */
+} SpotCall;
+
+extern PyObject *spot_field_strs[FIELDS];
+extern Py_ssize_t spot_served;  /* values answered, for spot_values_served() */
+
+/* spot.c */
+int spot_field_of(PyObject *field);
+/* Checks one call and finds its tape: 1, 0 with *why (a borrowed str), -1 on error. */
+int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+              PyObject *frequency, SpotCall *call, PyObject **why);
+/* Reads the call's value: 1, or 0 with *why. Runs no Python code. */
+int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
+
+/* current.c: BarData.current's Series and frames */
+PyObject *spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+int current_init_strings(void);
+
 static inline const uint32_t *
 tape_bars(SpotTapeObject *tape, int bar)
 {

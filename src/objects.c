@@ -282,6 +282,48 @@ done:
     return frame;
 }
 
+/* A DataFrame of several blocks, as pd.DataFrame(dict of Series) leaves it once
+   consolidated: each block's (k, rows) values placed at its k column positions (an
+   int64 array), the blocks in the order consolidation sorts them (by dtype name). */
+PyObject *
+build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
+                      PyObject *index, PyObject *column_index)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(values);
+    PyObject *blocks = PyTuple_New(count), *manager = NULL, *frame = NULL;
+    if (blocks == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *placement = PyObject_CallOneArg((PyObject *)b->placement_type,
+                                                  PyTuple_GET_ITEM(positions, i));
+        if (placement == NULL)
+            goto done;
+        PyObject *block_args[3] = {PyTuple_GET_ITEM(values, i), placement, b->two};
+        PyObject *block = PyObject_Vectorcall((PyObject *)b->block_type, block_args, 3, NULL);
+        Py_DECREF(placement);
+        if (block == NULL)
+            goto done;
+        PyTuple_SET_ITEM(blocks, i, block);
+    }
+    PyObject *manager_args[3] = {blocks, NULL, Py_False};  /* verify_integrity=False */
+    manager_args[1] = Py_BuildValue("[OO]", column_index, index);
+    if (manager_args[1] == NULL)
+        goto done;
+    manager = PyObject_Vectorcall((PyObject *)b->frame_manager_type, manager_args, 2,
+                                  b->verify_integrity);
+    Py_DECREF(manager_args[1]);
+    if (manager == NULL || set_borrowed(manager, str_known_consolidated, Py_True) < 0 ||
+        set_borrowed(manager, str_is_consolidated, Py_True) < 0)
+        goto done;
+    frame = build_bare(b->frame_type, b->no_args);
+    if (frame != NULL && ndframe_init(b, frame, manager) < 0)
+        Py_CLEAR(frame);
+done:
+    Py_DECREF(blocks);
+    Py_XDECREF(manager);
+    return frame;
+}
+
 /* pd.DataFrame(None, index=index, columns=None): upstream's daily window of no assets,
    made by pandas' own constructor (it has no block for the builder to assemble). */
 PyObject *

@@ -25,62 +25,28 @@
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 #define NANOS_PER_DAY (INT64_C(1440) * NANOS_PER_MINUTE)
 
-enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, FIELDS };
 static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volume", "price",
                                           "last_traded"};
-static PyObject *field_strs[FIELDS];
+PyObject *spot_field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
 static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
 static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
 static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
-static PyObject *why_adjusted, *why_other_calendar;
+static PyObject *why_adjusted, *why_other_calendar, *why_adjusted_time;
 
-static Py_ssize_t values_served;
+Py_ssize_t spot_served;
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *minutes;       /* the trading calendar's Minutes: minute_to_session */
-    PyObject *daily_tapes;   /* dict: asset -> SpotTape (None: upstream answers) */
-    PyObject *minute_tapes;
-    PyObject *served;        /* tuple of the asset types served, matched exactly */
-    PyObject *equity;        /* the type get_adjusted_value adjusts */
-    PyObject *utc_zones;     /* tuple of tzinfo objects that are UTC */
-    PyObject *nat;           /* pandas.NaT */
-    PyObject *session_box;   /* int64 ns -> a tz-naive Timestamp, as a session label */
-    PyObject *minute_box;    /* epoch minute -> a Timestamp, as the minute reader makes it */
-} SpotObject;
-
-/* What a read found, before it becomes a Python object. */
-enum kind { V_FLOAT, V_INT, V_SESSION, V_MINUTE, V_NAT };
-typedef struct {
-    int kind;
-    double real;        /* V_FLOAT */
-    uint32_t count;     /* V_INT */
-    int64_t time;       /* V_SESSION: ns; V_MINUTE: epoch minute */
-} SpotRead;
-
-/* One call's inputs, checked. */
-typedef struct {
-    SpotTapeObject *tape;
-    int field;
-    int minute_data;
-    int64_t dt;          /* ns (UTC for a tz-aware minute) */
-    int64_t session;     /* ns of minute_to_session(dt) */
-    int64_t start, end;  /* the asset's start and end dates, ns */
-    int trading;         /* dt is a trading minute of the calendar */
-} SpotCall;
-
-static int
-field_of(PyObject *field)
+int
+spot_field_of(PyObject *field)
 {
     for (int f = 0; f < FIELDS; f++)
-        if (field == field_strs[f])
+        if (field == spot_field_strs[f])
             return f;
     if (!PyUnicode_CheckExact(field))
         return -1;
     for (int f = 0; f < FIELDS; f++)
-        if (PyUnicode_Compare(field, field_strs[f]) == 0)
+        if (PyUnicode_Compare(field, spot_field_strs[f]) == 0)
             return f;
     return -1;
 }
@@ -343,7 +309,7 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 
 /* Checks the arguments and finds the asset's tape: 1 with *call filled, 0 with *why,
    -1 on error. */
-static int
+int
 spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
           PyObject *frequency, SpotCall *call, PyObject **why)
 {
@@ -355,7 +321,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         *why = why_asset;
         return 0;
     }
-    if ((call->field = field_of(field)) < 0) {
+    if ((call->field = spot_field_of(field)) < 0) {
         *why = why_field;
         return 0;
     }
@@ -401,7 +367,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
 }
 
 /* _get_single_asset_value on a checked call: 1, or 0 with *why. */
-static int
+int
 spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
     if (call->dt < call->start || call->session > call->end) {
@@ -466,7 +432,7 @@ Spot_value(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         fast = spot_read(&call, &read, &why);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    values_served++;
+    spot_served++;
     return boxed(self, &read);
 }
 
@@ -490,9 +456,13 @@ Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         int known = timestamp_nanos(minutes_calendar(self->minutes), args[3], &perspective);
         if (known < 0)
             return NULL;
-        /* a time is not multiplied (upstream raises), nor a timeline missing */
-        if (!known || read.kind == V_SESSION || read.kind == V_MINUTE || read.kind == V_NAT ||
-            call.tape->timeline == Py_None)
+        if (read.kind == V_NAT) {  /* NaT times a ratio is NaT */
+            spot_served++;
+            return Py_NewRef(self->nat);
+        }
+        if (read.kind == V_SESSION || read.kind == V_MINUTE)
+            return Py_NewRef(why_adjusted_time);  /* upstream's product raises */
+        if (!known || call.tape->timeline == Py_None)
             return Py_NewRef(why_adjusted);
         double ratio;
         if (adjustment_ratio(call.tape->timeline, call.field == F_VOLUME, call.dt,
@@ -504,7 +474,7 @@ Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         read_float(&read, (read.kind == V_INT ? (double)read.count : read.real) * ratio);
     }
-    values_served++;
+    spot_served++;
     return boxed(self, &read);
 }
 
@@ -561,14 +531,14 @@ Spot_can_trade(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *why = NULL;
     int64_t auto_close = 0;
     int no_auto_close = 1;
-    int fast = spot_call(self, asset, field_strs[F_PRICE], dt, args[5], &call, &why);
+    int fast = spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
     if (fast > 0)
         fast = spot_read(&call, &price, &why);
     if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
         why = why_dates;
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    values_served++;
+    spot_served++;
     int restricted_now = truth_of_call(PyObject_CallFunctionObjArgs(restricted, asset, dt,
                                                                     NULL));
     if (restricted_now != 0)
@@ -601,7 +571,7 @@ Spot_is_stale(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     SpotCall call;
     SpotRead volume, last;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], field_strs[F_VOLUME], args[1], args[2], &call, &why);
+    int fast = spot_call(self, args[0], spot_field_strs[F_VOLUME], args[1], args[2], &call, &why);
     if (fast > 0 && call.dt < 0) {
         fast = 0;
         why = why_calendar;
@@ -610,7 +580,7 @@ Spot_is_stale(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         return fast < 0 ? NULL : Py_NewRef(why);
     int64_t day = call.dt - call.dt % NANOS_PER_DAY;
     if (day < call.start || day > call.end) {
-        values_served++;
+        spot_served++;
         Py_RETURN_FALSE;
     }
     if ((fast = spot_read(&call, &volume, &why)) > 0) {
@@ -619,13 +589,22 @@ Spot_is_stale(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (fast <= 0)
         return Py_NewRef(why);
-    values_served++;
+    spot_served++;
     if (volume.kind == V_INT ? volume.count > 0 : volume.real > 0)
         Py_RETURN_FALSE;
     return PyBool_FromLong(last.kind != V_NAT);
 }
 
 static PyMethodDef Spot_methods[] = {
+    {"current_series", (PyCFunction)(void (*)(void))spot_current_series, METH_FASTCALL,
+     "current_series(assets, field, dt, data_frequency) -> BarData.current(assets, field)'s "
+     "Series, or a reason (str)."},
+    {"current_fields", (PyCFunction)(void (*)(void))spot_current_fields, METH_FASTCALL,
+     "current_fields(asset, fields, dt, data_frequency) -> BarData.current(asset, fields)'s "
+     "Series, or a reason (str)."},
+    {"current_frame", (PyCFunction)(void (*)(void))spot_current_frame, METH_FASTCALL,
+     "current_frame(assets, fields, dt, data_frequency) -> BarData.current(assets, fields)'s "
+     "DataFrame, or a reason (str)."},
     {"can_trade", (PyCFunction)(void (*)(void))Spot_can_trade, METH_FASTCALL,
      "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency) -> "
      "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
@@ -647,14 +626,18 @@ static PyObject *
 Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"minutes", "daily_tapes", "minute_tapes", "served", "equity",
-                             "utc_zones", "nat", "session_box", "minute_box", NULL};
+                             "utc_zones", "nat", "session_box", "minute_box", "builder", NULL};
     PyObject *minutes, *daily, *minute, *served, *equity, *zones, *nat, *session_box,
-        *minute_box;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOO:Spot", kwlist, &minutes,
+        *minute_box, *builder;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOOO:Spot", kwlist, &minutes,
                                      &PyDict_Type, &daily, &PyDict_Type, &minute,
                                      &PyTuple_Type, &served, &equity, &PyTuple_Type, &zones,
-                                     &nat, &session_box, &minute_box))
+                                     &nat, &session_box, &minute_box, &builder))
         return NULL;
+    if (builder != Py_None && !PyObject_TypeCheck(builder, &PandasBuilder_Type)) {
+        PyErr_SetString(PyExc_TypeError, "builder must be a PandasBuilder or None");
+        return NULL;
+    }
     if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "minutes must be a Minutes");
         return NULL;
@@ -682,6 +665,7 @@ Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->nat = Py_NewRef(nat);
     self->session_box = Py_NewRef(session_box);
     self->minute_box = Py_NewRef(minute_box);
+    self->builder = Py_NewRef(builder);
     return (PyObject *)self;
 }
 
@@ -697,6 +681,7 @@ Spot_traverse(SpotObject *self, visitproc visit, void *arg)
     Py_VISIT(self->nat);
     Py_VISIT(self->session_box);
     Py_VISIT(self->minute_box);
+    Py_VISIT(self->builder);
     return 0;
 }
 
@@ -712,6 +697,7 @@ Spot_clear(SpotObject *self)
     Py_CLEAR(self->nat);
     Py_CLEAR(self->session_box);
     Py_CLEAR(self->minute_box);
+    Py_CLEAR(self->builder);
     return 0;
 }
 
@@ -729,7 +715,8 @@ PyTypeObject Spot_Type = {
     .tp_basicsize = sizeof(SpotObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Spot(minutes, daily_tapes, minute_tapes, served, equity, utc_zones, nat, "
-              "session_box, minute_box): a DataPortal's spot values from its assets' "
+              "session_box, minute_box, builder): a DataPortal's spot values from its "
+              "assets' "
               "tapes (dicts the caller fills: asset -> SpotTape).",
     .tp_new = Spot_new,
     .tp_traverse = (traverseproc)Spot_traverse,
@@ -744,9 +731,9 @@ spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
     int zero = PyObject_IsTrue(reset);
     if (zero < 0)
         return NULL;
-    PyObject *count = PyLong_FromSsize_t(values_served);
+    PyObject *count = PyLong_FromSsize_t(spot_served);
     if (count != NULL && zero)
-        values_served = 0;
+        spot_served = 0;
     return count;
 }
 
@@ -762,10 +749,10 @@ spot_init_strings(void)
         {&why_calendar, "calendar"}, {&why_zone, "time zone"}, {&why_dates, "asset dates"},
         {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},
         {&why_no_tape, "no tape"}, {&why_reader_range, "reader range"},
-        {&why_adjusted, "adjusted"},
+        {&why_adjusted, "adjusted"}, {&why_adjusted_time, "adjusted time"},
     };
     for (int f = 0; f < FIELDS; f++)
-        if ((field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
+        if ((spot_field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
             return -1;
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         if ((*strings[i].slot = PyUnicode_InternFromString(strings[i].text)) == NULL)

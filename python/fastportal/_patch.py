@@ -17,7 +17,7 @@ from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import get_calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
 from fastportal._spot import patches as spot_patches
-from fastportal._spot import spot_core
+from fastportal._spot import spot_core, spot_per_value
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
                                 portal_core, refused, refused_by_upstream)
 
@@ -192,16 +192,24 @@ def _make_bar_data_class(upstream_bar_data):
         # whose portal calls the core answers one value at a time.
 
         def current(self, *args, **kwargs):
-            if len(args) == 2 and not kwargs and type(args[1]) is str and (
-                    not self._fastportal_adjust_minutes):
+            if len(args) == 2 and not kwargs and not self._fastportal_adjust_minutes:
                 spot = self._fastportal_spot_core()
                 if spot:
+                    assets, fields = args
+                    several = type(assets) is list or type(assets) is tuple
+                    if type(fields) is str:
+                        ask = spot.current_series if several else spot.value
+                    elif type(fields) is list or type(fields) is tuple:
+                        ask = spot.current_frame if several else spot.current_fields
+                    else:
+                        return upstream_current(self, *args, **kwargs)
                     dt = self._fastportal_dt()
                     if self._fastportal_daily:
                         dt = self._fastportal_portal.trading_calendar.minute_to_session(dt)
-                    value = spot.value(args[0], args[1], dt, self._fastportal_frequency)
+                    value = ask(assets, fields, dt, self._fastportal_frequency)
                     if type(value) is not str:
                         return value
+                    spot_per_value(value)
             return upstream_current(self, *args, **kwargs)
 
         current.__doc__ = upstream_current.__doc__
@@ -216,6 +224,7 @@ def _make_bar_data_class(upstream_bar_data):
                                             self._fastportal_frequency)
                     if type(answer) is bool:
                         return answer
+                    spot_per_value(answer)
             return upstream_can_trade(self, *args, **kwargs)
 
         can_trade.__doc__ = upstream_can_trade.__doc__
@@ -228,6 +237,7 @@ def _make_bar_data_class(upstream_bar_data):
                                            self._fastportal_frequency)
                     if type(answer) is bool:
                         return answer
+                    spot_per_value(answer)
             return upstream_is_stale(self, *args, **kwargs)
 
         is_stale.__doc__ = upstream_is_stale.__doc__

@@ -17,6 +17,7 @@ import pandas as pd
 
 from fastportal import _core
 from fastportal._calendar import _lookups
+from fastportal._pandas import builder
 from fastportal._portal import minutes_core, portal_core, stats
 
 _BARS = ("open", "high", "low", "close", "volume")
@@ -28,6 +29,12 @@ TAPE_SESSIONS_AFTER = 20
 
 def _fell_through(reason):
     stats["spot fell through: " + reason] += 1
+
+
+def spot_per_value(reason):
+    """A BarData call the core did not answer whole: upstream's BarData runs, and asks the
+    portal, which the core answers, one value at a time."""
+    stats["spot per value: " + reason] += 1
 
 
 def spot_core(portal):
@@ -59,7 +66,7 @@ def _build_spot(portal):
     tapes = portal.__dict__["_fastportal_tapes"] = {False: {}, True: {}}
     return _core.Spot(minutes, tapes[False], tapes[True], (Equity, Future), Equity,
                       tuple(zones), pd.NaT, pd.Timestamp,
-                      functools.partial(pd.Timestamp, tz="UTC", unit="m"))
+                      functools.partial(pd.Timestamp, tz="UTC", unit="m"), builder())
 
 
 def _reader(portal, asset, minute_data):
@@ -161,6 +168,15 @@ def _make_adjusted_value(upstream):
                                                               data_frequency),
                             asset, dt, data_frequency)
             if type(value) is not str:
+                return value
+            if value == "adjusted time":
+                # a time multiplied by a ratio: upstream raises its own TypeError
+                try:
+                    value = upstream(self, asset, field, dt, perspective_dt, data_frequency)
+                except Exception:
+                    stats["spot refused as upstream: adjusted time"] += 1
+                    raise
+                _fell_through("adjusted time")
                 return value
             _fell_through(value)
         return upstream(self, asset, field, dt, perspective_dt, data_frequency, spot_value)
