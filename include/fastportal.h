@@ -11,8 +11,10 @@
  * fields.c    several fields at once: the (date, asset) x fields frame
  * ratios.c    AdjustmentTimeline: the ratio before_trading_start scales windows by
  * lookups.c   CalendarLookups: exchange_calendars' per-bar lookups, answered exactly
+ * stamps.c    fresh copies of the session labels the core keeps
  * tapes.c     SpotTape: one asset's bars in one bcolz reader, as get_value reads them
  * spot.c      Spot: DataPortal's spot values (data.current, can_trade, is_stale, orders)
+ * current.c   BarData.current's Series and DataFrames
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -173,6 +175,10 @@ int history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ss
                    double **out);
 void history_scale(double *values, Py_ssize_t count, double scale);
 
+
+/* stamps.c */
+int stamps_init_strings(void);
+PyObject *timestamp_copy(PyObject *stamp);
 
 /* ratios.c */
 int adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio);

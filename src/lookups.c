@@ -8,7 +8,7 @@
  * of the types exchange_calendars documents. For anything else it returns
  * None, and the caller asks exchange_calendars, whose answers and exceptions then stand.
  * Session labels are boxed once per session; each answer is a fresh copy of the one kept
- * (Timestamp.replace()), as exchange_calendars hands out a fresh Timestamp each time.
+ * (stamps.c), as exchange_calendars hands out a fresh Timestamp each time.
  */
 #include "fastportal.h"
 
@@ -19,7 +19,7 @@ typedef struct {
     PyArrayObject *opens, *closes;  /* int64 ns, a session each: the schedule's */
 } CalendarLookupsObject;
 
-static PyObject *str_next_dir, *str_previous_dir, *str_none_dir, *str_replace, *str_tzinfo;
+static PyObject *str_next_dir, *str_previous_dir, *str_none_dir, *str_tzinfo;
 
 /* Session i's label, as calendar.sessions[i] gives it: a fresh Timestamp (a new
    reference), copied from the one kept. A Timestamp has a __dict__, so the kept one is
@@ -34,8 +34,8 @@ session_label(CalendarLookupsObject *self, Py_ssize_t i)
             return NULL;
         PyList_SetItem(self->labels, i, label);  /* steals the new reference */
     }
-    Py_INCREF(label);  /* replace() runs pandas' code, which could reach the list */
-    PyObject *fresh = PyObject_CallMethodNoArgs(label, str_replace);
+    Py_INCREF(label);  /* a copy may run pandas' code, which could reach the list */
+    PyObject *fresh = timestamp_copy(label);
     Py_DECREF(label);
     return fresh;
 }
@@ -272,7 +272,6 @@ lookups_init_strings(void)
     if ((str_next_dir = PyUnicode_InternFromString("next")) == NULL ||
         (str_previous_dir = PyUnicode_InternFromString("previous")) == NULL ||
         (str_none_dir = PyUnicode_InternFromString("none")) == NULL ||
-        (str_replace = PyUnicode_InternFromString("replace")) == NULL ||
         (str_tzinfo = PyUnicode_InternFromString("tzinfo")) == NULL)
         return -1;
     return 0;

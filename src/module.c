@@ -70,7 +70,8 @@ PyInit__core(void)
     if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
         history_init_strings() < 0 || minutes_init_strings() < 0 ||
         fields_init_strings() < 0 || lookups_init_strings() < 0 ||
-        spot_init_strings() < 0 || current_init_strings() < 0)
+        spot_init_strings() < 0 || current_init_strings() < 0 ||
+        stamps_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)

@@ -183,7 +183,6 @@ class PortalCore:
             ContinuousFuture, COLUMN_OF_FIELD, loader, self.reader_sessions, "daily",
             self._build_column, _refused_continuous)
         self.minute_follower = None
-        self.timelines = {}  # asset -> AdjustmentTimeline, for before_trading_start
         self.minute_columns = {}
         self.minute_spans = {}  # (asset, column) -> longest run of minute rows asked for
         self.partial_columns = {}  # daily, seen from the session after: minute-mode "1d"
@@ -692,20 +691,7 @@ class PortalCore:
         return None if minutes is None else minutes.previous_minute(minute)
 
     def timeline(self, asset):
-        """The asset's AdjustmentTimeline, read once through the portal's own cached
-        _get_adjustment_list, as get_adjustments reads it."""
-        timeline = self.timelines.get(asset)
-        if timeline is None:
-            portal = self.portal
-            parts = []
-            for cache, table in ((portal._splits_dict, "SPLITS"),
-                                 (portal._mergers_dict, "MERGERS"),
-                                 (portal._dividends_dict, "DIVIDENDS")):
-                adjustments = portal._get_adjustment_list(asset, cache, table)
-                parts.append(np.array([when.value for when, _ in adjustments], np.int64))
-                parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
-            timeline = self.timelines[asset] = _core.AdjustmentTimeline(*parts)
-        return timeline
+        return adjustment_timeline(self.portal, asset)
 
     def ratios(self, assets, field, dt, now):
         """get_adjustments(assets, field, dt, now): each asset's ratio, as a tuple."""
@@ -753,10 +739,34 @@ class PortalCore:
         return frame
 
 
+def adjustment_timeline(portal, asset):
+    """The asset's AdjustmentTimeline, read once per portal through the portal's own
+    cached _get_adjustment_list, as get_adjustments reads it."""
+    timelines = portal.__dict__.setdefault("_fastportal_timelines", {})
+    timeline = timelines.get(asset)
+    if timeline is None:
+        parts = []
+        for cache, table in ((portal._splits_dict, "SPLITS"),
+                             (portal._mergers_dict, "MERGERS"),
+                             (portal._dividends_dict, "DIVIDENDS")):
+            adjustments = portal._get_adjustment_list(asset, cache, table)
+            parts.append(np.array([when.value for when, _ in adjustments], np.int64))
+            parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
+        timeline = timelines[asset] = _core.AdjustmentTimeline(*parts)
+    return timeline
+
+
 def portal_core(portal):
-    """The PortalCore of a DataPortal, or None when the core cannot serve it."""
+    """The PortalCore of a DataPortal, or None when the core cannot serve it (this
+    pandas' objects are not the builder's, or the portal has no daily reader the core
+    can read: upstream answers, with its own errors)."""
     core = portal.__dict__.get("_fastportal_core")
     if core is None:
-        core = PortalCore(portal) if builder() is not None else False
+        core = False
+        if builder() is not None:
+            try:
+                core = PortalCore(portal)
+            except Exception:
+                core = False
         portal.__dict__["_fastportal_core"] = core
     return core or None

@@ -18,7 +18,7 @@ import pandas as pd
 from fastportal import _core
 from fastportal._calendar import _lookups
 from fastportal._pandas import builder
-from fastportal._portal import minutes_core, portal_core, stats
+from fastportal._portal import adjustment_timeline, minutes_core, stats
 
 _BARS = ("open", "high", "low", "close", "volume")
 
@@ -52,7 +52,7 @@ def _build_spot(portal):
     from zipline.assets import Equity, Future
 
     calendar = portal.trading_calendar
-    if portal_core(portal) is None or not _lookups(calendar):
+    if builder() is None or not _lookups(calendar):
         return None
     minutes = minutes_core(calendar)
     zones = {datetime.timezone.utc, pd.Timestamp(0, tz="UTC").tzinfo,
@@ -116,7 +116,7 @@ def _store_tape(portal, spot_tapes, asset, dt, minute_data):
     tape = None
     try:
         reader = _reader(portal, asset, minute_data)
-        timeline = portal_core(portal).timeline(asset) if type(asset) is Equity else None
+        timeline = adjustment_timeline(portal, asset) if type(asset) is Equity else None
         if not minute_data and type(reader) is BcolzDailyBarReader:
             tape = _daily_tape(portal, reader, asset, timeline)
         elif minute_data and type(reader) is BcolzMinuteBarReader and type(dt) is pd.Timestamp:
