@@ -12,7 +12,8 @@ from setuptools import Extension, setup
 SOURCES = ["src/module.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
            "src/history.c", "src/minutes.c", "src/partial_day.c", "src/fields.c",
            "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/spot.c",
-           "src/current.c", "src/stamps.c"]
+           "src/current.c", "src/stamps.c",
+           "src/methods.c"]
 
 compile_args = ["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"]
 if os.environ.get("FASTPORTAL_STRICT") == "1":

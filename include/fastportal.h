@@ -15,6 +15,7 @@
  * tapes.c     SpotTape: one asset's bars in one bcolz reader, as get_value reads them
  * spot.c      Spot: DataPortal's spot values (data.current, can_trade, is_stale, orders)
  * current.c   BarData.current's Series and DataFrames
+ * methods.c   FastMethod: calendar lookups and BarData calls without a Python frame
  */
 #ifndef FASTPORTAL_H
 #define FASTPORTAL_H
@@ -79,6 +80,8 @@ extern PyTypeObject PartialDayHistory_Type;
 extern PyTypeObject AdjustmentTimeline_Type;
 extern PyTypeObject CalendarLookups_Type;
 extern PyTypeObject Spot_Type;
+extern PyTypeObject FastMethod_Type;
+int methods_init_strings(void);
 
 /* calendar.c */
 Py_ssize_t session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction);

@@ -71,6 +71,11 @@ int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
 /* Reads the call's value: 1, or 0 with *why. Runs no Python code. */
 int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
 
+/* Spot's methods, for methods.c */
+PyObject *spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+
 /* current.c: BarData.current's Series and frames */
 PyObject *spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);

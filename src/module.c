@@ -71,7 +71,7 @@ PyInit__core(void)
         history_init_strings() < 0 || minutes_init_strings() < 0 ||
         fields_init_strings() < 0 || lookups_init_strings() < 0 ||
         spot_init_strings() < 0 || current_init_strings() < 0 ||
-        stamps_init_strings() < 0)
+        stamps_init_strings() < 0 || methods_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -86,7 +86,8 @@ PyInit__core(void)
         add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0 ||
         add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0 ||
         add_type(module, &SpotTape_Type, "SpotTape") < 0 ||
-        add_type(module, &Spot_Type, "Spot") < 0) {
+        add_type(module, &Spot_Type, "Spot") < 0 ||
+        add_type(module, &FastMethod_Type, "FastMethod") < 0) {
         Py_DECREF(module);
         return NULL;
     }

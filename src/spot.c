@@ -419,8 +419,8 @@ check_nargs(Py_ssize_t nargs, Py_ssize_t wanted, const char *name)
     return -1;
 }
 
-static PyObject *
-Spot_value(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+PyObject *
+spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 4, "value") < 0)
         return NULL;
@@ -515,8 +515,8 @@ truth_of_call(PyObject *result)
    date, in a minute simulation the asset's exchange open at dt or the next open, a last
    price). Every check that could leave the call to upstream is made before the
    restrictions are asked, so that they are asked once. */
-static PyObject *
-Spot_can_trade(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+PyObject *
+spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 6, "can_trade") < 0)
         return NULL;
@@ -563,8 +563,8 @@ Spot_can_trade(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 /* BarData.is_stale(asset) at dt, outside before_trading_start: alive on dt's date
    (upstream normalizes dt rather than asking the calendar), no volume now, and a last
    trade before. */
-static PyObject *
-Spot_is_stale(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+PyObject *
+spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 3, "is_stale") < 0)
         return NULL;
@@ -605,13 +605,13 @@ static PyMethodDef Spot_methods[] = {
     {"current_frame", (PyCFunction)(void (*)(void))spot_current_frame, METH_FASTCALL,
      "current_frame(assets, fields, dt, data_frequency) -> BarData.current(assets, fields)'s "
      "DataFrame, or a reason (str)."},
-    {"can_trade", (PyCFunction)(void (*)(void))Spot_can_trade, METH_FASTCALL,
+    {"can_trade", (PyCFunction)(void (*)(void))spot_can_trade_of, METH_FASTCALL,
      "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency) -> "
      "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
-    {"is_stale", (PyCFunction)(void (*)(void))Spot_is_stale, METH_FASTCALL,
+    {"is_stale", (PyCFunction)(void (*)(void))spot_is_stale_of, METH_FASTCALL,
      "is_stale(asset, dt, data_frequency) -> BarData.is_stale(asset)'s answer at dt, or "
      "a reason (str)."},
-    {"value", (PyCFunction)(void (*)(void))Spot_value, METH_FASTCALL,
+    {"value", (PyCFunction)(void (*)(void))spot_value_of, METH_FASTCALL,
      "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
      "one asset, or a reason (str) the core leaves it to upstream."},
     {"adjusted", (PyCFunction)(void (*)(void))Spot_adjusted, METH_FASTCALL,

@@ -117,6 +117,20 @@ def _session_lookup(original, name):
     return lookup
 
 
+# The lookups that take a minute or a session and, for these two, one more argument.
+_TWO_ARGUMENTS = ("minute_to_session", "is_open_on_minute")
+
+
+def fast_method(name, wrapper):
+    """The method install() puts on ExchangeCalendar for a lookup: positional calls go to
+    the calendar's CalendarLookups without a Python frame (src/methods.c), every other
+    call, and every call the lookups do not answer, to wrapper."""
+    if name in ("__getstate__", "get_calendar"):
+        return wrapper
+    kind = "calendar 2" if name in _TWO_ARGUMENTS else "calendar 1"
+    return _core.FastMethod(kind, wrapper, name)
+
+
 def patches():
     """(owner, name, replacement(original)) of the calendar methods the core answers."""
     from exchange_calendars import ExchangeCalendar

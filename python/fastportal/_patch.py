@@ -13,7 +13,9 @@ from collections.abc import Iterable
 
 from pandas import Index
 
+from fastportal import _core
 from fastportal._calendar import patches as calendar_patches
+from fastportal._calendar import fast_method as calendar_fast_method
 from fastportal._calendar import get_calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
 from fastportal._spot import patches as spot_patches
@@ -356,6 +358,10 @@ def _make_bar_data_class(upstream_bar_data):
 
     BarData.__module__ = __name__
     BarData.__qualname__ = "BarData"
+    # their calls of one asset reach the core without a Python frame (methods.c); the
+    # functions above answer every other call
+    for name in ("current", "can_trade", "is_stale"):
+        setattr(BarData, name, _core.FastMethod(name, BarData.__dict__[name]))
     return BarData
 
 
@@ -458,7 +464,7 @@ def install():
         wrapped = replacement(original)
         wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
         wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
-        _patch(owner, name, wrapped)
+        _patch(owner, name, calendar_fast_method(name, wrapped))
     _patch(*calendar_state_patch())
     for owner, name, value in get_calendar_patches():
         _patch(owner, name, value)

@@ -1,0 +1,301 @@
+/* FastMethod: a method whose common calls the core answers without a Python frame.
+ *
+ * install() puts these on exchange_calendars' ExchangeCalendar (the per-bar lookups) and
+ * on fastportal's BarData (current, can_trade, is_stale), where each sits in front of
+ * the Python function that does the same job completely (`slow`: the shim's wrapper,
+ * which asks the core, builds what it lacks, counts, and otherwise calls upstream). A
+ * call with positional arguments only goes to the core directly; when the core answers
+ * exactly, that is the answer; anything else (keywords, no core objects yet, a reason
+ * instead of an answer) is the slow function's call, with the same arguments. So the
+ * answers are the slow function's; only the cost of a Python frame per call is saved.
+ *
+ * The object is a method descriptor (like a function): `obj.method(...)` calls it with
+ * obj first, `Class.method` is the object itself.
+ */
+#include "fastportal.h"
+#include "spot.h"
+
+#include <stddef.h>
+
+enum method_kind { CALENDAR_LOOKUP, BAR_CURRENT, BAR_CAN_TRADE, BAR_IS_STALE };
+
+typedef struct {
+    PyObject_HEAD
+    int kind;
+    Py_ssize_t min_args, max_args;  /* positional arguments after the instance */
+    PyObject *lookup;   /* CALENDAR_LOOKUP: the CalendarLookups method's name */
+    PyObject *slow;     /* the Python function that answers every call */
+    vectorcallfunc vectorcall;
+} FastMethodObject;
+
+static PyObject *str_lookups, *str_spot, *str_dt, *str_daily, *str_adjust, *str_frequency;
+static PyObject *str_restricted, *str_calendar, *str_portal, *str_trading_calendar;
+static PyObject *str_minute_to_session;
+
+/* obj.__dict__[key] as a new reference, or NULL: absent (no error set) or an error. */
+static PyObject *
+instance_item(PyObject *obj, PyObject *key)
+{
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (dict == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError))
+            PyErr_Clear();  /* no __dict__: nothing the core put there */
+        return NULL;
+    }
+    PyObject *item = PyDict_GetItemWithError(dict, key);
+    Py_XINCREF(item);
+    Py_DECREF(dict);
+    return item;
+}
+
+/* The calendar lookup: lookups.<name>(*args), None when it does not answer. */
+static PyObject *
+calendar_lookup(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *lookups = instance_item(args[0], str_lookups);
+    if (lookups == NULL || !PyObject_TypeCheck(lookups, &CalendarLookups_Type)) {
+        Py_XDECREF(lookups);
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    PyObject *call[3] = {lookups, nargs > 1 ? args[1] : NULL, nargs > 2 ? args[2] : NULL};
+    PyObject *answer = PyObject_VectorcallMethod(self->lookup, call, (size_t)nargs, NULL);
+    Py_DECREF(lookups);
+    return answer;
+}
+
+/* What the BarData fast paths read of the instance, as new references. */
+typedef struct {
+    PyObject *spot, *clock, *daily, *frequency, *restricted, *calendar, *portal;
+} BarState;
+
+static void
+bar_state_release(BarState *state)
+{
+    Py_XDECREF(state->spot);
+    Py_XDECREF(state->clock);
+    Py_XDECREF(state->daily);
+    Py_XDECREF(state->frequency);
+    Py_XDECREF(state->restricted);
+    Py_XDECREF(state->calendar);
+    Py_XDECREF(state->portal);
+}
+
+/* 1 with *state filled when the instance has a Spot and is outside
+   before_trading_start, 0 when not (the slow function answers), -1 on error. */
+static int
+bar_state(PyObject *bar, BarState *state)
+{
+    memset(state, 0, sizeof(*state));
+    PyObject *adjust = instance_item(bar, str_adjust);
+    int ready = adjust == Py_False;
+    Py_XDECREF(adjust);
+    if (ready && (state->spot = instance_item(bar, str_spot)) != NULL &&
+        Py_TYPE(state->spot) == &Spot_Type) {
+        state->clock = instance_item(bar, str_dt);
+        state->daily = instance_item(bar, str_daily);
+        state->frequency = instance_item(bar, str_frequency);
+        state->restricted = instance_item(bar, str_restricted);
+        state->calendar = instance_item(bar, str_calendar);
+        state->portal = instance_item(bar, str_portal);
+        if (state->clock && state->daily && state->frequency && state->restricted &&
+            state->calendar && state->portal)
+            return 1;
+    }
+    bar_state_release(state);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* The minute BarData reads at: its clock, or in a daily simulation the clock's session
+   by the portal's calendar (a new reference). */
+static PyObject *
+bar_minute(BarState *state)
+{
+    PyObject *dt = PyObject_CallNoArgs(state->clock);
+    if (dt == NULL || state->daily != Py_True)
+        return dt;
+    PyObject *calendar = PyObject_GetAttr(state->portal, str_trading_calendar);
+    PyObject *session = calendar == NULL ? NULL
+                                         : PyObject_CallMethodOneArg(calendar,
+                                                                     str_minute_to_session, dt);
+    Py_XDECREF(calendar);
+    Py_DECREF(dt);
+    return session;
+}
+
+/* The BarData fast paths: the answer, or None to let the slow function answer (no error
+   set), or NULL on error. */
+static PyObject *
+bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nargs))
+{
+    BarState state;
+    int ready = bar_state(args[0], &state);
+    if (ready <= 0)
+        return ready < 0 ? NULL : Py_NewRef(Py_None);
+    SpotObject *spot = (SpotObject *)state.spot;
+    PyObject *answer = NULL, *dt = NULL;
+    if (self->kind == BAR_CURRENT) {
+        PyObject *assets = args[1], *fields = args[2];
+        int several = PyList_CheckExact(assets) || PyTuple_CheckExact(assets);
+        PyObject *(*ask)(SpotObject *, PyObject *const *, Py_ssize_t) = NULL;
+        if (PyUnicode_CheckExact(fields))
+            ask = several ? spot_current_series : spot_value_of;
+        else if (PyList_CheckExact(fields) || PyTuple_CheckExact(fields))
+            ask = several ? spot_current_frame : spot_current_fields;
+        if (ask != NULL && (dt = bar_minute(&state)) != NULL) {
+            PyObject *call[4] = {assets, fields, dt, state.frequency};
+            answer = ask(spot, call, 4);
+        }
+        else if (ask == NULL)
+            answer = Py_NewRef(Py_None);
+    }
+    else if ((dt = PyObject_CallNoArgs(state.clock)) != NULL) {
+        if (self->kind == BAR_IS_STALE) {
+            PyObject *call[3] = {args[1], dt, state.frequency};
+            answer = spot_is_stale_of(spot, call, 3);
+        }
+        else {
+            PyObject *call[6] = {args[1], dt, state.restricted, state.calendar, state.daily,
+                                 state.frequency};
+            answer = spot_can_trade_of(spot, call, 6);
+        }
+    }
+    Py_XDECREF(dt);
+    bar_state_release(&state);
+    if (answer != NULL && PyUnicode_Check(answer)) {
+        Py_DECREF(answer);  /* a reason: the slow function asks again and counts it */
+        return Py_NewRef(Py_None);
+    }
+    return answer;
+}
+
+static PyObject *
+FastMethod_vectorcall(FastMethodObject *self, PyObject *const *args, size_t nargsf,
+                      PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames == NULL && nargs - 1 >= self->min_args && nargs - 1 <= self->max_args) {
+        PyObject *answer = self->kind == CALENDAR_LOOKUP ? calendar_lookup(self, args, nargs)
+                                                         : bar_call(self, args, nargs);
+        if (answer != Py_None)
+            return answer;  /* the core's answer, or its error */
+        Py_DECREF(answer);
+    }
+    return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+}
+
+static PyObject *
+FastMethod_get(FastMethodObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(self);
+    return PyMethod_New((PyObject *)self, obj);
+}
+
+static PyObject *
+FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"kind", "slow", "lookup", NULL};
+    const char *kind;
+    PyObject *slow, *lookup = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sO|O:FastMethod", kwlist, &kind, &slow,
+                                     &lookup))
+        return NULL;
+    static const struct { const char *name; int kind; Py_ssize_t min, max; } kinds[] = {
+        {"calendar 1", CALENDAR_LOOKUP, 1, 1}, {"calendar 2", CALENDAR_LOOKUP, 1, 2},
+        {"current", BAR_CURRENT, 2, 2}, {"can_trade", BAR_CAN_TRADE, 1, 1},
+        {"is_stale", BAR_IS_STALE, 1, 1},
+    };
+    int found = -1;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kind, kinds[i].name) == 0)
+            found = (int)i;
+    if (found < 0 || !PyCallable_Check(slow) ||
+        (kinds[found].kind == CALENDAR_LOOKUP) != PyUnicode_CheckExact(lookup)) {
+        PyErr_SetString(PyExc_ValueError, "FastMethod(kind, slow, lookup): kind one of "
+                        "'calendar 1', 'calendar 2' (with a lookup name), 'current', "
+                        "'can_trade', 'is_stale'; slow a callable");
+        return NULL;
+    }
+    FastMethodObject *self = (FastMethodObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->kind = kinds[found].kind;
+    self->min_args = kinds[found].min;
+    self->max_args = kinds[found].max;
+    self->slow = Py_NewRef(slow);
+    self->lookup = Py_NewRef(lookup);
+    self->vectorcall = (vectorcallfunc)FastMethod_vectorcall;
+    return (PyObject *)self;
+}
+
+static int
+FastMethod_traverse(FastMethodObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->slow);
+    Py_VISIT(self->lookup);
+    return 0;
+}
+
+static int
+FastMethod_clear(FastMethodObject *self)
+{
+    Py_CLEAR(self->slow);
+    Py_CLEAR(self->lookup);
+    return 0;
+}
+
+static void
+FastMethod_dealloc(FastMethodObject *self)
+{
+    PyObject_GC_UnTrack(self);
+    FastMethod_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The slow function's name, doc and signature, so that help() and inspect see it. */
+static PyObject *
+FastMethod_getattro(FastMethodObject *self, PyObject *name)
+{
+    PyObject *found = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (found != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
+        return found;
+    PyErr_Clear();
+    return PyObject_GetAttr(self->slow, name);
+}
+
+PyTypeObject FastMethod_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fastportal._core.FastMethod",
+    .tp_basicsize = sizeof(FastMethodObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "FastMethod(kind, slow, lookup=None): a method answered by the core where it "
+              "can, by slow(self, ...) otherwise.",
+    .tp_vectorcall_offset = offsetof(FastMethodObject, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = (descrgetfunc)FastMethod_get,
+    .tp_getattro = (getattrofunc)FastMethod_getattro,
+    .tp_new = FastMethod_new,
+    .tp_traverse = (traverseproc)FastMethod_traverse,
+    .tp_clear = (inquiry)FastMethod_clear,
+    .tp_dealloc = (destructor)FastMethod_dealloc,
+};
+
+int
+methods_init_strings(void)
+{
+    struct { PyObject **slot; const char *text; } strings[] = {
+        {&str_lookups, "_fastportal_lookups"}, {&str_spot, "_fastportal_spot"},
+        {&str_dt, "_fastportal_dt"}, {&str_daily, "_fastportal_daily"},
+        {&str_adjust, "_fastportal_adjust_minutes"},
+        {&str_frequency, "_fastportal_frequency"},
+        {&str_restricted, "_fastportal_restricted"},
+        {&str_calendar, "_fastportal_calendar"}, {&str_portal, "_fastportal_portal"},
+        {&str_trading_calendar, "trading_calendar"},
+        {&str_minute_to_session, "minute_to_session"},
+    };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if ((*strings[i].slot = PyUnicode_InternFromString(strings[i].text)) == NULL)
+            return -1;
+    return 0;
+}
