@@ -100,6 +100,8 @@ def main():
     refused = {k: v for k, v in stats.items() if k.startswith("refused as upstream")}
     if refused:
         print(f"refused by the core with upstream's own error: {refused}")
+    spot = {k: v for k, v in stats.items() if k.startswith("spot")}
+    print(f"spot values (current, can_trade, is_stale, orders, ledger): {spot}")
     print("answered by upstream, by window: " + by_window(stats, "answered"))
     print("raised by upstream (its own error), by window: " + by_window(stats, "raised"))
     leaks = {}
@@ -107,6 +109,8 @@ def main():
         fell = {k[len("fell through: "):]: v for k, v in file_stats.items()
                 if k.startswith("fell through")}
         refused = sum(v for k, v in file_stats.items() if k.startswith("refused as upstream"))
+        spot = {k[len("spot "):]: v for k, v in file_stats.items() if k.startswith("spot")}
+        print(f"  {file}: spot {spot}")
         print(f"  {file}: served {file_stats.get('served', 0)}; fell through "
               f"{sum(fell.values())} {fell or ''}; refused with upstream's error {refused}; "
               f"answered by upstream: {by_window(file_stats, 'answered')}; raised by "
