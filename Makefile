@@ -43,6 +43,7 @@ bench: setup
 	$(PY) -m benchmarks.minute
 	$(PY) -m benchmarks.forms
 	$(PY) -m benchmarks.calendar
+	$(PY) -m benchmarks.spot
 
 clean:
 	rm -rf $(VENV) build .cache python/*.egg-info python/fastportal/*.so
