@@ -14,7 +14,7 @@ import pandas as pd
 
 import fastportal
 
-from benchmarks.common import per_call_us, print_case
+from benchmarks.common import interleaved
 
 
 def cases(calendar):
@@ -54,8 +54,6 @@ def main():
 
     calendar = get_calendar("XNYS")
     floor = floor_of(calendar)
-    results = {label: {"upstream": [], "patched": [], "floor": []}
-               for label, _ in cases(calendar)}
     for label, call in cases(calendar):  # warm both ways, and check they agree
         fastportal.uninstall()
         theirs = call()
@@ -63,18 +61,7 @@ def main():
         ours = call()
         if type(ours) is not type(theirs) or ours != theirs:
             raise SystemExit(f"{label}: patched differs from upstream")
-    for _ in range(args.repeat):
-        for label, call in cases(calendar):
-            r = results[label]
-            fastportal.uninstall()
-            r["upstream"].append(per_call_us(call, max(3, args.calls // 10)))
-            fastportal.install()
-            r["patched"].append(per_call_us(call, args.calls))
-            r["floor"].append(per_call_us(floor, args.calls))
-    fastportal.uninstall()
-    print(f"per call, {args.repeat} repetitions interleaved; medians (min, max)")
-    for label, r in results.items():
-        print_case(label, r["upstream"], r["patched"], r["floor"])
+    interleaved(cases(calendar), cases(calendar), floor, args.repeat, args.calls)
 
 
 if __name__ == "__main__":

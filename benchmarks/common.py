@@ -46,6 +46,28 @@ def print_case(label, upstream, patched, floor):
     print(row("  patched / floor", [p / f for p, f in zip(patched, floor)], "x"))
 
 
+def interleaved(upstream_cases, patched_cases, floor, repeat, calls):
+    """Times each case upstream (fastportal uninstalled) and patched (installed), and the
+    floor, `repeat` times interleaved, and prints the medians and ratios. The cases are
+    (label, call) lists in the same order; a case may be the same call both ways."""
+    import fastportal
+
+    results = {label: {"upstream": [], "patched": [], "floor": []}
+               for label, _ in upstream_cases}
+    for _ in range(repeat):
+        for (label, theirs), (_, ours) in zip(upstream_cases, patched_cases):
+            r = results[label]
+            fastportal.uninstall()
+            r["upstream"].append(per_call_us(theirs, max(3, calls // 10)))
+            fastportal.install()
+            r["patched"].append(per_call_us(ours, calls))
+            r["floor"].append(per_call_us(floor, calls))
+    fastportal.uninstall()
+    print(f"per call, {repeat} repetitions interleaved; medians (min, max)")
+    for label, r in results.items():
+        print_case(label, r["upstream"], r["patched"], r["floor"])
+
+
 def row(label, values, unit=""):
     med, lo, hi = summary(values)
     return f"{label:<52} {med:>9.2f}{unit} (min {lo:.2f}, max {hi:.2f})"

@@ -14,7 +14,7 @@ import argparse
 import pandas as pd
 
 import fastportal
-from benchmarks.common import MICRO, MINUTE, bundle, per_call_us, print_case
+from benchmarks.common import MICRO, MINUTE, bundle, interleaved
 from fastportal import scenarios
 
 GAP_POSITION = 2509  # a session of MICRO's on which GAPS does not trade
@@ -105,21 +105,7 @@ def main():
             a == b or (a != a and b != b)))
         if not same:
             raise SystemExit(f"{label}: patched differs from upstream")
-    results = {label: {"upstream": [], "patched": [], "floor": []}
-               for label, _ in made["upstream"]}
-    for _ in range(args.repeat):
-        for (label, theirs), (_, ours) in zip(made["upstream"], made["patched"]):
-            r = results[label]
-            fastportal.uninstall()
-            r["upstream"].append(per_call_us(theirs, max(3, args.calls // 10)))
-            fastportal.install()
-            r["patched"].append(per_call_us(ours, args.calls))
-            r["floor"].append(per_call_us(floor, args.calls))
-    fastportal.uninstall()
-    print(f"per call, {args.repeat} repetitions interleaved; medians (min, max)")
-    for label, r in results.items():
-        print_case(label, r["upstream"], r["patched"], r["floor"])
-
+    interleaved(made["upstream"], made["patched"], floor, args.repeat, args.calls)
 
 if __name__ == "__main__":
     main()

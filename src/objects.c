@@ -238,13 +238,37 @@ build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject
     return series;
 }
 
+/* BlockManager(blocks, [columns, index], verify_integrity=False), consolidated as the
+   DataFrame constructor leaves it, in a DataFrame made by _from_mgr. */
+static PyObject *
+frame_of_blocks(PandasBuilderObject *b, PyObject *blocks, PyObject *index,
+                PyObject *column_index)
+{
+    PyObject *manager_args[3] = {blocks, NULL, Py_False};
+    manager_args[1] = Py_BuildValue("[OO]", column_index, index);
+    if (manager_args[1] == NULL)
+        return NULL;
+    PyObject *manager = PyObject_Vectorcall((PyObject *)b->frame_manager_type, manager_args,
+                                            2, b->verify_integrity);
+    Py_DECREF(manager_args[1]);
+    PyObject *frame = NULL;
+    if (manager != NULL && set_borrowed(manager, str_known_consolidated, Py_True) == 0 &&
+        set_borrowed(manager, str_is_consolidated, Py_True) == 0) {
+        frame = build_bare(b->frame_type, b->no_args);
+        if (frame != NULL && ndframe_init(b, frame, manager) < 0)
+            Py_CLEAR(frame);
+    }
+    Py_XDECREF(manager);
+    return frame;
+}
+
 /* pd.DataFrame(block.T, index=index, columns=columns, copy=False) for a (columns, rows)
    float64 block, as BlockManager and DataFrame._from_mgr assemble it. */
 PyObject *
 build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
             PyObject *columns, PyObject *column_axis)
 {
-    PyObject *column_index = NULL, *block = NULL, *manager = NULL;
+    PyObject *column_index = NULL, *block = NULL, *blocks = NULL;
     PyObject *frame = NULL;
     npy_intp width = PyArray_DIM((PyArrayObject *)block_values, 0);
     if (column_axis != NULL) {
@@ -260,25 +284,13 @@ columns_done:
     block = numpy_block(b, block_values, width, b->two);
     if (block == NULL)
         goto done;
-    PyObject *manager_args[3] = {NULL, NULL, Py_False};
-    manager_args[0] = PyTuple_Pack(1, block);
-    manager_args[1] = Py_BuildValue("[OO]", column_index, index);
-    if (manager_args[0] != NULL && manager_args[1] != NULL)
-        manager = PyObject_Vectorcall((PyObject *)b->frame_manager_type, manager_args, 2,
-                                      b->verify_integrity);
-    Py_XDECREF(manager_args[0]);
-    Py_XDECREF(manager_args[1]);
-    /* what the constructor's _consolidate_inplace() finds for a single block */
-    if (manager == NULL || set_borrowed(manager, str_known_consolidated, Py_True) < 0 ||
-        set_borrowed(manager, str_is_consolidated, Py_True) < 0)
-        goto done;
-    frame = build_bare(b->frame_type, b->no_args);
-    if (frame != NULL && ndframe_init(b, frame, manager) < 0)
-        Py_CLEAR(frame);
+    blocks = PyTuple_Pack(1, block);
+    if (blocks != NULL)
+        frame = frame_of_blocks(b, blocks, index, column_index);
 done:
     Py_XDECREF(column_index);
     Py_XDECREF(block);
-    Py_XDECREF(manager);
+    Py_XDECREF(blocks);
     return frame;
 }
 
@@ -290,7 +302,7 @@ build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positi
                       PyObject *index, PyObject *column_index)
 {
     Py_ssize_t count = PyTuple_GET_SIZE(values);
-    PyObject *blocks = PyTuple_New(count), *manager = NULL, *frame = NULL;
+    PyObject *blocks = PyTuple_New(count), *frame = NULL;
     if (blocks == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -305,22 +317,9 @@ build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positi
             goto done;
         PyTuple_SET_ITEM(blocks, i, block);
     }
-    PyObject *manager_args[3] = {blocks, NULL, Py_False};  /* verify_integrity=False */
-    manager_args[1] = Py_BuildValue("[OO]", column_index, index);
-    if (manager_args[1] == NULL)
-        goto done;
-    manager = PyObject_Vectorcall((PyObject *)b->frame_manager_type, manager_args, 2,
-                                  b->verify_integrity);
-    Py_DECREF(manager_args[1]);
-    if (manager == NULL || set_borrowed(manager, str_known_consolidated, Py_True) < 0 ||
-        set_borrowed(manager, str_is_consolidated, Py_True) < 0)
-        goto done;
-    frame = build_bare(b->frame_type, b->no_args);
-    if (frame != NULL && ndframe_init(b, frame, manager) < 0)
-        Py_CLEAR(frame);
+    frame = frame_of_blocks(b, blocks, index, column_index);
 done:
     Py_DECREF(blocks);
-    Py_XDECREF(manager);
     return frame;
 }
 
