@@ -303,3 +303,38 @@ def test_minute_run_algorithm_with_current_can_trade_is_stale(minute_root, minut
         MINUTE.name, minute_root, strategy, start="2023-11-20", end="2023-11-30",
         data_frequency="minute"), looks)
     assert stats.get("spot values served", 0) > 50_000, stats
+
+
+def can_trade_is_stale_differential(bundle, assets, clocks, frequency):
+    """can_trade and is_stale, of each asset and of the list, at every clock."""
+    labels = [(clock, name, call) for clock in clocks
+              for name in [asset.symbol for asset in assets] + ["all"]
+              for call in ("can_trade", "is_stale")]
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        out = []
+        for clock in clocks:
+            data = bar_data(portal, lambda clock=clock: clock, frequency)
+            for asset in list(assets) + [list(assets)]:
+                out.append(outcome(lambda: data.can_trade(asset)))
+                out.append(outcome(lambda: data.is_stale(asset)))
+        return out
+
+    differential(produce, labels)
+    stats = fastportal.stats()
+    assert not [key for key in stats if key.startswith("spot fell through")], stats
+
+
+@pytest.mark.parametrize("position", (3, 7, 8, 9, 12))
+def test_can_trade_and_is_stale_every_minute(minute_bundle, minute_assets, position):
+    """Every trading minute of BBB's first and last sessions, the holiday's neighbours
+    (8 closes early) and CCC's gap."""
+    minutes = session_minutes(minute_bundle, position)
+    can_trade_is_stale_differential(minute_bundle, minute_assets, list(minutes), "minute")
+
+
+def test_can_trade_and_is_stale_every_session(bundle, sessions, assets):
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    clocks = [calendar.session_close(session) for session in sessions]
+    can_trade_is_stale_differential(bundle, assets, clocks, "daily")
