@@ -20,6 +20,11 @@ typedef struct {
     PyArrayObject *opens;     /* minute: the reader's market opens, epoch minutes */
     PyArrayObject *closes;    /* minute: its market closes */
     long per_day;             /* minute: the reader's minutes per day */
+    Py_ssize_t prior;         /* minute: the last reader row before first that traded, -1 */
+    uint32_t prior_close;     /* its raw close */
+    PyObject *asset_type;     /* the type of the assets it is the tape of */
+    PyObject *known;          /* minute: the reader's _known_zero_volume_dict, or None */
+    PyObject *sid;            /* the key of the asset in it */
 } SpotTapeObject;
 
 extern PyTypeObject SpotTape_Type;
@@ -51,7 +56,7 @@ typedef struct {
 
 /* One call's inputs, checked. */
 typedef struct {
-    SpotTapeObject *tape;  /* borrowed from the Spot's dict: used before Python code runs */
+    SpotTapeObject *tape;  /* held by the call: spot_call_done() releases it */
     int field;
     int minute_data;
     int64_t dt;          /* ns (UTC for a tz-aware minute) */
@@ -68,8 +73,14 @@ int spot_field_of(PyObject *field);
 /* Checks one call and finds its tape: 1, 0 with *why (a borrowed str), -1 on error. */
 int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
               PyObject *frequency, SpotCall *call, PyObject **why);
-/* Reads the call's value: 1, or 0 with *why. Runs no Python code. */
+/* Reads the call's value: 1, 0 with *why, -1 on error. Runs no Python code. */
 int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
+
+static inline void
+spot_call_done(SpotCall *call)
+{
+    Py_CLEAR(call->tape);
+}
 
 /* Spot's methods, for methods.c */
 PyObject *spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);

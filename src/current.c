@@ -48,6 +48,7 @@ read_assets(SpotObject *self, PyObject *assets, PyObject *field, PyObject *dt,
                              why);
         if (fast > 0)
             fast = spot_read(&call, &reads[j], why);
+        spot_call_done(&call);
         if (fast <= 0)
             return fast;
         if (reads[j].kind != V_FLOAT && reads[j].kind != V_INT) {

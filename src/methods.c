@@ -154,9 +154,9 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
             answer = spot_is_stale_of(spot, call, 3);
         }
         else {
-            PyObject *call[6] = {args[1], dt, state.restricted, state.calendar, state.daily,
-                                 state.frequency};
-            answer = spot_can_trade_of(spot, call, 6);
+            PyObject *call[7] = {args[1], dt, state.restricted, state.calendar, state.daily,
+                                 state.frequency, state.portal};
+            answer = spot_can_trade_of(spot, call, 7);
         }
     }
     Py_XDECREF(dt);

@@ -206,14 +206,12 @@ minute_bar(SpotTapeObject *tape, int bar, Py_ssize_t row, uint32_t *raw)
     return 1;
 }
 
-/* The row of the last minute that traded at or before `minute`, after the asset's start
-   (find_last_traded_position_internal): >= 0, -1 for none, -2 when the tape cannot tell
-   (outside its window, or before the reader's first open). */
+/* The row of the last minute that traded at or before `minute`, not before the minute
+   `start` (find_last_traded_position_internal): >= 0, -1 for none, -2 when the tape
+   cannot tell (before the reader's first open, or its window not reaching the row). */
 static Py_ssize_t
 last_traded_row(SpotTapeObject *tape, int64_t minute, int64_t start)
 {
-    if (minute < start)
-        return -1;
     Py_ssize_t row = minute_row(tape, minute, 1);
     if (row == -2)
         return -2;
@@ -221,19 +219,60 @@ last_traded_row(SpotTapeObject *tape, int64_t minute, int64_t start)
         row = tape->length - 1;
     if (row < 0)
         return -1;
-    if (row < tape->first || row >= tape->first + tape->rows)
+    if (row >= tape->first + tape->rows)
         return -2;
-    Py_ssize_t traded = tape->traded[row - tape->first];
-    if (traded < 0)
-        /* none in the window: upstream's walk stops at the window's first minute only if
-           that minute is before the start already */
-        return tape->first == 0 || minute_of_row(tape, tape->first) < start ? -1 : -2;
-    traded += tape->first;
-    return minute_of_row(tape, traded) < start ? -1 : traded;
+    /* in the window, its last trade; before it, the last trade before the window */
+    Py_ssize_t traded = row < tape->first ? -1 : tape->traded[row - tape->first];
+    traded = traded < 0 ? tape->prior : traded + tape->first;
+    if (row < tape->first && tape->prior >= 0 && tape->prior > row)
+        return -2;  /* a row before the window after its prior trade: not kept */
+    return traded < 0 || minute_of_row(tape, traded) < start ? -1 : traded;
+}
+
+/* The minute reader's search for the last trade (_find_last_traded_position): from the
+   asset's start, or from the minute its reader recorded a search for the sid found no
+   trade before, as upstream's reader records it (and records it here when this search
+   finds none). >= 0, -1 for none, -2 when the tape cannot tell, -3 on error. */
+static Py_ssize_t
+last_traded_search(SpotTapeObject *tape, int64_t minute, int64_t start_nanos)
+{
+    double earliest = (double)(start_nanos / NANOS_PER_MINUTE);
+    PyObject *known = NULL;
+    if (tape->known != Py_None) {
+        known = PyDict_GetItemWithError(tape->known, tape->sid);
+        if (known == NULL && PyErr_Occurred())
+            return -3;
+        if (known != NULL) {
+            if (!PyFloat_CheckExact(known))
+                return -2;  /* recorded otherwise than upstream records it */
+            earliest = PyFloat_AS_DOUBLE(known);
+        }
+    }
+    if ((double)minute < earliest)
+        return -1;
+    if (!(earliest > -9.0e15 && earliest < 9.0e15))
+        return -2;
+    Py_ssize_t traded = last_traded_row(tape, minute, (int64_t)earliest);
+    if (traded == -1 && tape->known != Py_None &&
+        (known == NULL || (double)minute >= earliest)) {
+        /* max(dt_minute, recorded): the minute, unless the record is later */
+        PyObject *value = PyFloat_FromDouble((double)minute);
+        if (value == NULL || PyDict_SetItem(tape->known, tape->sid, value) < 0)
+            traded = -3;
+        Py_XDECREF(value);
+    }
+    return traded;
+}
+
+/* The raw close of a row found by the search (the prior row, before the window). */
+static uint32_t
+found_close(SpotTapeObject *tape, Py_ssize_t row)
+{
+    return row < tape->first ? tape->prior_close : tape_bars(tape, BAR_CLOSE)[row - tape->first];
 }
 
 /* The minute reader's answer (get_value, _get_minute_spot_value, get_last_traded_dt):
-   1, or 0 with *why when the tape cannot answer. */
+   1, 0 with *why when the tape cannot answer, -1 on error. */
 static int
 minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
@@ -256,7 +295,9 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             *why = why_dates;  /* upstream divides it into minutes as a float */
             return 0;
         }
-        Py_ssize_t traded = last_traded_row(tape, minute, call->start / NANOS_PER_MINUTE);
+        Py_ssize_t traded = last_traded_search(tape, minute, call->start);
+        if (traded == -3)
+            return -1;
         if (traded == -2) {
             *why = why_tape_range;
             return 0;
@@ -275,7 +316,8 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             return 1;
         }
         /* get_value at the found minute reads the found row itself */
-        read_price(tape, BAR_CLOSE, traded - tape->first, out);
+        uint32_t close = found_close(tape, traded);
+        read_float(out, close == 0 ? Py_NAN : (double)close * tape->scale);
         int64_t found_nanos = found * NANOS_PER_MINUTE;
         int same_day = found == minute ||
                        (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
@@ -307,12 +349,13 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 
 /* ---- one call ------------------------------------------------------------------- */
 
-/* Checks the arguments and finds the asset's tape: 1 with *call filled, 0 with *why,
-   -1 on error. */
+/* Checks the arguments and finds the asset's tape: 1 with *call filled (release it with
+   spot_call_done()), 0 with *why, -1 on error. */
 int
 spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
           PyObject *frequency, SpotCall *call, PyObject **why)
 {
+    call->tape = NULL;
     PyObject *kind = (PyObject *)Py_TYPE(asset);
     int served = 0;
     for (Py_ssize_t i = 0; !served && i < PyTuple_GET_SIZE(self->served); i++)
@@ -362,7 +405,12 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         *why = why_no_tape;
         return 0;
     }
-    call->tape = (SpotTapeObject *)tape;
+    if (((SpotTapeObject *)tape)->asset_type != kind) {
+        *why = why_new_tape;  /* another type's asset of the same sid */
+        return 0;
+    }
+    /* held: the caller may run Python code (a Timestamp's value, the restrictions) */
+    call->tape = (SpotTapeObject *)Py_NewRef(tape);
     return 1;
 }
 
@@ -428,12 +476,45 @@ spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     SpotRead read;
     PyObject *why = NULL;
     int fast = spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
-    if (fast > 0)
+    if (fast > 0) {
         fast = spot_read(&call, &read, &why);
+        spot_call_done(&call);
+    }
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
     spot_served++;
     return boxed(self, &read);
+}
+
+/* An equity's read times the adjustments in (dt, perspective]: 1, 0 with *why where
+   upstream's product raises or the core cannot take it, -1 on error. */
+static int
+adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead *read,
+            PyObject **why)
+{
+    if (read->kind == V_NAT)
+        return 1;  /* NaT times a ratio is NaT */
+    if (read->kind == V_SESSION || read->kind == V_MINUTE) {
+        *why = why_adjusted_time;  /* upstream's product raises */
+        return 0;
+    }
+    int64_t perspective;
+    int known = timestamp_nanos(minutes_calendar(self->minutes), perspective_dt, &perspective);
+    if (known <= 0 || call->tape->timeline == Py_None) {
+        *why = why_adjusted;
+        return known < 0 ? -1 : 0;
+    }
+    double ratio;
+    if (adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
+                         perspective, &ratio) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
+            return -1;
+        PyErr_Clear();  /* a volume split of 0: upstream raises it */
+        *why = why_adjusted;
+        return 0;
+    }
+    read_float(read, (read->kind == V_INT ? (double)read->count : read->real) * ratio);
+    return 1;
 }
 
 /* get_adjusted_value(asset, field, dt, perspective_dt, frequency): the spot value, and
@@ -449,31 +530,11 @@ Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     int fast = spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
     if (fast > 0)
         fast = spot_read(&call, &read, &why);
+    if (fast > 0 && (PyObject *)Py_TYPE(args[0]) == self->equity)
+        fast = adjust_read(self, &call, args[3], &read, &why);
+    spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    if ((PyObject *)Py_TYPE(args[0]) == self->equity) {
-        int64_t perspective;
-        int known = timestamp_nanos(minutes_calendar(self->minutes), args[3], &perspective);
-        if (known < 0)
-            return NULL;
-        if (read.kind == V_NAT) {  /* NaT times a ratio is NaT */
-            spot_served++;
-            return Py_NewRef(self->nat);
-        }
-        if (read.kind == V_SESSION || read.kind == V_MINUTE)
-            return Py_NewRef(why_adjusted_time);  /* upstream's product raises */
-        if (!known || call.tape->timeline == Py_None)
-            return Py_NewRef(why_adjusted);
-        double ratio;
-        if (adjustment_ratio(call.tape->timeline, call.field == F_VOLUME, call.dt,
-                             perspective, &ratio) < 0) {
-            if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
-                return NULL;
-            PyErr_Clear();  /* a volume split of 0: upstream raises it */
-            return Py_NewRef(why_adjusted);
-        }
-        read_float(&read, (read.kind == V_INT ? (double)read.count : read.real) * ratio);
-    }
     spot_served++;
     return boxed(self, &read);
 }
@@ -510,15 +571,59 @@ truth_of_call(PyObject *result)
     return truth;
 }
 
+/* can_trade's conditions, in upstream's order, on a checked call. */
+static PyObject *
+can_trade_checks(SpotObject *Py_UNUSED(self), SpotCall *call, PyObject *asset, PyObject *dt,
+                 PyObject *restricted, PyObject *calendar, int daily, int64_t auto_close,
+                 int no_auto_close, PyObject *frequency, PyObject *portal)
+{
+    int restricted_now = truth_of_call(PyObject_CallFunctionObjArgs(restricted, asset, dt,
+                                                                    NULL));
+    if (restricted_now != 0)
+        return restricted_now < 0 ? NULL : Py_NewRef(Py_False);
+    if (call->session < call->start || call->session > call->end)
+        Py_RETURN_FALSE;  /* not alive for the session */
+    if (!no_auto_close && call->session > auto_close)
+        Py_RETURN_FALSE;
+    if (!daily) {
+        PyObject *when = call->trading ? Py_NewRef(dt)
+                                       : PyObject_CallMethodOneArg(calendar, str_next_open, dt);
+        if (when == NULL)
+            return NULL;
+        int open = truth_of_call(PyObject_CallMethodOneArg(asset, str_is_exchange_open, when));
+        Py_DECREF(when);
+        if (open <= 0)
+            return open < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    SpotRead price;
+    PyObject *why = NULL;
+    int fast = spot_read(call, &price, &why);
+    if (fast < 0)
+        return NULL;
+    if (fast > 0)
+        return PyBool_FromLong(!(price.kind == V_FLOAT && isnan(price.real)));
+    /* the portal's answer, as upstream asks it */
+    PyObject *value = PyObject_CallMethod(portal, "get_spot_value", "OsOO", asset, "price",
+                                          dt, frequency);
+    if (value == NULL)
+        return NULL;
+    double real = PyFloat_AsDouble(value);
+    Py_DECREF(value);
+    if (real == -1.0 && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(!isnan(real));
+}
+
 /* BarData.can_trade(asset) at dt, outside before_trading_start: upstream's conditions in
    its order (the user's restrictions, alive for dt's session, before its auto-close
    date, in a minute simulation the asset's exchange open at dt or the next open, a last
    price). Every check that could leave the call to upstream is made before the
-   restrictions are asked, so that they are asked once. */
+   restrictions are asked, so that they are asked once; the last price, read last as
+   upstream reads it, is asked of the portal (args[6]) if the tape cannot tell it. */
 PyObject *
 spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (check_nargs(nargs, 6, "can_trade") < 0)
+    if (check_nargs(nargs, 7, "can_trade") < 0)
         return NULL;
     PyObject *asset = args[0], *dt = args[1], *restricted = args[2], *calendar = args[3];
     int daily = PyObject_IsTrue(args[4]);
@@ -527,37 +632,21 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (calendar != minutes_calendar(self->minutes)->upstream)
         return Py_NewRef(why_other_calendar);
     SpotCall call;
-    SpotRead price;
     PyObject *why = NULL;
     int64_t auto_close = 0;
     int no_auto_close = 1;
     int fast = spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
-    if (fast > 0)
-        fast = spot_read(&call, &price, &why);
     if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
         why = why_dates;
-    if (fast <= 0)
+    if (fast <= 0) {
+        spot_call_done(&call);
         return fast < 0 ? NULL : Py_NewRef(why);
-    spot_served++;
-    int restricted_now = truth_of_call(PyObject_CallFunctionObjArgs(restricted, asset, dt,
-                                                                    NULL));
-    if (restricted_now != 0)
-        return restricted_now < 0 ? NULL : Py_NewRef(Py_False);
-    if (call.session < call.start || call.session > call.end)
-        Py_RETURN_FALSE;  /* not alive for the session */
-    if (!no_auto_close && call.session > auto_close)
-        Py_RETURN_FALSE;
-    if (!daily) {
-        PyObject *when = call.trading ? Py_NewRef(dt)
-                                      : PyObject_CallMethodOneArg(calendar, str_next_open, dt);
-        if (when == NULL)
-            return NULL;
-        int open = truth_of_call(PyObject_CallMethodOneArg(asset, str_is_exchange_open, when));
-        Py_DECREF(when);
-        if (open <= 0)
-            return open < 0 ? NULL : Py_NewRef(Py_False);
     }
-    return PyBool_FromLong(!(price.kind == V_FLOAT && isnan(price.real)));
+    spot_served++;
+    PyObject *answer = can_trade_checks(self, &call, asset, dt, restricted, calendar, daily,
+                                        auto_close, no_auto_close, args[5], args[6]);
+    spot_call_done(&call);
+    return answer;
 }
 
 /* BarData.is_stale(asset) at dt, outside before_trading_start: alive on dt's date
@@ -576,23 +665,21 @@ spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         fast = 0;
         why = why_calendar;
     }
+    int64_t day = call.dt - call.dt % NANOS_PER_DAY;
+    int answer = 0;  /* not stale: not alive on the day, or a volume now */
+    if (fast > 0 && day >= call.start && day <= call.end &&
+        (fast = spot_read(&call, &volume, &why)) > 0 &&
+        !(volume.kind == V_INT ? volume.count > 0 : volume.real > 0)) {
+        /* no volume now: stale if it ever traded (a search upstream makes only here) */
+        call.field = F_LAST_TRADED;
+        if ((fast = spot_read(&call, &last, &why)) > 0)
+            answer = last.kind != V_NAT;
+    }
+    spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    int64_t day = call.dt - call.dt % NANOS_PER_DAY;
-    if (day < call.start || day > call.end) {
-        spot_served++;
-        Py_RETURN_FALSE;
-    }
-    if ((fast = spot_read(&call, &volume, &why)) > 0) {
-        call.field = F_LAST_TRADED;
-        fast = spot_read(&call, &last, &why);
-    }
-    if (fast <= 0)
-        return Py_NewRef(why);
     spot_served++;
-    if (volume.kind == V_INT ? volume.count > 0 : volume.real > 0)
-        Py_RETURN_FALSE;
-    return PyBool_FromLong(last.kind != V_NAT);
+    return PyBool_FromLong(answer);
 }
 
 static PyMethodDef Spot_methods[] = {
@@ -606,7 +693,7 @@ static PyMethodDef Spot_methods[] = {
      "current_frame(assets, fields, dt, data_frequency) -> BarData.current(assets, fields)'s "
      "DataFrame, or a reason (str)."},
     {"can_trade", (PyCFunction)(void (*)(void))spot_can_trade_of, METH_FASTCALL,
-     "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency) -> "
+     "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency, portal) -> "
      "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
     {"is_stale", (PyCFunction)(void (*)(void))spot_is_stale_of, METH_FASTCALL,
      "is_stale(asset, dt, data_frequency) -> BarData.is_stale(asset)'s answer at dt, or "

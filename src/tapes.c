@@ -6,11 +6,39 @@
  * the rows lie: a daily tape's row 0 is a position among the reader's sessions; a minute
  * tape holds the reader's rows first.. of the asset's `length` (not all of them: a few
  * sessions around the simulation's clock), reader row r being slot r % minutes_per_day
- * of the session r / minutes_per_day, after its open. For the price's forward fill and last_traded it also keeps, for each row, the
- * last row at or before it that traded (a counted row with a volume), computed once.
+ * of the session r / minutes_per_day, after its open. For the price's forward fill and
+ * last_traded it also keeps, for each row, the last row at or before it that traded (a
+ * counted row with a volume), computed once, and for a minute tape the last such row
+ * before its rows (`prior`, with its close) and the reader's own record of searches that
+ * found no trade (`known`: upstream reads and updates it, and so does the core).
+ *
+ * The geometry is checked whole on construction (sessions, opens increasing; each
+ * session shorter than minutes_per_day; every row inside the opens; minutes whose
+ * nanoseconds fit in int64), so that no lookup can leave the arrays or overflow.
  */
 #include "fastportal.h"
 #include "spot.h"
+
+#define NANOS_PER_MINUTE INT64_C(60000000000)
+/* Epoch minutes whose nanoseconds (and the minute after) fit in int64. */
+#define MINUTE_LIMIT (INT64_MAX / NANOS_PER_MINUTE - 2)
+
+static int
+increasing(PyArrayObject *values)
+{
+    const int64_t *v = PyArray_DATA(values);
+    for (Py_ssize_t i = 1; i < PyArray_DIM(values, 0); i++)
+        if (v[i] <= v[i - 1])
+            return 0;
+    return 1;
+}
+
+static int
+invalid(const char *message)
+{
+    PyErr_SetString(PyExc_ValueError, message);
+    return -1;
+}
 
 /* The tape's geometry argument: daily (sessions) or minute (opens, closes, per day). */
 static int
@@ -20,21 +48,28 @@ tape_geometry(SpotTapeObject *self, PyObject *sessions, PyObject *opens, PyObjec
     if (sessions != Py_None) {
         if ((self->sessions = int64_vector(sessions, "sessions")) == NULL)
             return -1;
+        if (!increasing(self->sessions))
+            return invalid("sessions must be increasing");
         return 0;
     }
     if ((self->opens = int64_vector(opens, "opens")) == NULL ||
         (self->closes = int64_vector(closes, "closes")) == NULL)
         return -1;
-    if (PyArray_DIM(self->opens, 0) != PyArray_DIM(self->closes, 0) ||
-        PyArray_DIM(self->opens, 0) == 0) {
-        PyErr_SetString(PyExc_ValueError, "opens and closes must be of one non-zero length");
-        return -1;
-    }
-    if (minutes_per_day < 1 || minutes_per_day > 1440) {
-        PyErr_SetString(PyExc_ValueError, "minutes_per_day must be in 1..1440");
-        return -1;
-    }
+    Py_ssize_t days = PyArray_DIM(self->opens, 0);
+    if (PyArray_DIM(self->closes, 0) != days || days == 0)
+        return invalid("opens and closes must be of one non-zero length");
+    if (minutes_per_day < 1 || minutes_per_day > 1440)
+        return invalid("minutes_per_day must be in 1..1440");
     self->per_day = minutes_per_day;
+    if (days > PY_SSIZE_T_MAX / minutes_per_day)
+        return invalid("too many sessions");
+    const int64_t *o = PyArray_DATA(self->opens), *c = PyArray_DATA(self->closes);
+    for (Py_ssize_t i = 0; i < days; i++)
+        if (o[i] < -MINUTE_LIMIT || c[i] > MINUTE_LIMIT || c[i] < o[i] ||
+            c[i] - o[i] >= minutes_per_day || (i > 0 && o[i] <= c[i - 1]))
+            return invalid("each session must open after the last one closed, close "
+                           "within minutes_per_day of its open, in epoch minutes whose "
+                           "nanoseconds fit in int64");
     return 0;
 }
 
@@ -46,9 +81,7 @@ row_counted(SpotTapeObject *self, Py_ssize_t row)
     if (self->opens == NULL)
         return 1;
     Py_ssize_t reader_row = self->first + row;
-    Py_ssize_t day = reader_row / self->per_day;
-    if (day >= PyArray_DIM(self->opens, 0))
-        return 0;
+    Py_ssize_t day = reader_row / self->per_day;  /* inside the opens: checked */
     const int64_t *opens = PyArray_DATA(self->opens), *closes = PyArray_DATA(self->closes);
     return reader_row % self->per_day <= closes[day] - opens[day];
 }
@@ -74,34 +107,53 @@ tape_traded(SpotTapeObject *self)
 static PyObject *
 SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"bars", "scale", "first", "timeline", "sessions", "opens",
-                             "closes", "minutes_per_day", "length", NULL};
-    PyObject *bars_obj, *timeline, *sessions = Py_None, *opens = Py_None, *closes = Py_None;
+    static char *kwlist[] = {"bars", "scale", "first", "timeline", "asset_type", "sessions",
+                             "opens", "closes", "minutes_per_day", "length", "prior",
+                             "prior_close", "known", "sid", NULL};
+    PyObject *bars_obj, *timeline, *asset_type = NULL, *sessions = Py_None, *opens = Py_None;
+    PyObject *closes = Py_None, *known = Py_None, *sid = Py_None;
     double scale;
-    Py_ssize_t first;
+    Py_ssize_t first, length = -1, prior = -1;
     long per_day = 0;
-    Py_ssize_t length = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OdnO|$OOOln:SpotTape", kwlist, &bars_obj,
-                                     &scale, &first, &timeline, &sessions, &opens, &closes,
-                                     &per_day, &length))
+    unsigned long prior_close = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OdnO|$OOOOlnnkOO:SpotTape", kwlist,
+                                     &bars_obj, &scale, &first, &timeline, &asset_type,
+                                     &sessions, &opens, &closes, &per_day, &length, &prior,
+                                     &prior_close, &known, &sid))
         return NULL;
     if (timeline != Py_None && !PyObject_TypeCheck(timeline, &AdjustmentTimeline_Type)) {
         PyErr_SetString(PyExc_TypeError, "timeline must be an AdjustmentTimeline or None");
+        return NULL;
+    }
+    if (asset_type == NULL || !PyType_Check(asset_type) ||
+        (known != Py_None && !PyDict_CheckExact(known))) {
+        PyErr_SetString(PyExc_TypeError, "asset_type must be a type, known a dict or None");
         return NULL;
     }
     if ((sessions == Py_None) == (opens == Py_None) || (opens == Py_None) != (closes == Py_None)) {
         PyErr_SetString(PyExc_TypeError, "give either sessions or opens and closes");
         return NULL;
     }
+    if (prior_close > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "prior_close must be a uint32");
+        return NULL;
+    }
     SpotTapeObject *self = (SpotTapeObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
     self->timeline = Py_NewRef(timeline);
+    self->asset_type = Py_NewRef(asset_type);
+    self->known = Py_NewRef(known);
+    self->sid = Py_NewRef(sid);
     self->scale = scale;
     self->first = first;
+    self->prior = prior;
+    self->prior_close = (uint32_t)prior_close;
     PyArrayObject *in = (PyArrayObject *)PyArray_FROMANY(bars_obj, NPY_UINT32, 2, 2,
                                                          NPY_ARRAY_CARRAY_RO);
     if (in == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_MemoryError))
+            goto fail;
         PyErr_SetString(PyExc_TypeError, "bars must be a 2-D array of uint32");
         goto fail;
     }
@@ -110,25 +162,30 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self->bars == NULL)
         goto fail;
     if (PyArray_DIM(self->bars, 0) != BARS) {
-        PyErr_SetString(PyExc_ValueError, "bars must have 5 rows: open high low close volume");
+        invalid("bars must have 5 rows: open high low close volume");
         goto fail;
     }
     self->rows = PyArray_DIM(self->bars, 1);
     if (self->rows < 1 || first < 0) {
-        PyErr_SetString(PyExc_ValueError, "a tape has at least one row, from a first >= 0");
+        invalid("a tape has at least one row, from a first >= 0");
         goto fail;
     }
     if (tape_geometry(self, sessions, opens, closes, per_day) < 0)
         goto fail;
     if (self->sessions != NULL && first > PyArray_DIM(self->sessions, 0) - self->rows) {
-        PyErr_SetString(PyExc_ValueError, "the tape's rows lie outside its sessions");
+        invalid("the tape's rows lie outside its sessions");
         goto fail;
     }
-    if (self->opens != NULL && (length < 0 || first > length - self->rows)) {
-        PyErr_SetString(PyExc_ValueError, "a minute tape's rows lie inside its length");
-        goto fail;
+    if (self->opens != NULL) {
+        Py_ssize_t slots = PyArray_DIM(self->opens, 0) * self->per_day;
+        if (length < 0 || first > length - self->rows || first > slots - self->rows ||
+            prior < -1 || prior >= first || (known != Py_None && sid == Py_None)) {
+            invalid("a minute tape's rows lie inside its length and the sessions' slots; "
+                    "prior is -1 or a row before them; known needs the sid");
+            goto fail;
+        }
+        self->length = length;
     }
-    self->length = length;
     if (tape_traded(self) < 0)
         goto fail;
     return (PyObject *)self;
@@ -145,6 +202,9 @@ SpotTape_dealloc(SpotTapeObject *self)
     Py_XDECREF(self->sessions);
     Py_XDECREF(self->opens);
     Py_XDECREF(self->closes);
+    Py_XDECREF(self->asset_type);
+    Py_XDECREF(self->known);
+    Py_XDECREF(self->sid);
     PyMem_Free(self->traded);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -154,12 +214,15 @@ PyTypeObject SpotTape_Type = {
     .tp_name = "fastportal._core.SpotTape",
     .tp_basicsize = sizeof(SpotTapeObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "SpotTape(bars, scale, first, timeline, *, sessions=None, opens=None, "
-              "closes=None, minutes_per_day=0, length=-1): one asset's raw uint32 bars (5 x "
-              "rows: open, high, low, close, volume) in a bcolz reader; a daily tape gives "
-              "the reader's sessions (row 0 at position first), a minute tape the reader's "
-              "market opens and closes in epoch minutes, its minutes per day and the "
-              "asset's length in the reader (row 0 is its row first).",
+    .tp_doc = "SpotTape(bars, scale, first, timeline, *, asset_type, sessions=None, "
+              "opens=None, closes=None, minutes_per_day=0, length=-1, prior=-1, "
+              "prior_close=0, known=None, sid=None): one asset's raw uint32 bars (5 x "
+              "rows: open, high, low, close, volume) in a bcolz reader, for assets of "
+              "asset_type; a daily tape gives the reader's sessions (row 0 at position "
+              "first), a minute tape the reader's market opens and closes in epoch "
+              "minutes, its minutes per day, the asset's length in the reader (row 0 is "
+              "its row first), the last row before first that traded and its close, and "
+              "the reader's dict of searches that found no trade, keyed by sid.",
     .tp_new = SpotTape_new,
     .tp_dealloc = (destructor)SpotTape_dealloc,
 };

@@ -223,7 +223,8 @@ def _make_bar_data_class(upstream_bar_data):
                     answer = spot.can_trade(args[0], self._fastportal_dt(),
                                             self._fastportal_restricted,
                                             self._fastportal_calendar, self._fastportal_daily,
-                                            self._fastportal_frequency)
+                                            self._fastportal_frequency,
+                                            self._fastportal_portal)
                     if type(answer) is bool:
                         return answer
                     spot_per_value(answer)

@@ -75,20 +75,31 @@ def _reader(portal, asset, minute_data):
     return None if readers is None else readers.get(type(asset))
 
 
-def _daily_tape(portal, reader, asset, timeline):
+def _daily_tape(reader, asset, timeline):
     sid = asset.sid
     first, last = reader._first_rows[sid], reader._last_rows[sid]
     bars = np.stack([np.asarray(reader._spot_col(name)[first:last + 1]) for name in _BARS])
     if bars.dtype != np.uint32:
         return None
     return _core.SpotTape(bars, 0.001, int(reader._calendar_offsets[sid]), timeline,
-                          sessions=reader.sessions.asi8)
+                          asset_type=type(asset), sessions=reader.sessions.asi8)
 
 
-def _minute_tape(portal, reader, asset, timeline, dt):
+def _last_trade_before(volumes, first, opens, closes, per_day):
+    """The last row before `first` that traded (volume, and a minute of its session, as
+    the reader's search counts rows), or -1."""
+    if first == 0:
+        return -1
+    rows = np.arange(first)
+    counted = rows % per_day <= (closes - opens)[rows // per_day]
+    traded = np.flatnonzero((np.asarray(volumes[:first]) != 0) & counted)
+    return int(traded[-1]) if len(traded) else -1
+
+
+def _minute_tape(reader, asset, timeline, dt):
     sid = asset.sid
     per_day = int(reader._minutes_per_day)
-    opens = reader._market_open_values
+    opens, closes = reader._market_open_values, reader._market_close_values
     files = [reader._open_minute_file(name, sid) for name in _BARS]
     length = len(files[0])
     if any(len(file) != length for file in files):
@@ -97,13 +108,16 @@ def _minute_tape(portal, reader, asset, timeline, dt):
     first = max(0, session - TAPE_SESSIONS_BEFORE) * per_day
     stop = min(length, (max(session, 0) + 1 + TAPE_SESSIONS_AFTER) * per_day)
     if first >= stop:
-        first = max(0, stop - per_day)
+        first = max(0, stop - per_day) // per_day * per_day
     bars = np.stack([np.asarray(file[first:stop]) for file in files])
     if bars.dtype != np.uint32:
         return None
+    prior = _last_trade_before(files[4], first, opens, closes, per_day)
     return _core.SpotTape(bars, float(reader._ohlc_ratio_inverse_for_sid(sid)), first,
-                          timeline, opens=opens, closes=reader._market_close_values,
-                          minutes_per_day=per_day, length=length)
+                          timeline, asset_type=type(asset), opens=opens, closes=closes,
+                          minutes_per_day=per_day, length=length, prior=prior,
+                          prior_close=int(files[3][prior]) if prior >= 0 else 0,
+                          known=reader._known_zero_volume_dict, sid=sid)
 
 
 def _store_tape(portal, spot_tapes, asset, dt, minute_data):
@@ -118,9 +132,9 @@ def _store_tape(portal, spot_tapes, asset, dt, minute_data):
         reader = _reader(portal, asset, minute_data)
         timeline = adjustment_timeline(portal, asset) if type(asset) is Equity else None
         if not minute_data and type(reader) is BcolzDailyBarReader:
-            tape = _daily_tape(portal, reader, asset, timeline)
+            tape = _daily_tape(reader, asset, timeline)
         elif minute_data and type(reader) is BcolzMinuteBarReader and type(dt) is pd.Timestamp:
-            tape = _minute_tape(portal, reader, asset, timeline, dt)
+            tape = _minute_tape(reader, asset, timeline, dt)
     except Exception:
         tape = None  # upstream answers, with its own error if it raises
     spot_tapes[asset] = tape

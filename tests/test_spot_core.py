@@ -1,0 +1,150 @@
+"""The spot path's C objects at their boundary: SpotTape refuses geometry its lookups
+could not stay inside, Spot holds a tape through Python code that drops it, assets of
+two types with one sid keep their own tapes, the minute reader's record of searches that
+found no trade is read and written as upstream does, and an asset whose last trade lies
+before a minute tape's window is answered from the tape."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FUTURES, MINUTE, bar_data, differential, outcome
+
+import fastportal
+from fastportal import _core, scenarios
+
+PER_DAY = 390
+
+
+def minute_tape(**changes):
+    """A minute SpotTape over two sessions of 390 slots, with changes to its arguments."""
+    from zipline.assets import Equity
+
+    arguments = dict(bars=np.ones((5, 2 * PER_DAY), np.uint32), scale=0.001, first=0,
+                     timeline=None, asset_type=Equity,
+                     opens=np.array([1_000_000, 1_001_440]),
+                     closes=np.array([1_000_389, 1_001_829]), minutes_per_day=PER_DAY,
+                     length=2 * PER_DAY)
+    arguments.update(changes)
+    return _core.SpotTape(**arguments)
+
+
+def test_a_well_formed_tape_is_built():
+    minute_tape()
+
+
+@pytest.mark.parametrize("changes", [
+    dict(first=10 * PER_DAY, length=20 * PER_DAY),          # rows past the sessions
+    dict(opens=np.array([1_001_440, 1_000_000]),             # not increasing
+         closes=np.array([1_001_829, 1_000_389])),
+    dict(closes=np.array([1_000_000 + PER_DAY, 1_001_829])),  # longer than a day's slots
+    dict(closes=np.array([999_999, 1_001_829])),             # closes before it opens
+    dict(opens=np.array([2**62, 2**62 + 1440]),              # nanoseconds overflow
+         closes=np.array([2**62 + 10, 2**62 + 1450])),
+    dict(length=PER_DAY),                                    # rows past the asset's length
+    dict(prior=0),                                           # prior not before first
+    dict(minutes_per_day=0),
+    dict(known={}),                                          # a record without the sid
+])
+def test_tape_geometry_is_checked(changes):
+    with pytest.raises(ValueError):
+        minute_tape(**changes)
+
+
+def test_a_tape_dropped_while_adjusting_stays_alive(futures_bundle):
+    """get_adjusted_value reads the perspective's value (Python code) after finding the
+    tape; code there that drops the tape must not free it under the core."""
+    from pandas._libs.tslibs.timestamps import _Timestamp
+
+    fastportal.install()
+    portal = scenarios.data_portal(futures_bundle)
+    asset = futures_bundle.asset_finder.retrieve_asset(1)
+    sessions = futures_bundle.equity_daily_bar_reader.sessions
+    dt, perspective = sessions[50], sessions[200]
+    expected = portal.get_adjusted_value(asset, "price", dt, perspective, "daily")
+    tapes = portal.__dict__["_fastportal_tapes"]
+    spot = portal.__dict__["_fastportal_spot"]
+    original = _Timestamp.__dict__["value"]
+
+    def value(self):
+        if self is perspective:
+            tapes[False].clear()
+            [bytearray(96) for _ in range(1000)]  # reuse what was freed
+        return original.__get__(self)
+
+    pd.Timestamp.value = property(value)
+    try:
+        answer = spot.adjusted(asset, "price", dt, perspective, "daily")
+    finally:
+        del pd.Timestamp.value
+    assert answer == expected
+
+
+def test_an_equity_and_a_future_of_one_sid(futures_bundle):
+    """Assets compare by sid alone; each type keeps its own tape (only equities are
+    adjusted)."""
+    from zipline.assets import Future
+
+    equity = futures_bundle.asset_finder.retrieve_asset(1)
+    future = Future(1, equity.exchange_info, symbol="AAAF", root_symbol="CL",
+                    start_date=equity.start_date, end_date=equity.end_date)
+    sessions = futures_bundle.equity_daily_bar_reader.sessions
+    calls = [(asset, session) for session in (sessions[50], sessions[100], sessions[101])
+             for asset in (equity, future, equity)]
+
+    def produce():
+        portal = scenarios.data_portal(futures_bundle)
+        return [outcome(lambda: portal.get_spot_value(asset, "price", session, "daily"))
+                for asset, session in calls]
+
+    differential(produce, [(type(a).__name__, s) for a, s in calls])
+    assert FUTURES.assets[0].symbol == "AAA"
+
+
+def test_the_readers_record_of_searches_without_a_trade(minute_bundle):
+    """The minute reader records, per sid, a minute before which a search found no
+    trade, and later searches stop there: an asset of the same sid with a later start
+    date then finds a trade from before its start. The core reads and writes the same
+    record."""
+    from zipline.assets import Equity
+
+    base = minute_bundle.asset_finder.retrieve_asset(1)
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    later = Equity(1, base.exchange_info, symbol="AAA", start_date=sessions[7],
+                   end_date=base.end_date)
+    reader = minute_bundle.equity_minute_bar_reader
+
+    def produce():
+        reader._known_zero_volume_dict.clear()
+        portal = scenarios.data_portal(minute_bundle)
+        calendar = portal.trading_calendar
+        quiet = calendar.session_minutes(sessions[7])[5]
+        first_quiet = calendar.session_minutes(sessions[0])[5]
+        out = [outcome(lambda: portal.get_spot_value(base, "last_traded", first_quiet,
+                                                     "minute"))]
+        for field in ("last_traded", "price", "volume"):
+            out.append(outcome(lambda: portal.get_spot_value(later, field, quiet, "minute")))
+        data = bar_data(portal, lambda: quiet, "minute")
+        out.append(outcome(lambda: data.is_stale(later)))
+        out.append(dict(reader._known_zero_volume_dict))
+        return out
+
+    differential(produce, ["base last_traded", "last_traded", "price", "volume",
+                           "is_stale", "record"])
+
+
+def test_a_last_trade_before_the_tapes_window(minute_bundle):
+    """BBB's last bars are at session 12: from session 18 its last trade lies before a
+    minute tape's window, and the core answers from the tape's prior row."""
+    sessions = minute_bundle.equity_daily_bar_reader.sessions
+    bbb = minute_bundle.asset_finder.retrieve_asset(2)
+    assert bbb.symbol == MINUTE.assets[1].symbol
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        minutes = portal.trading_calendar.session_minutes(sessions[18])
+        return [outcome(lambda: portal.get_spot_value(bbb, field, minute, "minute"))
+                for minute in minutes[::60] for field in ("last_traded", "price")]
+
+    differential(produce, list(range(14)))
+    stats = fastportal.stats()
+    assert not [key for key in stats if key.startswith("spot fell through")], stats
