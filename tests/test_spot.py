@@ -219,9 +219,9 @@ def test_bar_data_on_another_calendar(minute_bundle, minute_assets):
 
 
 def spot_strategy(assets_of, looks, every=1):
-    """A strategy that, every `every`-th bar and in before_trading_start, reads current
-    in its four forms, can_trade and is_stale (appended to `looks`), records them, and
-    orders on them."""
+    """A strategy that reads current, can_trade and is_stale of each asset every bar,
+    and every `every`-th bar, at the open, the close and in before_trading_start current
+    in its four forms too (all appended to `looks`); it records and orders on them."""
     from conftest import looking_strategy
 
     def look(context, data, label):
@@ -242,6 +242,12 @@ def spot_strategy(assets_of, looks, every=1):
         from zipline.assets import Equity
 
         context.bars += 1
+        # every bar: one asset's current, can_trade and is_stale; every `every`-th: all forms
+        for asset in context.assets:
+            looks.append((("every bar", data.current_dt, asset.symbol),
+                          [outcome(lambda: data.current(asset, "price")),
+                           outcome(lambda: data.can_trade(asset)),
+                           outcome(lambda: data.is_stale(asset))]))
         if context.bars % every:
             return
         look(context, data, "bar")
