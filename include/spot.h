@@ -85,6 +85,7 @@ spot_call_done(SpotCall *call)
 /* Spot's methods, for methods.c */
 PyObject *spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* current.c: BarData.current's Series and frames */

@@ -1,7 +1,8 @@
 /* FastMethod: a method whose common calls the core answers without a Python frame.
  *
- * install() puts these on exchange_calendars' ExchangeCalendar (the per-bar lookups) and
- * on fastportal's BarData (current, can_trade, is_stale), where each sits in front of
+ * install() puts these on exchange_calendars' ExchangeCalendar (the per-bar lookups), on
+ * fastportal's BarData (current, can_trade, is_stale) and on DataPortal (its spot
+ * values, which the order path and the ledger read), where each sits in front of
  * the Python function that does the same job completely (`slow`: the shim's wrapper,
  * which asks the core, builds what it lacks, counts, and otherwise calls upstream). A
  * call with positional arguments only goes to the core directly; when the core answers
@@ -17,7 +18,8 @@
 
 #include <stddef.h>
 
-enum method_kind { CALENDAR_LOOKUP, BAR_CURRENT, BAR_CAN_TRADE, BAR_IS_STALE };
+enum method_kind { CALENDAR_LOOKUP, BAR_CURRENT, BAR_CAN_TRADE, BAR_IS_STALE, PORTAL_SPOT,
+                   PORTAL_ADJUSTED };
 
 typedef struct {
     PyObject_HEAD
@@ -168,14 +170,41 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
     return answer;
 }
 
+/* DataPortal's get_spot_value / get_scalar_asset_spot_value (args: the portal, asset,
+   field, dt, frequency) and get_adjusted_value (asset, field, dt, perspective_dt,
+   frequency): the portal's Spot answers, or None. */
+static PyObject *
+portal_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *spot = instance_item(args[0], str_spot);
+    if (spot == NULL || Py_TYPE(spot) != &Spot_Type) {
+        Py_XDECREF(spot);
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    PyObject *answer = self->kind == PORTAL_SPOT
+                           ? spot_value_of((SpotObject *)spot, args + 1, nargs - 1)
+                           : spot_adjusted_of((SpotObject *)spot, args + 1, nargs - 1);
+    Py_DECREF(spot);
+    if (answer != NULL && PyUnicode_Check(answer)) {
+        Py_DECREF(answer);  /* a reason: the slow function asks again and counts it */
+        return Py_NewRef(Py_None);
+    }
+    return answer;
+}
+
 static PyObject *
 FastMethod_vectorcall(FastMethodObject *self, PyObject *const *args, size_t nargsf,
                       PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (kwnames == NULL && nargs - 1 >= self->min_args && nargs - 1 <= self->max_args) {
-        PyObject *answer = self->kind == CALENDAR_LOOKUP ? calendar_lookup(self, args, nargs)
-                                                         : bar_call(self, args, nargs);
+        PyObject *answer;
+        if (self->kind == CALENDAR_LOOKUP)
+            answer = calendar_lookup(self, args, nargs);
+        else if (self->kind == PORTAL_SPOT || self->kind == PORTAL_ADJUSTED)
+            answer = portal_call(self, args, nargs);
+        else
+            answer = bar_call(self, args, nargs);
         if (answer != Py_None)
             return answer;  /* the core's answer, or its error */
         Py_DECREF(answer);
@@ -203,7 +232,8 @@ FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static const struct { const char *name; int kind; Py_ssize_t min, max; } kinds[] = {
         {"calendar 1", CALENDAR_LOOKUP, 1, 1}, {"calendar 2", CALENDAR_LOOKUP, 1, 2},
         {"current", BAR_CURRENT, 2, 2}, {"can_trade", BAR_CAN_TRADE, 1, 1},
-        {"is_stale", BAR_IS_STALE, 1, 1},
+        {"is_stale", BAR_IS_STALE, 1, 1}, {"spot value", PORTAL_SPOT, 4, 4},
+        {"adjusted value", PORTAL_ADJUSTED, 5, 5},
     };
     int found = -1;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -213,7 +243,8 @@ FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         (kinds[found].kind == CALENDAR_LOOKUP) != PyUnicode_CheckExact(lookup)) {
         PyErr_SetString(PyExc_ValueError, "FastMethod(kind, slow, lookup): kind one of "
                         "'calendar 1', 'calendar 2' (with a lookup name), 'current', "
-                        "'can_trade', 'is_stale'; slow a callable");
+                        "'can_trade', 'is_stale', 'spot value', 'adjusted value'; slow a "
+                        "callable");
         return NULL;
     }
     FastMethodObject *self = (FastMethodObject *)type->tp_alloc(type, 0);

@@ -519,8 +519,8 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 
 /* get_adjusted_value(asset, field, dt, perspective_dt, frequency): the spot value, and
    for an equity times the adjustments in (dt, perspective_dt]. */
-static PyObject *
-Spot_adjusted(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+PyObject *
+spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 5, "adjusted") < 0)
         return NULL;
@@ -701,7 +701,7 @@ static PyMethodDef Spot_methods[] = {
     {"value", (PyCFunction)(void (*)(void))spot_value_of, METH_FASTCALL,
      "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
      "one asset, or a reason (str) the core leaves it to upstream."},
-    {"adjusted", (PyCFunction)(void (*)(void))Spot_adjusted, METH_FASTCALL,
+    {"adjusted", (PyCFunction)(void (*)(void))spot_adjusted_of, METH_FASTCALL,
      "adjusted(asset, field, dt, perspective_dt, data_frequency) -> "
      "DataPortal.get_adjusted_value's answer, or a reason (str)."},
     {NULL, NULL, 0, NULL},

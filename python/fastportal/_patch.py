@@ -18,6 +18,7 @@ from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import fast_method as calendar_fast_method
 from fastportal._calendar import get_calendar_patches
 from fastportal._calendar import state_patch as calendar_state_patch
+from fastportal._spot import fast_method as spot_fast_method
 from fastportal._spot import patches as spot_patches
 from fastportal._spot import spot_core, spot_per_value
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
@@ -460,12 +461,14 @@ def install():
         "get_history_window",
         _make_get_history_window(data_portal.get_history_window),
     )
-    for owner, name, replacement in calendar_patches() + spot_patches():
-        original = owner.__dict__[name]
-        wrapped = replacement(original)
-        wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
-        wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
-        _patch(owner, name, calendar_fast_method(name, wrapped))
+    for patches, fast_method in ((calendar_patches(), calendar_fast_method),
+                                 (spot_patches(), spot_fast_method)):
+        for owner, name, replacement in patches:
+            original = owner.__dict__[name]
+            wrapped = replacement(original)
+            wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
+            wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
+            _patch(owner, name, fast_method(name, wrapped))
     _patch(*calendar_state_patch())
     for owner, name, value in get_calendar_patches():
         _patch(owner, name, value)
