@@ -26,6 +26,8 @@ typedef struct {
     int kind;
     Py_ssize_t min_args, max_args;  /* positional arguments after the instance */
     PyObject *lookup;   /* CALENDAR_LOOKUP: the CalendarLookups method's name */
+    PyObject *names;    /* the parameters' names after the instance, for keyword calls,
+                           or None (keyword calls go to slow) */
     PyObject *slow;     /* the Python function that answers every call */
     vectorcallfunc vectorcall;
 } FastMethodObject;
@@ -192,12 +194,60 @@ portal_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
     return answer;
 }
 
+#define MAX_BOUND 8
+
+/* The arguments of a call with keywords, bound by the parameters' names into bound
+   (instance first): the count bound, or 0 when they do not bind (the slow function then
+   raises or answers as it does). */
+static Py_ssize_t
+bind_keywords(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs,
+              PyObject *kwnames, PyObject **bound)
+{
+    Py_ssize_t width = self->names == Py_None ? 0 : PyTuple_GET_SIZE(self->names);
+    if (width == 0 || width + 1 > MAX_BOUND || nargs > width + 1)
+        return 0;
+    for (Py_ssize_t i = 0; i <= width; i++)
+        bound[i] = i < nargs ? args[i] : NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kwnames); k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t at = -1;
+        for (Py_ssize_t i = 0; at < 0 && i < width; i++)
+            if (PyTuple_GET_ITEM(self->names, i) == key ||
+                (PyUnicode_CheckExact(key) &&
+                 PyUnicode_Compare(PyTuple_GET_ITEM(self->names, i), key) == 0))
+                at = i + 1;
+        if (at < 0 || bound[at] != NULL)
+            return 0;
+        bound[at] = args[nargs + k];
+    }
+    for (Py_ssize_t i = 0; i <= width; i++)
+        if (bound[i] == NULL)
+            return 0;
+    return width + 1;
+}
+
 static PyObject *
 FastMethod_vectorcall(FastMethodObject *self, PyObject *const *args, size_t nargsf,
                       PyObject *kwnames)
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (kwnames == NULL && nargs - 1 >= self->min_args && nargs - 1 <= self->max_args) {
+    PyObject *kwnames_of_call = kwnames;
+    PyObject *bound[MAX_BOUND];
+    PyObject *const *given = args;
+    Py_ssize_t given_count = nargs;
+    if (kwnames != NULL && nargs >= 1 && PyTuple_GET_SIZE(kwnames) > 0) {
+        Py_ssize_t count = bind_keywords(self, args, nargs, kwnames, bound);
+        if (count > 0) {
+            given = bound;
+            given_count = count;
+            kwnames = NULL;  /* for the fast path only; slow gets the call as made */
+        }
+    }
+    if (kwnames == NULL && given_count - 1 >= self->min_args &&
+        given_count - 1 <= self->max_args) {
+        PyObject *const *args_for_slow = args;
+        args = given;
+        nargs = given_count;
         PyObject *answer;
         if (self->kind == CALENDAR_LOOKUP)
             answer = calendar_lookup(self, args, nargs);
@@ -208,8 +258,9 @@ FastMethod_vectorcall(FastMethodObject *self, PyObject *const *args, size_t narg
         if (answer != Py_None)
             return answer;  /* the core's answer, or its error */
         Py_DECREF(answer);
+        args = args_for_slow;
     }
-    return PyObject_Vectorcall(self->slow, args, nargsf, kwnames);
+    return PyObject_Vectorcall(self->slow, args, nargsf, kwnames_of_call);
 }
 
 static PyObject *
@@ -223,12 +274,22 @@ FastMethod_get(FastMethodObject *self, PyObject *obj, PyObject *Py_UNUSED(type))
 static PyObject *
 FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"kind", "slow", "lookup", NULL};
+    static char *kwlist[] = {"kind", "slow", "lookup", "names", NULL};
     const char *kind;
-    PyObject *slow, *lookup = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sO|O:FastMethod", kwlist, &kind, &slow,
-                                     &lookup))
+    PyObject *slow, *lookup = Py_None, *names = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sO|OO:FastMethod", kwlist, &kind, &slow,
+                                     &lookup, &names))
         return NULL;
+    if (names != Py_None) {
+        int strings = PyTuple_CheckExact(names) && PyTuple_GET_SIZE(names) < MAX_BOUND;
+        for (Py_ssize_t i = 0; strings && i < PyTuple_GET_SIZE(names); i++)
+            strings = PyUnicode_CheckExact(PyTuple_GET_ITEM(names, i));
+        if (!strings) {
+            PyErr_Format(PyExc_TypeError, "names must be a tuple of fewer than %d str",
+                         MAX_BOUND);
+            return NULL;
+        }
+    }
     static const struct { const char *name; int kind; Py_ssize_t min, max; } kinds[] = {
         {"calendar 1", CALENDAR_LOOKUP, 1, 1}, {"calendar 2", CALENDAR_LOOKUP, 1, 2},
         {"current", BAR_CURRENT, 2, 2}, {"can_trade", BAR_CAN_TRADE, 1, 1},
@@ -255,6 +316,7 @@ FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->max_args = kinds[found].max;
     self->slow = Py_NewRef(slow);
     self->lookup = Py_NewRef(lookup);
+    self->names = Py_NewRef(names);
     self->vectorcall = (vectorcallfunc)FastMethod_vectorcall;
     return (PyObject *)self;
 }
@@ -264,6 +326,7 @@ FastMethod_traverse(FastMethodObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->slow);
     Py_VISIT(self->lookup);
+    Py_VISIT(self->names);
     return 0;
 }
 
@@ -272,6 +335,7 @@ FastMethod_clear(FastMethodObject *self)
 {
     Py_CLEAR(self->slow);
     Py_CLEAR(self->lookup);
+    Py_CLEAR(self->names);
     return 0;
 }
 
@@ -300,8 +364,9 @@ PyTypeObject FastMethod_Type = {
     .tp_basicsize = sizeof(FastMethodObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_METHOD_DESCRIPTOR |
                 Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_doc = "FastMethod(kind, slow, lookup=None): a method answered by the core where it "
-              "can, by slow(self, ...) otherwise.",
+    .tp_doc = "FastMethod(kind, slow, lookup=None, names=None): a method answered by the "
+              "core where it can, by slow(self, ...) otherwise; names, the parameters "
+              "after self, let calls with keywords be answered too.",
     .tp_vectorcall_offset = offsetof(FastMethodObject, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_descr_get = (descrgetfunc)FastMethod_get,

@@ -344,3 +344,33 @@ def test_can_trade_and_is_stale_every_session(bundle, sessions, assets):
     calendar = scenarios.data_portal(bundle).trading_calendar
     clocks = [calendar.session_close(session) for session in sessions]
     can_trade_is_stale_differential(bundle, assets, clocks, "daily")
+
+
+def test_keyword_calls_of_the_portal(bundle, sessions, assets):
+    """The ledger calls the portal's spot methods through partials with keywords; those
+    bind as the methods' parameters do, and wrong ones raise as upstream raises."""
+    session, later = sessions[101], sessions[200]
+    asset = assets[2]
+    calls = [
+        ("get_scalar_asset_spot_value", (asset,),
+         dict(field="price", dt=session, data_frequency="daily")),
+        ("get_spot_value", (), dict(assets=asset, field="close", dt=session,
+                                    data_frequency="daily")),
+        ("get_spot_value", (asset, "volume"), dict(data_frequency="daily", dt=session)),
+        ("get_adjusted_value", (asset,), dict(field="price", dt=session,
+                                              perspective_dt=later, data_frequency="daily")),
+        ("get_adjusted_value", (asset, "price", session, later, "daily"),
+         dict(spot_value=3.0)),
+        ("get_spot_value", (asset,), dict(field="close", dt=session, frequency="daily")),
+        ("get_spot_value", (asset, "close"), dict(field="close", dt=session,
+                                                  data_frequency="daily")),
+        ("get_spot_value", (asset, "close", session, "daily"), dict(extra=1)),
+        ("get_spot_value", (asset, "close", session), {}),
+    ]
+
+    def produce():
+        portal = scenarios.data_portal(bundle)
+        return [outcome(lambda: getattr(portal, name)(*args, **kwargs))
+                for name, args, kwargs in calls]
+
+    differential(produce, list(range(len(calls))))

@@ -211,5 +211,10 @@ def fast_method(name, wrapper):
     """What install() puts on DataPortal for a spot method: a call with positional
     arguments goes to the portal's Spot without a Python frame (src/methods.c); every
     other call, and every call the Spot leaves, to wrapper."""
-    kind = "adjusted value" if name == "get_adjusted_value" else "spot value"
-    return _core.FastMethod(kind, wrapper)
+    import inspect
+
+    names = tuple(inspect.signature(wrapper.__wrapped__).parameters)[1:]
+    if name == "get_adjusted_value":
+        # spot_value is the core's only when not given: five names bind the fast path
+        return _core.FastMethod("adjusted value", wrapper, None, names[:5])
+    return _core.FastMethod("spot value", wrapper, None, names)
