@@ -26,6 +26,7 @@ typedef struct {
     int kind;
     Py_ssize_t min_args, max_args;  /* positional arguments after the instance */
     PyObject *lookup;   /* CALENDAR_LOOKUP: the CalendarLookups method's name */
+    PyMethodDef *lookup_def;  /* and its definition, called directly */
     PyObject *names;    /* the parameters' names after the instance, for keyword calls,
                            or None (keyword calls go to slow) */
     PyObject *slow;     /* the Python function that answers every call */
@@ -61,8 +62,14 @@ calendar_lookup(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(lookups);
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     }
-    PyObject *call[3] = {lookups, nargs > 1 ? args[1] : NULL, nargs > 2 ? args[2] : NULL};
-    PyObject *answer = PyObject_VectorcallMethod(self->lookup, call, (size_t)nargs, NULL);
+    PyMethodDef *def = self->lookup_def;
+    PyObject *answer;
+    if (def->ml_flags & METH_O)
+        answer = nargs == 2 ? ((PyCFunction)(void (*)(void))def->ml_meth)(lookups, args[1])
+                            : Py_NewRef(Py_None);
+    else
+        answer = ((_PyCFunctionFast)(void (*)(void))def->ml_meth)(lookups, args + 1,
+                                                                  nargs - 1);
     Py_DECREF(lookups);
     return answer;
 }
@@ -308,9 +315,24 @@ FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                         "callable");
         return NULL;
     }
+    PyMethodDef *def = NULL;
+    if (kinds[found].kind == CALENDAR_LOOKUP) {
+        const char *name = PyUnicode_AsUTF8(lookup);
+        if (name == NULL)
+            return NULL;
+        for (def = CalendarLookups_Type.tp_methods; def->ml_name != NULL; def++)
+            if (strcmp(def->ml_name, name) == 0)
+                break;
+        if (def->ml_name == NULL ||
+            !(def->ml_flags & (METH_O | METH_FASTCALL)) || (def->ml_flags & METH_KEYWORDS)) {
+            PyErr_Format(PyExc_ValueError, "CalendarLookups has no lookup %R", lookup);
+            return NULL;
+        }
+    }
     FastMethodObject *self = (FastMethodObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
+    self->lookup_def = def;
     self->kind = kinds[found].kind;
     self->min_args = kinds[found].min;
     self->max_args = kinds[found].max;
