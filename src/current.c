@@ -204,8 +204,9 @@ done:
     return result;
 }
 
-/* The frame's blocks: its float64 columns, then its int64 ones, as consolidation sorts
-   them, each a (columns, assets) array with the positions of its columns. */
+/* The frame's blocks, one of its float64 columns and one of its int64 ones, in the order
+   pandas leaves them, each a (columns, assets) array with the positions of its
+   columns. */
 static PyObject *
 frame_of(SpotObject *self, const SpotRead *reads, PyObject *assets, PyObject *fields)
 {
@@ -224,8 +225,16 @@ frame_of(SpotObject *self, const SpotRead *reads, PyObject *assets, PyObject *fi
     positions = PyTuple_New(groups);
     if (values == NULL || positions == NULL)
         goto done;
+    /* DataFrame(dict) forms a block of each run of columns of one dtype, in the order
+       of the columns; consolidation then merges a dtype's runs and sorts the blocks by
+       dtype name (float64 first) only when a dtype lies in more than one run */
+    Py_ssize_t runs = 1;
+    for (Py_ssize_t i = 1; i < width; i++)
+        runs += ints[i] != ints[i - 1];
+    int int_first = runs == groups && ints[0];
     Py_ssize_t group = 0;
-    for (int want_ints = 0; want_ints < 2; want_ints++) {
+    for (int pass = 0; pass < 2; pass++) {
+        int want_ints = int_first ? !pass : pass;
         npy_intp k = want_ints ? int_columns : width - int_columns;
         if (k == 0)
             continue;
@@ -303,8 +312,8 @@ spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
                            reads + i * rows, &why);
     if (fast > 0 && (fast = all_different(assets)) > 0)
         fast = all_different(fields);
-    if (fast == 0)
-        why = why_repeated;
+    if (fast == 0 && why == why_form)
+        why = why_repeated;  /* the reads all answered: a list repeats an item */
     if (fast > 0) {
         result = frame_of(self, reads, assets, fields);
         if (result != NULL)

@@ -369,16 +369,32 @@ FastMethod_dealloc(FastMethodObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* The slow function's name, doc and signature, so that help() and inspect see it. */
+/* The slow function's name, doc, module and signature (its __wrapped__), so that
+   help(), inspect and pickle see the method as the function it stands for. */
 static PyObject *
 FastMethod_getattro(FastMethodObject *self, PyObject *name)
 {
+    if (PyUnicode_Check(name) && (PyUnicode_CompareWithASCIIString(name, "__doc__") == 0 ||
+                                  PyUnicode_CompareWithASCIIString(name, "__module__") == 0))
+        return PyObject_GetAttr(self->slow, name);
     PyObject *found = PyObject_GenericGetAttr((PyObject *)self, name);
     if (found != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError))
         return found;
     PyErr_Clear();
     return PyObject_GetAttr(self->slow, name);
 }
+
+/* Pickled by reference, as a function is: its module and qualified name. */
+static PyObject *
+FastMethod_reduce(FastMethodObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyObject_GetAttrString(self->slow, "__qualname__");
+}
+
+static PyMethodDef FastMethod_methods[] = {
+    {"__reduce__", (PyCFunction)FastMethod_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
 
 PyTypeObject FastMethod_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -393,6 +409,7 @@ PyTypeObject FastMethod_Type = {
     .tp_call = PyVectorcall_Call,
     .tp_descr_get = (descrgetfunc)FastMethod_get,
     .tp_getattro = (getattrofunc)FastMethod_getattro,
+    .tp_methods = FastMethod_methods,
     .tp_new = FastMethod_new,
     .tp_traverse = (traverseproc)FastMethod_traverse,
     .tp_clear = (inquiry)FastMethod_clear,

@@ -296,7 +296,7 @@ done:
 
 /* A DataFrame of several blocks, as pd.DataFrame(dict of Series) leaves it once
    consolidated: each block's (k, rows) values placed at its k column positions (an
-   int64 array), the blocks in the order consolidation sorts them (by dtype name). */
+   int64 array), the blocks in the order given. */
 PyObject *
 build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
                       PyObject *index, PyObject *column_index)

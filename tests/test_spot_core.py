@@ -148,3 +148,73 @@ def test_a_last_trade_before_the_tapes_window(minute_bundle):
     differential(produce, list(range(14)))
     stats = fastportal.stats()
     assert not [key for key in stats if key.startswith("spot fell through")], stats
+
+
+def block_layout(frame):
+    return [(str(block.dtype), list(block.mgr_locs.as_array)) for block in frame._mgr.blocks]
+
+
+def test_frame_blocks_as_pandas_leaves_them(minute_bundle, minute_assets):
+    """current(assets, fields): a block per dtype, in the order DataFrame(dict) leaves
+    them (first appearance when each dtype is one run of columns, else float64 first)."""
+    field_lists = [["volume", "price"], ["price", "volume"], ["volume", "close", "open"],
+                   ["close", "volume", "open"], ["volume", "close"],
+                   ["open", "volume", "close", "high"]]
+    minute = session_minutes_of(minute_bundle, 9)[100]
+
+    def produce():
+        portal = scenarios.data_portal(minute_bundle)
+        data = bar_data(portal, lambda: minute, "minute")
+        return [block_layout(data.current(list(minute_assets[:4]), fields))
+                for fields in field_lists]
+
+    theirs = differential_plain(produce)
+    assert theirs[0] == [("int64", [0]), ("float64", [1])]
+
+
+def session_minutes_of(bundle, position):
+    calendar = scenarios.data_portal(bundle).trading_calendar
+    return calendar.session_minutes(bundle.equity_daily_bar_reader.sessions[position])
+
+
+def differential_plain(produce):
+    """produce() unpatched and patched, compared with ==."""
+    from conftest import unpatched
+
+    with unpatched():
+        theirs = produce()
+    fastportal.install()
+    assert produce() == theirs
+    return theirs
+
+
+def test_patched_methods_look_like_the_functions_they_stand_for():
+    import inspect
+    import pickle
+
+    from exchange_calendars import ExchangeCalendar
+    from zipline.data.data_portal import DataPortal
+
+    fastportal.install()
+    from zipline.protocol import BarData
+
+    method = ExchangeCalendar.minute_to_session
+    assert pickle.loads(pickle.dumps(method)) is method
+    assert method.__module__ == "exchange_calendars.exchange_calendar"
+    assert method.__doc__ == method.__wrapped__.__doc__
+    assert str(inspect.signature(BarData.current)) == "(self, assets, fields)"
+    assert "assets" in str(inspect.signature(DataPortal.get_spot_value))
+
+
+def test_the_reason_a_frame_is_left_is_its_own(minute_bundle, minute_assets):
+    minute = session_minutes_of(minute_bundle, 9)[100]
+    fastportal.install()
+    portal = scenarios.data_portal(minute_bundle)
+    data = bar_data(portal, lambda: minute, "minute")
+    data.current(list(minute_assets[:3]), ["price", "volume"])  # tapes built
+    fastportal.reset_stats()
+    data.current(list(minute_assets[:3]), ["price", "last_traded"])
+    data.current([minute_assets[0], minute_assets[0]], ["price"])
+    stats = fastportal.stats()
+    assert stats.get("spot per value: times") == 1, stats
+    assert stats.get("spot per value: repeated items") == 1, stats

@@ -38,7 +38,12 @@ def _overrides_lookups(calendar):
 def _lookups(calendar):
     """The calendar's CalendarLookups, built once per calendar, or False when the core
     does not answer for it (its lookups are then exchange_calendars')."""
-    lookups = calendar.__dict__.get("_fastportal_lookups")
+    from exchange_calendars import ExchangeCalendar
+
+    state = getattr(calendar, "__dict__", None)
+    if type(state) is not dict or not isinstance(calendar, ExchangeCalendar):
+        return False  # not a calendar the core can keep its objects on
+    lookups = state.get("_fastportal_lookups")
     if lookups is None:
         minutes = None
         if not _overrides_lookups(calendar):
@@ -67,7 +72,7 @@ def _getstate(self):
 
 def _minute_to_session(original):
     def minute_to_session(self, minute, direction="next", _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
+        lookups = _lookups(self)
         if lookups:
             session = lookups.minute_to_session(minute, direction)
             if session is not None:
@@ -79,7 +84,7 @@ def _minute_to_session(original):
 
 def _is_open_on_minute(original):
     def is_open_on_minute(self, minute, ignore_breaks=False, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
+        lookups = _lookups(self)
         if lookups:
             is_open = lookups.is_open_on_minute(minute, ignore_breaks)
             if is_open is not None:
@@ -93,7 +98,7 @@ def _minute_lookup(original, name):
     """A lookup of one minute (and _parse), named as exchange_calendars names it."""
 
     def lookup(self, minute, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
+        lookups = _lookups(self)
         if lookups:
             answer = getattr(lookups, name)(minute)
             if answer is not None:
@@ -107,7 +112,7 @@ def _session_lookup(original, name):
     """A lookup of one session (and _parse), named as exchange_calendars names it."""
 
     def lookup(self, session, _parse=True):
-        lookups = self.__dict__.get("_fastportal_lookups") or _lookups(self)
+        lookups = _lookups(self)
         if lookups:
             answer = getattr(lookups, name)(session)
             if answer is not None:

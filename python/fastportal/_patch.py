@@ -363,7 +363,9 @@ def _make_bar_data_class(upstream_bar_data):
     # their calls of one asset reach the core without a Python frame (methods.c); the
     # functions above answer every other call
     for name in ("current", "can_trade", "is_stale"):
-        setattr(BarData, name, _core.FastMethod(name, BarData.__dict__[name]))
+        function = BarData.__dict__[name]
+        function.__wrapped__ = getattr(upstream_bar_data, name)
+        setattr(BarData, name, _core.FastMethod(name, function))
     return BarData
 
 
@@ -468,6 +470,7 @@ def install():
             wrapped = replacement(original)
             wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
             wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
+            wrapped.__module__ = original.__module__
             _patch(owner, name, fast_method(name, wrapped))
     _patch(*calendar_state_patch())
     for owner, name, value in get_calendar_patches():

@@ -87,13 +87,19 @@ def _daily_tape(reader, asset, timeline):
 
 def _last_trade_before(volumes, first, opens, closes, per_day):
     """The last row before `first` that traded (volume, and a minute of its session, as
-    the reader's search counts rows), or -1."""
-    if first == 0:
-        return -1
-    rows = np.arange(first)
-    counted = rows % per_day <= (closes - opens)[rows // per_day]
-    traded = np.flatnonzero((np.asarray(volumes[:first]) != 0) & counted)
-    return int(traded[-1]) if len(traded) else -1
+    the reader's search counts rows), or -1: searched back from `first` twenty sessions
+    at a time, so that a tape built late in a long bundle reads only back to the
+    asset's last trade."""
+    stop = first
+    while stop > 0:
+        start = max(0, stop - 20 * per_day)
+        rows = np.arange(start, stop)
+        counted = rows % per_day <= (closes - opens)[rows // per_day]
+        traded = np.flatnonzero((np.asarray(volumes[start:stop]) != 0) & counted)
+        if len(traded):
+            return start + int(traded[-1])
+        stop = start
+    return -1
 
 
 def _minute_tape(reader, asset, timeline, dt):
