@@ -75,43 +75,43 @@ calendar_lookup(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* What the BarData fast paths read of the instance, as new references. */
+enum { SPOT, CLOCK, DAILY, FREQUENCY, RESTRICTED, CALENDAR, PORTAL, BAR_STATE_ITEMS };
 typedef struct {
-    PyObject *spot, *clock, *daily, *frequency, *restricted, *calendar, *portal;
+    PyObject *item[BAR_STATE_ITEMS];
 } BarState;
 
 static void
 bar_state_release(BarState *state)
 {
-    Py_XDECREF(state->spot);
-    Py_XDECREF(state->clock);
-    Py_XDECREF(state->daily);
-    Py_XDECREF(state->frequency);
-    Py_XDECREF(state->restricted);
-    Py_XDECREF(state->calendar);
-    Py_XDECREF(state->portal);
+    for (int i = 0; i < BAR_STATE_ITEMS; i++)
+        Py_CLEAR(state->item[i]);
 }
 
 /* 1 with *state filled when the instance has a Spot and is outside
-   before_trading_start, 0 when not (the slow function answers), -1 on error. */
+   before_trading_start, 0 when not (the slow function answers), -1 on error. The
+   instance's __dict__ is read once. */
 static int
 bar_state(PyObject *bar, BarState *state)
 {
+    PyObject *const keys[BAR_STATE_ITEMS] = {str_spot, str_dt, str_daily, str_frequency,
+                                              str_restricted, str_calendar, str_portal};
     memset(state, 0, sizeof(*state));
-    PyObject *adjust = instance_item(bar, str_adjust);
-    int ready = adjust == Py_False;
-    Py_XDECREF(adjust);
-    if (ready && (state->spot = instance_item(bar, str_spot)) != NULL &&
-        Py_TYPE(state->spot) == &Spot_Type) {
-        state->clock = instance_item(bar, str_dt);
-        state->daily = instance_item(bar, str_daily);
-        state->frequency = instance_item(bar, str_frequency);
-        state->restricted = instance_item(bar, str_restricted);
-        state->calendar = instance_item(bar, str_calendar);
-        state->portal = instance_item(bar, str_portal);
-        if (state->clock && state->daily && state->frequency && state->restricted &&
-            state->calendar && state->portal)
-            return 1;
+    PyObject *dict = PyObject_GenericGetDict(bar, NULL);
+    if (dict == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();  /* no __dict__: nothing the core put there */
+        return 0;
     }
+    int ready = PyDict_GetItemWithError(dict, str_adjust) == Py_False;
+    for (int i = 0; ready && i < BAR_STATE_ITEMS; i++) {
+        PyObject *item = PyDict_GetItemWithError(dict, keys[i]);
+        ready = item != NULL;
+        state->item[i] = Py_XNewRef(item);
+    }
+    Py_DECREF(dict);
+    if (ready && Py_TYPE(state->item[SPOT]) == &Spot_Type)
+        return 1;
     bar_state_release(state);
     return PyErr_Occurred() ? -1 : 0;
 }
@@ -121,10 +121,10 @@ bar_state(PyObject *bar, BarState *state)
 static PyObject *
 bar_minute(BarState *state)
 {
-    PyObject *dt = PyObject_CallNoArgs(state->clock);
-    if (dt == NULL || state->daily != Py_True)
+    PyObject *dt = PyObject_CallNoArgs(state->item[CLOCK]);
+    if (dt == NULL || state->item[DAILY] != Py_True)
         return dt;
-    PyObject *calendar = PyObject_GetAttr(state->portal, str_trading_calendar);
+    PyObject *calendar = PyObject_GetAttr(state->item[PORTAL], str_trading_calendar);
     PyObject *session = calendar == NULL ? NULL
                                          : PyObject_CallMethodOneArg(calendar,
                                                                      str_minute_to_session, dt);
@@ -142,7 +142,7 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
     int ready = bar_state(args[0], &state);
     if (ready <= 0)
         return ready < 0 ? NULL : Py_NewRef(Py_None);
-    SpotObject *spot = (SpotObject *)state.spot;
+    SpotObject *spot = (SpotObject *)state.item[SPOT];
     PyObject *answer = NULL, *dt = NULL;
     if (self->kind == BAR_CURRENT) {
         PyObject *assets = args[1], *fields = args[2];
@@ -153,20 +153,20 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
         else if (PyList_CheckExact(fields) || PyTuple_CheckExact(fields))
             ask = several ? spot_current_frame : spot_current_fields;
         if (ask != NULL && (dt = bar_minute(&state)) != NULL) {
-            PyObject *call[4] = {assets, fields, dt, state.frequency};
+            PyObject *call[4] = {assets, fields, dt, state.item[FREQUENCY]};
             answer = ask(spot, call, 4);
         }
         else if (ask == NULL)
             answer = Py_NewRef(Py_None);
     }
-    else if ((dt = PyObject_CallNoArgs(state.clock)) != NULL) {
+    else if ((dt = PyObject_CallNoArgs(state.item[CLOCK])) != NULL) {
         if (self->kind == BAR_IS_STALE) {
-            PyObject *call[3] = {args[1], dt, state.frequency};
+            PyObject *call[3] = {args[1], dt, state.item[FREQUENCY]};
             answer = spot_is_stale_of(spot, call, 3);
         }
         else {
-            PyObject *call[7] = {args[1], dt, state.restricted, state.calendar, state.daily,
-                                 state.frequency, state.portal};
+            PyObject *call[7] = {args[1], dt, state.item[RESTRICTED], state.item[CALENDAR],
+                                 state.item[DAILY], state.item[FREQUENCY], state.item[PORTAL]};
             answer = spot_can_trade_of(spot, call, 7);
         }
     }

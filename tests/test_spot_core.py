@@ -7,7 +7,7 @@ before a minute tape's window is answered from the tape."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FUTURES, MINUTE, bar_data, differential, outcome
+from conftest import FUTURES, MINUTE, bar_data, differential, outcome, session_minutes
 
 import fastportal
 from fastportal import _core, scenarios
@@ -160,7 +160,7 @@ def test_frame_blocks_as_pandas_leaves_them(minute_bundle, minute_assets):
     field_lists = [["volume", "price"], ["price", "volume"], ["volume", "close", "open"],
                    ["close", "volume", "open"], ["volume", "close"],
                    ["open", "volume", "close", "high"]]
-    minute = session_minutes_of(minute_bundle, 9)[100]
+    minute = session_minutes(minute_bundle, 9)[100]
 
     def produce():
         portal = scenarios.data_portal(minute_bundle)
@@ -170,11 +170,6 @@ def test_frame_blocks_as_pandas_leaves_them(minute_bundle, minute_assets):
 
     theirs = differential_plain(produce)
     assert theirs[0] == [("int64", [0]), ("float64", [1])]
-
-
-def session_minutes_of(bundle, position):
-    calendar = scenarios.data_portal(bundle).trading_calendar
-    return calendar.session_minutes(bundle.equity_daily_bar_reader.sessions[position])
 
 
 def differential_plain(produce):
@@ -207,7 +202,7 @@ def test_patched_methods_look_like_the_functions_they_stand_for():
 
 
 def test_the_reason_a_frame_is_left_is_its_own(minute_bundle, minute_assets):
-    minute = session_minutes_of(minute_bundle, 9)[100]
+    minute = session_minutes(minute_bundle, 9)[100]
     fastportal.install()
     portal = scenarios.data_portal(minute_bundle)
     data = bar_data(portal, lambda: minute, "minute")

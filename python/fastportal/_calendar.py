@@ -4,8 +4,9 @@ of the core first.
 zipline asks its calendar which session a minute belongs to, whether the exchange is
 open, the minute before or after and the next open several times a bar (the order path,
 BarData, the clock), and a session's open and close once a session; exchange_calendars
-answers each after parsing and bounds checks that cost more than the lookup. install() puts these methods on ExchangeCalendar: each asks the
-calendar's CalendarLookups (src/lookups.c), which answers where its answer is
+answers each after parsing and bounds checks that cost more than the lookup. install()
+puts these methods on ExchangeCalendar (src/methods.c's FastMethod in front of the
+wrappers below): each asks the calendar's CalendarLookups (src/lookups.c), which answers where its answer is
 exchange_calendars' exactly and says None elsewhere; then exchange_calendars' own method
 answers, with its own exceptions. uninstall() puts the originals back.
 """
@@ -130,8 +131,6 @@ def fast_method(name, wrapper):
     """The method install() puts on ExchangeCalendar for a lookup: positional calls go to
     the calendar's CalendarLookups without a Python frame (src/methods.c), every other
     call, and every call the lookups do not answer, to wrapper."""
-    if name in ("__getstate__", "get_calendar"):
-        return wrapper
     kind = "calendar 2" if name in _TWO_ARGUMENTS else "calendar 1"
     return _core.FastMethod(kind, wrapper, name)
 

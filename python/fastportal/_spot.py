@@ -146,7 +146,7 @@ def _store_tape(portal, spot_tapes, asset, dt, minute_data):
     spot_tapes[asset] = tape
 
 
-def _answer(portal, spot, ask, asset, dt, frequency):
+def _answer(portal, ask, asset, dt, frequency):
     """ask() (a Spot call), building the asset's tape when it has none or the clock has
     left it; the reason (str) when the core leaves the call to upstream."""
     value = ask()
@@ -164,10 +164,7 @@ def _make_spot_value(upstream):
         if spot is None:
             spot = spot_core(self)
         if spot:
-            value = spot.value(assets, field, dt, data_frequency)
-            if type(value) is not str:
-                return value
-            value = _answer(self, spot, lambda: spot.value(assets, field, dt, data_frequency),
+            value = _answer(self, lambda: spot.value(assets, field, dt, data_frequency),
                             assets, dt, data_frequency)
             if type(value) is not str:
                 return value
@@ -184,8 +181,8 @@ def _make_adjusted_value(upstream):
         if spot is None:
             spot = spot_core(self)
         if spot and spot_value is None:
-            value = _answer(self, spot, lambda: spot.adjusted(asset, field, dt, perspective_dt,
-                                                              data_frequency),
+            value = _answer(self, lambda: spot.adjusted(asset, field, dt, perspective_dt,
+                                                        data_frequency),
                             asset, dt, data_frequency)
             if type(value) is not str:
                 return value
