@@ -29,7 +29,24 @@ typedef struct {
 
 extern PyTypeObject SpotTape_Type;
 
-enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, FIELDS };
+typedef struct {
+    PyObject_HEAD
+    PyArrayObject *starts;   /* int64 ns, increasing: where each stretch begins */
+    PyObject *contracts;     /* tuple: each stretch's contract (a Future, None or False) */
+    int64_t end;             /* the last key the table covers */
+} RollTableObject;
+
+extern PyTypeObject RollTable_Type;
+
+/* rolls.c: the contract of the stretch holding key (borrowed; *stretch its index if not
+   NULL), or NULL (no error set) outside the table. */
+PyObject *roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch);
+/* 1 when every stretch from key `from` to key `to` names contract, 0 when one does not,
+   -1 (no error set) when a key lies outside the table. */
+int roll_holds(RollTableObject *table, int64_t from, int64_t to, PyObject *contract);
+
+enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, F_CONTRACT,
+             FIELDS };
 
 typedef struct {
     PyObject_HEAD
@@ -43,25 +60,34 @@ typedef struct {
     PyObject *session_box;   /* int64 ns -> a tz-naive Timestamp, as a session label */
     PyObject *minute_box;    /* epoch minute -> a Timestamp, as the minute reader makes it */
     PyObject *builder;       /* the PandasBuilder, or None: current's Series and frames */
+    PyObject *continuous;    /* the continuous future type, matched exactly */
+    PyObject *daily_rolls;   /* dict: continuous future -> RollTable (None: upstream answers) */
+    PyObject *minute_rolls;
 } SpotObject;
 
 /* What a read found, before it becomes a Python object. */
-enum kind { V_FLOAT, V_INT, V_SESSION, V_MINUTE, V_NAT };
+enum kind { V_FLOAT, V_INT, V_SESSION, V_MINUTE, V_NAT, V_OBJECT };
 typedef struct {
     int kind;
     double real;        /* V_FLOAT */
     uint32_t count;     /* V_INT */
     int64_t time;       /* V_SESSION: ns; V_MINUTE: epoch minute */
+    PyObject *object;   /* V_OBJECT: a contract or None, borrowed from the call's table */
 } SpotRead;
 
 /* One call's inputs, checked. */
 typedef struct {
     SpotTapeObject *tape;  /* held by the call: spot_call_done() releases it */
+    RollTableObject *roll; /* a continuous future's table, held likewise, or NULL */
+    PyObject *contract;    /* the contract its table names now (borrowed from roll) */
+    PyObject *tapes;       /* the Spot's tapes of the call's reader (borrowed) */
     int field;
     int minute_data;
     int64_t dt;          /* ns (UTC for a tz-aware minute) */
     int64_t session;     /* ns of minute_to_session(dt) */
     int64_t start, end;  /* the asset's start and end dates, ns */
+    int64_t search_start;  /* where the minute reader's search starts: the start date of
+                              the asset it reads (a continuous future's contract) */
     int trading;         /* dt is a trading minute of the calendar */
 } SpotCall;
 
@@ -80,6 +106,7 @@ static inline void
 spot_call_done(SpotCall *call)
 {
     Py_CLEAR(call->tape);
+    Py_CLEAR(call->roll);
 }
 
 /* Spot's methods, for methods.c */

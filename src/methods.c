@@ -133,15 +133,15 @@ bar_minute(BarState *state)
     return session;
 }
 
-/* The BarData fast paths: the answer, or None to let the slow function answer (no error
-   set), or NULL on error. */
+/* The BarData fast paths: the answer, or NotImplemented to let the slow function
+   answer (no error set), or NULL on error. */
 static PyObject *
 bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nargs))
 {
     BarState state;
     int ready = bar_state(args[0], &state);
     if (ready <= 0)
-        return ready < 0 ? NULL : Py_NewRef(Py_None);
+        return ready < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     SpotObject *spot = (SpotObject *)state.item[SPOT];
     PyObject *answer = NULL, *dt = NULL;
     if (self->kind == BAR_CURRENT) {
@@ -157,7 +157,7 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
             answer = ask(spot, call, 4);
         }
         else if (ask == NULL)
-            answer = Py_NewRef(Py_None);
+            answer = Py_NewRef(Py_NotImplemented);
     }
     else if ((dt = PyObject_CallNoArgs(state.item[CLOCK])) != NULL) {
         if (self->kind == BAR_IS_STALE) {
@@ -174,21 +174,21 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
     bar_state_release(&state);
     if (answer != NULL && PyUnicode_Check(answer)) {
         Py_DECREF(answer);  /* a reason: the slow function asks again and counts it */
-        return Py_NewRef(Py_None);
+        return Py_NewRef(Py_NotImplemented);
     }
     return answer;
 }
 
 /* DataPortal's get_spot_value / get_scalar_asset_spot_value (args: the portal, asset,
    field, dt, frequency) and get_adjusted_value (asset, field, dt, perspective_dt,
-   frequency): the portal's Spot answers, or None. */
+   frequency): the portal's Spot answers, or NotImplemented. */
 static PyObject *
 portal_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *spot = instance_item(args[0], str_spot);
     if (spot == NULL || Py_TYPE(spot) != &Spot_Type) {
         Py_XDECREF(spot);
-        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
     }
     PyObject *answer = self->kind == PORTAL_SPOT
                            ? spot_value_of((SpotObject *)spot, args + 1, nargs - 1)
@@ -196,7 +196,7 @@ portal_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(spot);
     if (answer != NULL && PyUnicode_Check(answer)) {
         Py_DECREF(answer);  /* a reason: the slow function asks again and counts it */
-        return Py_NewRef(Py_None);
+        return Py_NewRef(Py_NotImplemented);
     }
     return answer;
 }
@@ -262,7 +262,10 @@ FastMethod_vectorcall(FastMethodObject *self, PyObject *const *args, size_t narg
             answer = portal_call(self, args, nargs);
         else
             answer = bar_call(self, args, nargs);
-        if (answer != Py_None)
+        /* what a path returns to leave the call to slow: None for a calendar lookup
+           (never an answer of one), NotImplemented for a spot value (None is one: a
+           continuous future with no contract) */
+        if (answer != (self->kind == CALENDAR_LOOKUP ? Py_None : Py_NotImplemented))
             return answer;  /* the core's answer, or its error */
         Py_DECREF(answer);
         args = args_for_slow;

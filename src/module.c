@@ -87,6 +87,7 @@ PyInit__core(void)
         add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0 ||
         add_type(module, &SpotTape_Type, "SpotTape") < 0 ||
         add_type(module, &Spot_Type, "Spot") < 0 ||
+        add_type(module, &RollTable_Type, "RollTable") < 0 ||
         add_type(module, &FastMethod_Type, "FastMethod") < 0) {
         Py_DECREF(module);
         return NULL;

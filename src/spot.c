@@ -26,7 +26,7 @@
 #define NANOS_PER_DAY (INT64_C(1440) * NANOS_PER_MINUTE)
 
 static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volume", "price",
-                                          "last_traded"};
+                                          "last_traded", "contract"};
 PyObject *spot_field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
@@ -34,6 +34,8 @@ static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
 static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
 static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
 static PyObject *why_adjusted, *why_other_calendar, *why_adjusted_time;
+static PyObject *why_new_roll, *why_roll_range, *why_no_roll, *why_no_contract, *why_across_roll;
+static PyObject *why_contract_tape;
 
 Py_ssize_t spot_served;
 
@@ -111,10 +113,75 @@ read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
     read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
 }
 
+/* The tape of a contract a continuous future's table names (borrowed), of the call's
+   reader and of its geometry: 1, 0 with *why, -1 on error. */
+static int
+contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject **why)
+{
+    if (contract == Py_None || contract == Py_False) {
+        *why = why_no_contract;
+        return 0;
+    }
+    PyObject *found = PyDict_GetItemWithError(call->tapes, contract);
+    if (found == NULL && PyErr_Occurred())
+        return -1;
+    SpotTapeObject *tape = (SpotTapeObject *)found, *now = call->tape;
+    if (found == NULL || !PyObject_TypeCheck(found, &SpotTape_Type) ||
+        tape->asset_type != (PyObject *)Py_TYPE(contract)) {
+        *why = why_contract_tape;
+        return 0;
+    }
+    int same_geometry = call->minute_data
+        ? tape->opens != NULL && tape->per_day == now->per_day &&
+          PyArray_DIM(tape->opens, 0) == PyArray_DIM(now->opens, 0)
+        : tape->sessions != NULL &&
+          PyArray_DIM(tape->sessions, 0) == PyArray_DIM(now->sessions, 0);
+    if (!same_geometry) {
+        *why = why_across_roll;
+        return 0;
+    }
+    *out = tape;
+    return 1;
+}
+
+/* A continuous future's price from a daily reader: upstream's walk back session by
+   session from the reader's session loc, asking the roll finder at each step (the
+   contract may change on the way), until a close or a session without the contract's
+   bar (NoDataOnDate). 1, 0 with *why, -1 on error. */
+static int
+daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject **why)
+{
+    const int64_t *sessions = PyArray_DATA(call->tape->sessions);
+    for (Py_ssize_t at = loc;; at--) {
+        if (at < 0) {
+            *why = why_across_roll;  /* a session before the reader's: not in the table */
+            return 0;
+        }
+        PyObject *contract = roll_contract(call->roll, sessions[at], NULL);
+        SpotTapeObject *tape = call->tape;
+        if (contract == NULL) {
+            *why = why_roll_range;
+            return 0;
+        }
+        int fast = contract == call->contract ? 1 : contract_tape(call, contract, &tape, why);
+        if (fast <= 0)
+            return fast;
+        Py_ssize_t row = at - tape->first;
+        if (row < 0 || row >= tape->rows) {
+            read_float(out, Py_NAN);
+            return 1;
+        }
+        if (tape_bars(tape, BAR_CLOSE)[row] != 0) {
+            read_price(tape, BAR_CLOSE, row, out);
+            return 1;
+        }
+    }
+}
+
 /* The daily reader's answer: sid_day_index, get_value, the price's walk back and
-   get_last_traded_dt, on the tape's rows. */
-static void
-daily_read(SpotCall *call, SpotRead *out)
+   get_last_traded_dt, on the tape's rows: 1, or 0 with *why. */
+static int
+daily_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
     SpotTapeObject *tape = call->tape;
     const int64_t *sessions = PyArray_DATA(tape->sessions);
@@ -132,28 +199,30 @@ daily_read(SpotCall *call, SpotRead *out)
             out->kind = V_SESSION;
             out->time = sessions[traded + tape->first];
         }
-        return;
+        return 1;
     }
     if (!on_date || row < 0 || row >= tape->rows) {
         read_float(out, Py_NAN);  /* NoDataOnDate, a volume too */
-        return;
+        return 1;
     }
     if (call->field == F_VOLUME) {
         out->kind = V_INT;
         out->count = tape_bars(tape, BAR_VOLUME)[row];
-        return;
+        return 1;
     }
     if (call->field != F_PRICE) {
         read_price(tape, call->field, row, out);
-        return;
+        return 1;
     }
+    if (call->roll != NULL)
+        return daily_continuous_price(call, loc, out, why);
     const uint32_t *close = tape_bars(tape, BAR_CLOSE);
     Py_ssize_t found = row;
     while (found >= 0 && close[found] == 0)
         found--;
     if (found < 0) {
         read_float(out, Py_NAN);
-        return;
+        return 1;
     }
     read_price(tape, BAR_CLOSE, found, out);
     /* the value is not this session's: adjusted from its session to this one (float
@@ -164,6 +233,7 @@ daily_read(SpotCall *call, SpotRead *out)
                              call->session, &ratio) == 0)
             out->real *= ratio;
     }
+    return 1;
 }
 
 /* The reader row of an epoch minute, as find_position_of_minute finds it: >= 0; -1 where
@@ -271,6 +341,35 @@ found_close(SpotTapeObject *tape, Py_ssize_t row)
     return row < tape->first ? tape->prior_close : tape_bars(tape, BAR_CLOSE)[row - tape->first];
 }
 
+/* A continuous future's price when its contract last traded at another minute (reader
+   row traded, epoch minute found): upstream reads that minute's close of the contract
+   its roll finder names at that minute, unadjusted. 1, 0 with *why, -1 on error. */
+static int
+minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRead *out,
+                        PyObject **why)
+{
+    PyObject *contract = roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
+    SpotTapeObject *tape = call->tape;
+    if (contract == NULL) {
+        *why = why_roll_range;
+        return 0;
+    }
+    uint32_t close;
+    if (contract == call->contract)
+        close = found_close(tape, traded);
+    else {
+        int fast = contract_tape(call, contract, &tape, why);
+        if (fast <= 0)
+            return fast;
+        if (!minute_bar(tape, BAR_CLOSE, traded, &close)) {
+            *why = why_across_roll;  /* not in the other contract's window */
+            return 0;
+        }
+    }
+    read_float(out, close == 0 ? Py_NAN : (double)close * tape->scale);
+    return 1;
+}
+
 /* The minute reader's answer (get_value, _get_minute_spot_value, get_last_traded_dt):
    1, 0 with *why when the tape cannot answer, -1 on error. */
 static int
@@ -291,11 +390,11 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
                 return 1;
             }
         }
-        if (call->start % NANOS_PER_MINUTE != 0 || call->start < 0) {
+        if (call->search_start % NANOS_PER_MINUTE != 0 || call->search_start < 0) {
             *why = why_dates;  /* upstream divides it into minutes as a float */
             return 0;
         }
-        Py_ssize_t traded = last_traded_search(tape, minute, call->start);
+        Py_ssize_t traded = last_traded_search(tape, minute, call->search_start);
         if (traded == -3)
             return -1;
         if (traded == -2) {
@@ -315,7 +414,10 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             out->time = found;
             return 1;
         }
-        /* get_value at the found minute reads the found row itself */
+        /* get_value at the found minute reads the found row itself: a continuous
+           future's, of the contract its roll finder names then */
+        if (call->roll != NULL && found != minute)
+            return minute_continuous_close(call, traded, found, out, why);
         uint32_t close = found_close(tape, traded);
         read_float(out, close == 0 ? Py_NAN : (double)close * tape->scale);
         int64_t found_nanos = found * NANOS_PER_MINUTE;
@@ -349,6 +451,71 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 
 /* ---- one call ------------------------------------------------------------------- */
 
+/* A bar of no contract in a minute reader: upstream's reader refuses a minute outside
+   its market (NoDataOnDate: a volume of 0, prices NaN, no last trade) before it reads
+   the sid of None, and fails on one inside. The market is read from any tape of a
+   contract of the table. 1, or 0 with *why. */
+static int
+no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
+{
+    PyObject *contracts = call->roll->contracts;
+    *why = why_no_contract;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(contracts); i++) {
+        PyObject *contract = PyTuple_GET_ITEM(contracts, i);
+        if (contract == Py_None || contract == Py_False)
+            continue;
+        PyObject *tape = PyDict_GetItemWithError(self->minute_tapes, contract);
+        if (tape == NULL && PyErr_Occurred())
+            return -1;
+        if (tape == NULL || !PyObject_TypeCheck(tape, &SpotTape_Type) ||
+            ((SpotTapeObject *)tape)->opens == NULL)
+            continue;
+        return minute_row((SpotTapeObject *)tape, call->dt / NANOS_PER_MINUTE, 0) == -1;
+    }
+    return 0;
+}
+
+static int
+is_served(SpotObject *self, PyObject *kind)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->served); i++)
+        if (kind == PyTuple_GET_ITEM(self->served, i))
+            return 1;
+    return 0;
+}
+
+/* A continuous future's contract at the call's time, from its roll table: 1 with
+   call->roll held and call->contract, 0 with *why, -1 on error. */
+static int
+continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject **why)
+{
+    PyObject *rolls = call->minute_data ? self->minute_rolls : self->daily_rolls;
+    PyObject *table = PyDict_GetItemWithError(rolls, asset);
+    if (table == NULL) {
+        *why = why_new_roll;
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyObject_TypeCheck(table, &RollTable_Type)) {
+        *why = why_no_roll;
+        return 0;
+    }
+    /* a daily reader asks at the session, a minute reader at the minute */
+    PyObject *contract = roll_contract((RollTableObject *)table,
+                                       call->minute_data ? call->dt : call->session, NULL);
+    if (contract == NULL) {
+        *why = why_roll_range;
+        return 0;
+    }
+    if (contract == Py_False || (contract == Py_None && !call->minute_data &&
+                                 call->field != F_CONTRACT && call->field != F_LAST_TRADED)) {
+        *why = why_no_contract;  /* upstream raises, or reads a sid of None */
+        return 0;
+    }
+    call->roll = (RollTableObject *)Py_NewRef(table);
+    call->contract = contract;
+    return 1;
+}
+
 /* Checks the arguments and finds the asset's tape: 1 with *call filled (release it with
    spot_call_done()), 0 with *why, -1 on error. */
 int
@@ -356,11 +523,12 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
           PyObject *frequency, SpotCall *call, PyObject **why)
 {
     call->tape = NULL;
+    call->tapes = NULL;
+    call->roll = NULL;
+    call->contract = NULL;
     PyObject *kind = (PyObject *)Py_TYPE(asset);
-    int served = 0;
-    for (Py_ssize_t i = 0; !served && i < PyTuple_GET_SIZE(self->served); i++)
-        served = kind == PyTuple_GET_ITEM(self->served, i);
-    if (!served) {
+    int continuous = kind == self->continuous;
+    if (!continuous && !is_served(self, kind)) {
         *why = why_asset;
         return 0;
     }
@@ -393,6 +561,39 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         *why = why_dates;
         return dated;
     }
+    call->search_start = call->start;
+    if (call->field == F_CONTRACT && !continuous) {
+        /* upstream names None for an asset not alive, and fails otherwise */
+        if (call->dt < call->start || call->session > call->end)
+            return 1;
+        *why = why_field;
+        return 0;
+    }
+    if (continuous) {
+        if (call->field != F_LAST_TRADED && (call->dt < call->start || call->session > call->end))
+            return 1;  /* not alive: spot_read answers without a contract */
+        if (call->minute_data && !aware) {
+            *why = why_zone;  /* the roll table is of UTC minutes */
+            return 0;
+        }
+        int found = continuous_contract(self, asset, call, why);
+        if (found <= 0 || call->field == F_CONTRACT)
+            return found;
+        if (call->contract == Py_None)  /* spot_read answers without a tape */
+            return call->field == F_LAST_TRADED ? 1
+                                                : no_contract_outside_market(self, call, why);
+        /* the contract's bars, as upstream's reader reads them */
+        asset = call->contract;
+        kind = (PyObject *)Py_TYPE(asset);
+        if (!is_served(self, kind)) {
+            *why = why_asset;
+            return 0;
+        }
+        if ((dated = naive_date(self, asset, str_start_date, &call->search_start)) <= 0) {
+            *why = why_dates;
+            return dated;
+        }
+    }
     PyObject *tapes = call->minute_data ? self->minute_tapes : self->daily_tapes;
     PyObject *tape = PyDict_GetItemWithError(tapes, asset);
     if (tape == NULL) {
@@ -411,6 +612,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     }
     /* held: the caller may run Python code (a Timestamp's value, the restrictions) */
     call->tape = (SpotTapeObject *)Py_NewRef(tape);
+    call->tapes = tapes;
     return 1;
 }
 
@@ -418,6 +620,25 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
 int
 spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
+    if (call->field == F_CONTRACT) {
+        out->kind = V_OBJECT;
+        out->object = call->dt < call->start || call->session > call->end ? Py_None
+                                                                          : call->contract;
+        return 1;
+    }
+    if (call->contract == Py_None) {
+        /* last_traded: upstream's reader names no contract; another field: a minute
+           outside the market (no_contract_outside_market) */
+        if (call->field == F_VOLUME) {
+            out->kind = V_INT;
+            out->count = 0;
+        }
+        else if (call->field == F_LAST_TRADED)
+            out->kind = V_NAT;
+        else
+            read_float(out, Py_NAN);
+        return 1;
+    }
     if (call->dt < call->start || call->session > call->end) {
         /* not alive: upstream answers without its reader, except for last_traded */
         if (call->field == F_VOLUME) {
@@ -430,10 +651,8 @@ spot_read(SpotCall *call, SpotRead *out, PyObject **why)
             return 1;
         }
     }
-    if (!call->minute_data) {
-        daily_read(call, out);
-        return 1;
-    }
+    if (!call->minute_data)
+        return daily_read(call, out, why);
     return minute_read(call, out, why);
 }
 
@@ -448,6 +667,8 @@ boxed(SpotObject *self, SpotRead *read)
         return PyLong_FromUnsignedLong(read->count);
     case V_NAT:
         return Py_NewRef(self->nat);
+    case V_OBJECT:
+        return Py_NewRef(read->object);
     default:
         box = read->kind == V_SESSION ? self->session_box : self->minute_box;
         if ((arg = PyLong_FromLongLong(read->time)) == NULL)
@@ -476,14 +697,15 @@ spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     SpotRead read;
     PyObject *why = NULL;
     int fast = spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
-    if (fast > 0) {
+    if (fast > 0)
         fast = spot_read(&call, &read, &why);
-        spot_call_done(&call);
-    }
+    PyObject *value = fast > 0 ? boxed(self, &read) : NULL;  /* before the call's table goes */
+    spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    spot_served++;
-    return boxed(self, &read);
+    if (value != NULL)
+        spot_served++;
+    return value;
 }
 
 /* An equity's read times the adjustments in (dt, perspective]: 1, 0 with *why where
@@ -532,11 +754,13 @@ spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         fast = spot_read(&call, &read, &why);
     if (fast > 0 && (PyObject *)Py_TYPE(args[0]) == self->equity)
         fast = adjust_read(self, &call, args[3], &read, &why);
+    PyObject *value = fast > 0 ? boxed(self, &read) : NULL;
     spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    spot_served++;
-    return boxed(self, &read);
+    if (value != NULL)
+        spot_served++;
+    return value;
 }
 
 /* 1 and *nanos (*none 0) for an auto-close date that is a tz-naive Timestamp, 1 and
@@ -631,6 +855,8 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (calendar != minutes_calendar(self->minutes)->upstream)
         return Py_NewRef(why_other_calendar);
+    if ((PyObject *)Py_TYPE(asset) == self->continuous)
+        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
     SpotCall call;
     PyObject *why = NULL;
     int64_t auto_close = 0;
@@ -657,6 +883,8 @@ spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 3, "is_stale") < 0)
         return NULL;
+    if ((PyObject *)Py_TYPE(args[0]) == self->continuous)
+        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
     SpotCall call;
     SpotRead volume, last;
     PyObject *why = NULL;
@@ -713,13 +941,16 @@ static PyObject *
 Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"minutes", "daily_tapes", "minute_tapes", "served", "equity",
-                             "utc_zones", "nat", "session_box", "minute_box", "builder", NULL};
+                             "utc_zones", "nat", "session_box", "minute_box", "builder",
+                             "continuous", "daily_rolls", "minute_rolls", NULL};
     PyObject *minutes, *daily, *minute, *served, *equity, *zones, *nat, *session_box,
-        *minute_box, *builder;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOOO:Spot", kwlist, &minutes,
+        *minute_box, *builder, *continuous, *daily_rolls, *minute_rolls;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOOOO!O!O!:Spot", kwlist, &minutes,
                                      &PyDict_Type, &daily, &PyDict_Type, &minute,
                                      &PyTuple_Type, &served, &equity, &PyTuple_Type, &zones,
-                                     &nat, &session_box, &minute_box, &builder))
+                                     &nat, &session_box, &minute_box, &builder,
+                                     &PyType_Type, &continuous, &PyDict_Type, &daily_rolls,
+                                     &PyDict_Type, &minute_rolls))
         return NULL;
     if (builder != Py_None && !PyObject_TypeCheck(builder, &PandasBuilder_Type)) {
         PyErr_SetString(PyExc_TypeError, "builder must be a PandasBuilder or None");
@@ -753,6 +984,9 @@ Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->session_box = Py_NewRef(session_box);
     self->minute_box = Py_NewRef(minute_box);
     self->builder = Py_NewRef(builder);
+    self->continuous = Py_NewRef(continuous);
+    self->daily_rolls = Py_NewRef(daily_rolls);
+    self->minute_rolls = Py_NewRef(minute_rolls);
     return (PyObject *)self;
 }
 
@@ -769,6 +1003,9 @@ Spot_traverse(SpotObject *self, visitproc visit, void *arg)
     Py_VISIT(self->session_box);
     Py_VISIT(self->minute_box);
     Py_VISIT(self->builder);
+    Py_VISIT(self->continuous);
+    Py_VISIT(self->daily_rolls);
+    Py_VISIT(self->minute_rolls);
     return 0;
 }
 
@@ -785,6 +1022,9 @@ Spot_clear(SpotObject *self)
     Py_CLEAR(self->session_box);
     Py_CLEAR(self->minute_box);
     Py_CLEAR(self->builder);
+    Py_CLEAR(self->continuous);
+    Py_CLEAR(self->daily_rolls);
+    Py_CLEAR(self->minute_rolls);
     return 0;
 }
 
@@ -802,9 +1042,10 @@ PyTypeObject Spot_Type = {
     .tp_basicsize = sizeof(SpotObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Spot(minutes, daily_tapes, minute_tapes, served, equity, utc_zones, nat, "
-              "session_box, minute_box, builder): a DataPortal's spot values from its "
-              "assets' "
-              "tapes (dicts the caller fills: asset -> SpotTape).",
+              "session_box, minute_box, builder, continuous, daily_rolls, minute_rolls): a "
+              "DataPortal's spot values from its assets' tapes (dicts the caller fills: "
+              "asset -> SpotTape) and its continuous futures' roll tables (continuous "
+              "future -> RollTable).",
     .tp_new = Spot_new,
     .tp_traverse = (traverseproc)Spot_traverse,
     .tp_clear = (inquiry)Spot_clear,
@@ -837,6 +1078,9 @@ spot_init_strings(void)
         {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},
         {&why_no_tape, "no tape"}, {&why_reader_range, "reader range"},
         {&why_adjusted, "adjusted"}, {&why_adjusted_time, "adjusted time"},
+        {&why_new_roll, "new roll"}, {&why_roll_range, "roll range"},
+        {&why_no_roll, "no roll table"}, {&why_no_contract, "no contract"},
+        {&why_across_roll, "price across a roll"}, {&why_contract_tape, "contract tape"},
     };
     for (int f = 0; f < FIELDS; f++)
         if ((spot_field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)

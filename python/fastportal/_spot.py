@@ -19,6 +19,7 @@ from fastportal import _core
 from fastportal._calendar import _lookups
 from fastportal._pandas import builder
 from fastportal._portal import adjustment_timeline, minutes_core, stats
+from fastportal._rolls import store_roll
 
 _BARS = ("open", "high", "low", "close", "volume")
 
@@ -50,6 +51,7 @@ def spot_core(portal):
 
 def _build_spot(portal):
     from zipline.assets import Equity, Future
+    from zipline.assets.continuous_futures import ContinuousFuture
 
     calendar = portal.trading_calendar
     if builder() is None or not _lookups(calendar):
@@ -64,9 +66,12 @@ def _build_spot(portal):
     except ImportError:  # pragma: no cover - zipline requires pytz
         pass
     tapes = portal.__dict__["_fastportal_tapes"] = {False: {}, True: {}}
+    rolls = portal.__dict__["_fastportal_rolls"] = {False: {}, True: {}}
+    portal.__dict__["_fastportal_roll_parts"] = {False: {}, True: {}}
     return _core.Spot(minutes, tapes[False], tapes[True], (Equity, Future), Equity,
                       tuple(zones), pd.NaT, pd.Timestamp,
-                      functools.partial(pd.Timestamp, tz="UTC", unit="m"), builder())
+                      functools.partial(pd.Timestamp, tz="UTC", unit="m"), builder(),
+                      ContinuousFuture, rolls[False], rolls[True])
 
 
 def _reader(portal, asset, minute_data):
@@ -146,16 +151,47 @@ def _store_tape(portal, spot_tapes, asset, dt, minute_data):
     spot_tapes[asset] = tape
 
 
+def _reads_of(portal, asset, dt, minute_data, reason):
+    """The assets whose tapes a call wants: the asset, or a continuous future's contract
+    at dt, or ("contract tape": the price was found across a roll) every contract its
+    roll table names."""
+    from zipline.assets import Future
+    from zipline.assets.continuous_futures import ContinuousFuture
+
+    if type(asset) is not ContinuousFuture:
+        return [asset]
+    table = portal.__dict__["_fastportal_rolls"][minute_data].get(asset)
+    if reason == "contract tape":
+        tapes = portal.__dict__["_fastportal_tapes"][minute_data]
+        return {c for c in table.contracts if type(c) is Future and c not in tapes}
+    key = dt.value if minute_data else portal.trading_calendar.minute_to_session(dt).value
+    return [table.contract_at(key)]
+
+
 def _answer(portal, ask, asset, dt, frequency):
     """ask() (a Spot call), building the asset's tape when it has none or the clock has
-    left it; the reason (str) when the core leaves the call to upstream."""
+    left it, and a continuous future's roll table likewise; the reason (str) when the
+    core leaves the call to upstream."""
     value = ask()
-    if type(value) is str and (value == "new tape" or value == "tape range"):
+    for _ in range(3):  # a continuous future: its table, its contract's tape, another's
+        if type(value) is not str or value not in _BUILDS:
+            break
         minute_data = frequency == "minute"
-        _store_tape(portal, portal.__dict__["_fastportal_tapes"][minute_data], asset, dt,
-                    minute_data)
+        try:
+            if value == "new roll" or value == "roll range":
+                store_roll(portal, minute_data, asset,
+                           portal.trading_calendar.minute_to_session(dt))
+            else:
+                for read in _reads_of(portal, asset, dt, minute_data, value):
+                    _store_tape(portal, portal.__dict__["_fastportal_tapes"][minute_data],
+                                read, dt, minute_data)
+        except Exception:
+            return value  # upstream answers, with its own error if it raises
         value = ask()
     return value
+
+
+_BUILDS = ("new tape", "tape range", "new roll", "roll range", "contract tape")
 
 
 def _make_spot_value(upstream):
