@@ -218,3 +218,36 @@ def test_unhashable_and_slotted_calendar_classes():
     assert pickle.loads(pickle.dumps(slotted)).extra == 42
     fastportal.uninstall()
     pickle.dumps(unhashable)
+
+
+def test_zipline_get_calendar_as_asset_is_exchange_open_calls_it():
+    """zipline's get_calendar(name), patched where Asset.is_exchange_open reads it,
+    answers with the calendar upstream's returns (the same object), exchange_calendars'
+    errors for names it does not know, and follows aliases registered and removed."""
+    import exchange_calendars
+    import zipline.assets._assets as assets_module
+    from zipline.utils import calendar_utils
+
+    upstream = calendar_utils.get_calendar
+    fastportal.install()
+    patched = assets_module.get_calendar
+    assert patched is not upstream
+    names = ["NYSE", "XNYS", "CMES", "us_futures", "XHKG", "XLON", "NOPE", 3, "FPALIAS"]
+
+    def compare():
+        for name in names:
+            for _ in range(2):  # the second call answers from what the first saw
+                ours, theirs = outcome(lambda: patched(name)), outcome(lambda: upstream(name))
+                if isinstance(theirs, Exception):
+                    assert type(ours) is type(theirs) and str(ours) == str(theirs), name
+                else:
+                    assert ours is theirs, name
+
+    compare()
+    exchange_calendars.register_calendar_alias("FPALIAS", "XLON")
+    try:
+        compare()
+    finally:
+        exchange_calendars.calendar_utils.global_calendar_dispatcher.deregister_calendar(
+            "FPALIAS")
+    compare()

@@ -161,14 +161,42 @@ def _get_calendar(original):
     make one call, get_calendar(name[, 1990-01-01], side="right"); for a lone name, that
     call is made here directly."""
     import pandas as pd
+    from exchange_calendars import calendar_utils as ec_utils
     from zipline.utils import calendar_utils
+
+    # exchange_calendars' dispatcher answers such a call with the calendar its factory
+    # made for the name (an alias resolved to it), from its cache, while the cache holds
+    # the calendar made with these arguments: the cache's entry is remembered, and while
+    # it is still the entry of a name that is still a factory's (no registered instance
+    # of the name, the alias unchanged), it is the answer.
+    dispatcher = ec_utils.global_calendar_dispatcher
+    dispatch = calendar_utils.ec_get_calendar
+    if getattr(dispatch, "__self__", None) is not dispatcher:
+        dispatch = None
+    entries = {}
 
     def get_calendar(*args, **kwargs):
         if len(args) == 1 and not kwargs and type(args[0]) is str:
-            if args[0] in _FROM_1990:
-                return calendar_utils.ec_get_calendar(args[0], pd.Timestamp("1990-01-01"),
-                                                      side="right")
-            return calendar_utils.ec_get_calendar(args[0], side="right")
+            name = args[0]
+            known = entries.get(name)
+            if known is not None and calendar_utils.ec_get_calendar is dispatch:
+                canonical, entry = known
+                if (dispatcher._factory_output_cache.get(canonical) is entry
+                        and canonical in dispatcher._calendar_factories
+                        and canonical not in dispatcher._aliases
+                        and canonical not in dispatcher._calendars
+                        and (name == canonical or dispatcher._aliases.get(name) == canonical)):
+                    return entry[0]
+            if name in _FROM_1990:
+                calendar = calendar_utils.ec_get_calendar(name, pd.Timestamp("1990-01-01"),
+                                                          side="right")
+            else:
+                calendar = calendar_utils.ec_get_calendar(name, side="right")
+            canonical = dispatcher._aliases.get(name, name)
+            entry = dispatcher._factory_output_cache.get(canonical)
+            if dispatch is not None and entry is not None and entry[0] is calendar:
+                entries[name] = (canonical, entry)
+            return calendar
         return original(*args, **kwargs)
 
     get_calendar.__signature__ = original.__signature__
