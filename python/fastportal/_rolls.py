@@ -21,8 +21,9 @@ import pandas as pd
 
 from fastportal import _core
 
-# Sessions a roll table reaches around the one it is built for.
-ROLL_SESSIONS = 20
+# Sessions a roll table reaches before and after the one it is built for.
+ROLL_SESSIONS_BEFORE = 20
+ROLL_SESSIONS_AFTER = 60
 
 _MINUTE = 60_000_000_000
 _DAY = 1440 * _MINUTE
@@ -90,33 +91,73 @@ def _stretch_starts(finder, first, last):
     return sorted(starts)
 
 
-def _session_stretches(portal, cf, finder, position, minute_data):
-    """[(start ns, contract)] over the session at position: its label for a daily
-    table; for a minute table, every minute that belongs to it (after the close before
-    it, to its close)."""
+def _session_starts(portal, finder, position, minute_data):
+    """Where stretches may start within the session at position: its label for a daily
+    table; for a minute table, the first minute that belongs to it (after the close
+    before it), each UTC midnight after, and where a volume roll's session 90 days on
+    changes."""
     calendar = portal.trading_calendar
     if not minute_data:
-        session = calendar.sessions[position]
-        return [(session.value, _contract(portal, cf, session))]
-    last = calendar.last_minutes_nanos[position]
-    first = (calendar.last_minutes_nanos[position - 1] + _MINUTE if position > 0
-             else calendar.first_minutes_nanos[0])
+        return [int(calendar.sessions.asi8[position])]
+    last = int(calendar.last_minutes_nanos[position])
+    first = int(calendar.last_minutes_nanos[position - 1] + _MINUTE if position > 0
+                else calendar.first_minutes_nanos[0])
     out = []
     day = first - first % _DAY
     while day <= last:
-        piece = (max(first, day), min(last, day + _DAY - _MINUTE))
-        for start in _stretch_starts(finder, *piece):
-            out.append((start, _contract(portal, cf, pd.Timestamp(start, tz="UTC"))))
+        out += _stretch_starts(finder, max(first, day), min(last, day + _DAY - _MINUTE))
         day += _DAY
     return out
 
 
+def _contracts_at(portal, cf, starts, minute_data, monotone):
+    """upstream's contract at each start (ns). monotone (a calendar roll): the contract
+    moves only forward along the chain as time does, the same contract at two times is
+    the contract between them, and upstream is asked only where the ends differ. (The
+    front contract is the first not auto-closed, the primary the front or the next
+    once the front auto-closes, the answer the primary plus the offset, or the front
+    while the next has not started: equal contracts at two times mean one primary.)"""
+    from zipline.assets import Future
+
+    def at(ns):
+        return _contract(portal, cf, pd.Timestamp(ns, tz="UTC") if minute_data
+                         else pd.Timestamp(ns))
+
+    if not monotone:
+        return [at(ns) for ns in starts]
+    out = [None] * len(starts)
+    out[0], out[-1] = at(starts[0]), at(starts[-1])
+    pending = [(0, len(starts) - 1)]
+    while pending:
+        lo, hi = pending.pop()
+        if hi - lo < 2:
+            continue
+        if out[lo] is out[hi] and type(out[lo]) is Future:
+            out[lo + 1:hi] = [out[lo]] * (hi - lo - 1)
+            continue
+        mid = (lo + hi) // 2
+        out[mid] = at(starts[mid])
+        pending += [(lo, mid), (mid, hi)]
+    return out
+
+
+def _merged(stretches):
+    """(starts, contracts) with a stretch only where the contract changes."""
+    starts, contracts = [], []
+    for start, contract in stretches:
+        if not contracts or contract is not contracts[-1]:
+            starts.append(start)
+            contracts.append(contract)
+    return starts, contracts
+
+
 def store_roll(portal, minute_data, cf, session):
     """Builds cf's roll table for the reader of minute_data, or extends it, to reach
-    ROLL_SESSIONS around session (a session label); None, stored, when upstream's roll
-    finder is not one the core follows."""
+    ROLL_SESSIONS_BEFORE and ROLL_SESSIONS_AFTER around session (a session label); None,
+    stored, when upstream's roll finder is not one the core follows."""
+    from zipline.assets.roll_finder import CalendarRollFinder
+
     rolls = portal.__dict__["_fastportal_rolls"][minute_data]
-    parts = portal.__dict__["_fastportal_roll_parts"][minute_data]  # stretches by session
     finder = _roll_finder(portal, cf)
     if finder is None:
         rolls[cf] = None
@@ -124,20 +165,23 @@ def store_roll(portal, minute_data, cf, session):
     calendar = portal.trading_calendar
     sessions = calendar.sessions
     position = sessions.get_loc(session)
-    known = parts.setdefault(cf, {})
-    low = max(0, position - ROLL_SESSIONS)
-    high = min(len(sessions) - 1, position + ROLL_SESSIONS)
-    if known:
-        # one unbroken range: the table covers from its first key to its end
-        low, high = min(low, min(known)), max(high, max(known))
-    for p in range(low, high + 1):
-        if p not in known:
-            known[p] = _session_stretches(portal, cf, finder, p, minute_data)
-    starts, contracts = [], []
-    for p in range(low, high + 1):
-        for start, contract in known[p]:
-            if not contracts or contract is not contracts[-1]:
-                starts.append(start)
-                contracts.append(contract)
-    end = calendar.last_minutes_nanos[high] if minute_data else sessions[high].value
+    # the stretches so far: (first session, last session, starts, contracts)
+    parts = portal.__dict__["_fastportal_roll_parts"][minute_data]
+    low, high, starts, contracts = parts.get(cf, (position, position - 1, [], []))
+    # one unbroken range of sessions: the table covers from its first key to its end
+    new_low = min(low, max(0, position - ROLL_SESSIONS_BEFORE))
+    new_high = max(high, min(len(sessions) - 1, position + ROLL_SESSIONS_AFTER))
+    for block in (range(new_low, low), range(high + 1, new_high + 1)):
+        if not block:
+            continue
+        keys = [ns for p in block for ns in _session_starts(portal, finder, p, minute_data)]
+        found = _contracts_at(portal, cf, keys, minute_data,
+                              type(finder) is CalendarRollFinder)
+        if block[0] < low:
+            stretches = list(zip(keys, found)) + list(zip(starts, contracts))
+        else:
+            stretches = list(zip(starts, contracts)) + list(zip(keys, found))
+        starts, contracts = _merged(stretches)
+    parts[cf] = (new_low, new_high, starts, contracts)
+    end = calendar.last_minutes_nanos[new_high] if minute_data else sessions.asi8[new_high]
     rolls[cf] = _core.RollTable(np.array(starts, dtype=np.int64), tuple(contracts), int(end))
