@@ -5,8 +5,9 @@ index into a ready list), interleaved, several repetitions, as ratios in one run
     python -m benchmarks.spot [--repeat 7] [--calls 5000]
 
 A daily simulation on the micro bundle (GAPS has no trade on the session asked, so its
-price is forward-filled and adjusted) and a minute simulation on the minute scenario's
-bundle, through real BarData objects over real DataPortals.
+price is forward-filled and adjusted), a minute simulation on the minute scenario's
+bundle and a daily one on a futures chain (continuous futures, calendar and volume
+rolls), through real BarData objects over real DataPortals.
 """
 
 import argparse
@@ -14,7 +15,7 @@ import argparse
 import pandas as pd
 
 import fastportal
-from benchmarks.common import MICRO, MINUTE, bundle, interleaved
+from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, interleaved
 from fastportal import scenarios
 
 GAP_POSITION = 2509  # a session of MICRO's on which GAPS does not trade
@@ -61,11 +62,24 @@ def minute_cases(data, assets, calendar):
     ]
 
 
+def futures_cases(data, finder):
+    calendar_roll = finder.create_continuous_future("BN", 0, "calendar", None)
+    volume_roll = finder.create_continuous_future("BN", 1, "volume", "mul")
+    return [
+        ("futures: current(cf, 'price')", lambda: data.current(calendar_roll, "price")),
+        ("futures: current(cf, 'contract')",
+         lambda: data.current(calendar_roll, "contract")),
+        ("futures: current(volume-rolled cf, 'close')",
+         lambda: data.current(volume_roll, "close")),
+    ]
+
+
 def simulations():
     """(label, make_cases): each makes its BarData afresh, of the BarData class in place
     (upstream's or fastportal's)."""
     daily_bundle, _ = bundle(MICRO)
     minute_bundle, _ = bundle(MINUTE)
+    futures_bundle, _ = bundle(FUTURES)
 
     session = daily_bundle.equity_daily_bar_reader.sessions[GAP_POSITION]
 
@@ -80,7 +94,13 @@ def simulations():
         assets = minute_bundle.asset_finder.retrieve_all(minute_bundle.asset_finder.sids)
         return minute_cases(data, assets, calendar)
 
-    return [daily, minute]
+    def futures():
+        sessions = futures_bundle.equity_daily_bar_reader.sessions
+        data, _ = bar_data_of(futures_bundle, "daily",
+                              lambda calendar: calendar.session_close(sessions[500]))
+        return futures_cases(data, futures_bundle.asset_finder)
+
+    return [daily, minute, futures]
 
 
 def main():
