@@ -374,3 +374,59 @@ def test_keyword_calls_of_the_portal(bundle, sessions, assets):
                 for name, args, kwargs in calls]
 
     differential(produce, list(range(len(calls))))
+
+
+# Calls whose argument of the wrong type upstream's compiled check_parameters crashes
+# the interpreter on (it raises the TypeError for keyword arguments), with the keyword
+# call that raises the same error upstream.
+CRASHING_CALLS = [
+    ("current", (0, 3), ("assets", "fields")),
+    ("current", (3, "price"), ("assets", "fields")),
+    ("current", (0, [3]), ("assets", "fields")),
+    ("current", (0, 3, 4), None),
+    ("can_trade", (3,), ("assets",)),
+    ("can_trade", (["x", 0],), ("assets",)),
+    ("is_stale", ("x",), ("assets",)),
+    ("history", (0, 3, 2, "1d"), ("assets", "fields", "bar_count", "frequency")),
+    ("history", (0, "price", "2", "1d"), ("assets", "fields", "bar_count", "frequency")),
+]
+
+
+def test_arguments_upstream_crashes_on_raise_its_error(bundle, sessions, assets):
+    """Patched, an argument of the wrong type raises the TypeError upstream's
+    check_parameters means to raise (its message as upstream raises it for the same
+    argument given by keyword), where upstream's crashes; the errors it does raise
+    (an unexpected keyword, an extra argument, an empty set) stay its own."""
+    from conftest import unpatched
+
+    def arguments(args, asset):
+        return tuple([asset if x == 0 else x for x in a] if type(a) is list
+                     else asset if a == 0 else a for a in args)
+
+    def upstream_safe(data, asset):
+        return [outcome(lambda: data.current(asset, "price", 5)),
+                outcome(lambda: data.can_trade(asset, 1)),
+                outcome(lambda: data.history(asset, "price", 2, "1d", 5)),
+                outcome(lambda: data.history(asset, {"price"}, 2, "1d")),
+                outcome(lambda: data.current(assets=asset, fields=3, x=1)),
+                outcome(lambda: data.can_trade([asset, "x"]))]
+
+    def data_of():
+        portal = scenarios.data_portal(bundle)
+        close = portal.trading_calendar.session_close(sessions[100])
+        return bar_data(portal, lambda: close)
+
+    differential(lambda: upstream_safe(data_of(), assets[0]), list(range(6)))
+    with unpatched():
+        data = data_of()
+        by_keyword = [outcome(lambda: getattr(data, method)(
+                          **dict(zip(names, arguments(args, assets[0])))))
+                      if names else None for method, args, names in CRASHING_CALLS]
+    fastportal.install()
+    data = data_of()
+    for (method, args, names), theirs in zip(CRASHING_CALLS, by_keyword):
+        ours = outcome(lambda: getattr(data, method)(*arguments(args, assets[0])))
+        assert type(ours) is TypeError, (method, args, ours)
+        assert str(ours).startswith("Expected "), (method, args, ours)
+        if theirs is not None:
+            assert type(theirs) is TypeError and str(ours) == str(theirs), (method, args)

@@ -86,24 +86,24 @@ def _bound_history_arguments(args, kwargs):
     return args + tuple(kwargs[name] for name in names)
 
 
-def _check_history_arguments(args, kwargs):
-    """The TypeErrors of upstream's check_parameters for BarData.history, raised here
-    because zipline-reloaded 3.2.1's compiled check_parameters crashes the interpreter
-    (segmentation fault) on every argument it should reject. Messages as in its source."""
-    from zipline.assets import Asset
-    from zipline.assets.continuous_futures import ContinuousFuture
-
-    types = ((Asset, ContinuousFuture, str), (str,), (int,), (str,))
-    for keyword in kwargs:
-        if keyword not in _HISTORY_PARAMETERS:
-            raise TypeError(f"history() got an unexpected keyword argument '{keyword}'")
-    if len(args) > len(_HISTORY_PARAMETERS):
-        raise TypeError(
-            f"history() takes 5 positional arguments but {len(args) + 1} were given"
-        )
-    named = list(zip(_HISTORY_PARAMETERS, args)) + list(kwargs.items())
-    for name, value in named:
-        position = _HISTORY_PARAMETERS.index(name)
+def _check_parameters(names, types, args, kwargs):
+    """The TypeError upstream's check_parameters raises for an argument of another type
+    than BarData's method takes (names: its parameters; types: the types of each),
+    raised here because zipline-reloaded 3.2.1's compiled check_parameters crashes the
+    interpreter (segmentation fault) on raising it. Its other errors (an unexpected
+    keyword, IndexError for an extra argument, an empty set's indexing) it raises
+    itself: the checks stop where upstream would raise one of those, as it runs them,
+    keywords first. Message as in its source."""
+    if any(keyword not in names for keyword in kwargs):
+        return
+    checked = [(i, names[i], value) for i, value in enumerate(args[:len(types)])]
+    if len(args) > len(types):
+        checked.append(None)  # upstream fails on the extra argument, with its IndexError
+    checked += [(names.index(keyword), keyword, value) for keyword, value in kwargs.items()]
+    for item in checked:
+        if item is None:
+            return
+        position, name, value = item
         if position < 2 and isinstance(value, Iterable) and not isinstance(value, str):
             if len(value) == 0:
                 continue
@@ -115,6 +115,29 @@ def _check_history_arguments(args, kwargs):
                 % (name, "or iterable of type " if position < 2 else "",
                    ", ".join(t.__name__ for t in expected))
             )
+
+
+def _parameter_types():
+    """{method: (parameter names, their types)} as BarData's check_parameters has them."""
+    from zipline.assets import Asset
+    from zipline.assets.continuous_futures import ContinuousFuture
+
+    return {"history": (_HISTORY_PARAMETERS,
+                        ((Asset, ContinuousFuture, str), (str,), (int,), (str,))),
+            "current": (("assets", "fields"), ((Asset, ContinuousFuture, str), (str,))),
+            "can_trade": (("assets",), ((Asset,),)),
+            "is_stale": (("assets",), ((Asset,),))}
+
+
+def check_arguments(method, args, kwargs):
+    """BarData.<method>'s argument types checked as upstream checks them (see
+    _check_parameters), before a call goes to upstream's method."""
+    names, types = _parameter_types()[method]
+    _check_parameters(names, types, args, kwargs)
+
+
+def _check_history_arguments(args, kwargs):
+    check_arguments("history", args, kwargs)
 
 
 def _make_bar_data_class(upstream_bar_data):
@@ -205,6 +228,7 @@ def _make_bar_data_class(upstream_bar_data):
                     elif type(fields) is list or type(fields) is tuple:
                         ask = spot.current_frame if several else spot.current_fields
                     else:
+                        check_arguments("current", args, kwargs)
                         return upstream_current(self, *args, **kwargs)
                     dt = self._fastportal_dt()
                     if self._fastportal_daily:
@@ -213,6 +237,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(value) is not str:
                         return value
                     spot_per_value(value)
+            check_arguments("current", args, kwargs)
             return upstream_current(self, *args, **kwargs)
 
         current.__doc__ = upstream_current.__doc__
@@ -229,6 +254,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(answer) is bool:
                         return answer
                     spot_per_value(answer)
+            check_arguments("can_trade", args, kwargs)
             return upstream_can_trade(self, *args, **kwargs)
 
         can_trade.__doc__ = upstream_can_trade.__doc__
@@ -242,6 +268,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(answer) is bool:
                         return answer
                     spot_per_value(answer)
+            check_arguments("is_stale", args, kwargs)
             return upstream_is_stale(self, *args, **kwargs)
 
         is_stale.__doc__ = upstream_is_stale.__doc__
