@@ -41,9 +41,6 @@ extern PyTypeObject RollTable_Type;
 /* rolls.c: the contract of the stretch holding key (borrowed; *stretch its index if not
    NULL), or NULL (no error set) outside the table. */
 PyObject *roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch);
-/* 1 when every stretch from key `from` to key `to` names contract, 0 when one does not,
-   -1 (no error set) when a key lies outside the table. */
-int roll_holds(RollTableObject *table, int64_t from, int64_t to, PyObject *contract);
 
 enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, F_CONTRACT,
              FIELDS };
@@ -99,7 +96,10 @@ int spot_field_of(PyObject *field);
 /* Checks one call and finds its tape: 1, 0 with *why (a borrowed str), -1 on error. */
 int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
               PyObject *frequency, SpotCall *call, PyObject **why);
-/* Reads the call's value: 1, 0 with *why, -1 on error. Runs no Python code. */
+/* Reads the call's value: 1, 0 with *why, -1 on error. Runs no Python code of its own;
+   a continuous future's read across a roll looks up another contract's tape, whose
+   hash and equality are its asset type's (a served type's). Every object it reads
+   after that is held by the call or used before anything else runs. */
 int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
 
 static inline void

@@ -30,18 +30,6 @@ roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch)
     return PyTuple_GET_ITEM(table->contracts, i);
 }
 
-int
-roll_holds(RollTableObject *table, int64_t from, int64_t to, PyObject *contract)
-{
-    Py_ssize_t first, last;
-    if (roll_contract(table, from, &first) == NULL || roll_contract(table, to, &last) == NULL)
-        return -1;
-    for (Py_ssize_t i = first; i <= last; i++)
-        if (PyTuple_GET_ITEM(table->contracts, i) != contract)
-            return 0;
-    return 1;
-}
-
 static PyObject *
 RollTable_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {

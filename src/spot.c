@@ -114,12 +114,18 @@ read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
 }
 
 /* The tape of a contract a continuous future's table names (borrowed), of the call's
-   reader and of its geometry: 1, 0 with *why, -1 on error. */
+   reader and of its geometry: 1, 0 with *why, -1 on error. The tapes dict is searched
+   only for a contract of the type of the call's own (its hash and equality are the
+   asset type's). */
 static int
 contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject **why)
 {
     if (contract == Py_None || contract == Py_False) {
         *why = why_no_contract;
+        return 0;
+    }
+    if (Py_TYPE(contract) != Py_TYPE(call->contract)) {
+        *why = why_across_roll;
         return 0;
     }
     PyObject *found = PyDict_GetItemWithError(call->tapes, contract);
@@ -451,10 +457,20 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 
 /* ---- one call ------------------------------------------------------------------- */
 
+static int
+is_served(SpotObject *self, PyObject *kind)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->served); i++)
+        if (kind == PyTuple_GET_ITEM(self->served, i))
+            return 1;
+    return 0;
+}
+
 /* A bar of no contract in a minute reader: upstream's reader refuses a minute outside
    its market (NoDataOnDate: a volume of 0, prices NaN, no last trade) before it reads
    the sid of None, and fails on one inside. The market is read from any tape of a
-   contract of the table. 1, or 0 with *why. */
+   contract of the table (of a served type: the tapes dict is searched only with those).
+   1, 0 with *why, -1 on error. */
 static int
 no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
 {
@@ -462,7 +478,7 @@ no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
     *why = why_no_contract;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(contracts); i++) {
         PyObject *contract = PyTuple_GET_ITEM(contracts, i);
-        if (contract == Py_None || contract == Py_False)
+        if (!is_served(self, (PyObject *)Py_TYPE(contract)))
             continue;
         PyObject *tape = PyDict_GetItemWithError(self->minute_tapes, contract);
         if (tape == NULL && PyErr_Occurred())
@@ -475,14 +491,6 @@ no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
     return 0;
 }
 
-static int
-is_served(SpotObject *self, PyObject *kind)
-{
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(self->served); i++)
-        if (kind == PyTuple_GET_ITEM(self->served, i))
-            return 1;
-    return 0;
-}
 
 /* A continuous future's contract at the call's time, from its roll table: 1 with
    call->roll held and call->contract, 0 with *why, -1 on error. */
@@ -577,6 +585,11 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
             return 0;
         }
         int found = continuous_contract(self, asset, call, why);
+        if (found > 0 && call->contract != Py_None &&
+            !is_served(self, (PyObject *)Py_TYPE(call->contract))) {
+            *why = why_asset;  /* a table naming something else than a contract */
+            return 0;
+        }
         if (found <= 0 || call->field == F_CONTRACT)
             return found;
         if (call->contract == Py_None)  /* spot_read answers without a tape */
@@ -585,10 +598,6 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         /* the contract's bars, as upstream's reader reads them */
         asset = call->contract;
         kind = (PyObject *)Py_TYPE(asset);
-        if (!is_served(self, kind)) {
-            *why = why_asset;
-            return 0;
-        }
         if ((dated = naive_date(self, asset, str_start_date, &call->search_start)) <= 0) {
             *why = why_dates;
             return dated;
@@ -716,8 +725,9 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 {
     if (read->kind == V_NAT)
         return 1;  /* NaT times a ratio is NaT */
-    if (read->kind == V_SESSION || read->kind == V_MINUTE) {
-        *why = why_adjusted_time;  /* upstream's product raises */
+    if (read->kind == V_SESSION || read->kind == V_MINUTE || read->kind == V_OBJECT ||
+        call->tape == NULL) {
+        *why = why_adjusted_time;  /* upstream's product raises (a time, None) */
         return 0;
     }
     int64_t perspective;

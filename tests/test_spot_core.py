@@ -213,3 +213,49 @@ def test_the_reason_a_frame_is_left_is_its_own(minute_bundle, minute_assets):
     stats = fastportal.stats()
     assert stats.get("spot per value: times") == 1, stats
     assert stats.get("spot per value: repeated items") == 1, stats
+
+
+def test_a_roll_table_checks_its_stretches():
+    contracts = ("a", "b")
+    table = _core.RollTable(np.array([10, 20]), contracts, 30)
+    assert [table.contract_at(k) for k in (10, 19, 20, 30)] == ["a", "a", "b", "b"]
+    assert table.contracts is contracts
+    for key in (9, 31, -2**63):
+        with pytest.raises(KeyError):
+            table.contract_at(key)
+    with pytest.raises(OverflowError):
+        table.contract_at(2**63)
+    for starts, names, end in (([], (), 0), ([1, 2], ("a",), 3), ([2, 1], ("a", "b"), 3),
+                               ([1, 2], ("a", "b"), 1)):
+        with pytest.raises(ValueError):
+            _core.RollTable(np.array(starts, dtype=np.int64), names, end)
+
+
+def test_contract_of_an_asset_not_alive_and_hostile_tables(futures_bundle):
+    """The contract of an equity not alive is None, and adjusting it is upstream's
+    TypeError (None times a ratio); a roll table naming something other than a contract
+    is left to upstream."""
+    from zipline.assets.continuous_futures import ContinuousFuture
+
+    sessions = futures_bundle.equity_daily_bar_reader.sessions
+    equity = futures_bundle.asset_finder.retrieve_asset(1)
+    before = sessions[0] - pd.Timedelta(days=400)
+
+    def produce():
+        portal = scenarios.data_portal(futures_bundle)
+        return [outcome(lambda: portal.get_spot_value(equity, "contract", before, "daily")),
+                outcome(lambda: portal.get_adjusted_value(equity, "contract", sessions[3],
+                                                          sessions[9], "daily"))]
+
+    differential(produce, ["spot", "adjusted"])
+    fastportal.install()
+    portal = scenarios.data_portal(futures_bundle)
+    spot = fastportal._spot.spot_core(portal)
+    cf = futures_bundle.asset_finder.create_continuous_future("CL", 0, "calendar", None)
+    assert type(cf) is ContinuousFuture
+    at = sessions[100]
+    for named in ("a reason?", NotImplemented, 3):
+        portal.__dict__["_fastportal_rolls"][False][cf] = _core.RollTable(
+            np.array([sessions[0].value]), (named,), sessions[-1].value)
+        for field in ("contract", "price", "close"):
+            assert spot.value(cf, field, at, "daily") == "asset type", (named, field)

@@ -168,8 +168,13 @@ def store_roll(portal, minute_data, cf, session):
     # the stretches so far: (first session, last session, starts, contracts)
     parts = portal.__dict__["_fastportal_roll_parts"][minute_data]
     low, high, starts, contracts = parts.get(cf, (position, position - 1, [], []))
+    reach_back = ROLL_SESSIONS_BEFORE
+    if low <= position <= high:
+        # asked for a session the table holds: the core wanted a key before the table
+        # (a price walked back, a contract's last trade long ago): reach further back
+        reach_back = position - low + ROLL_SESSIONS_AFTER
     # one unbroken range of sessions: the table covers from its first key to its end
-    new_low = min(low, max(0, position - ROLL_SESSIONS_BEFORE))
+    new_low = min(low, max(0, position - reach_back))
     new_high = max(high, min(len(sessions) - 1, position + ROLL_SESSIONS_AFTER))
     for block in (range(new_low, low), range(high + 1, new_high + 1)):
         if not block:
