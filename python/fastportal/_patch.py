@@ -21,6 +21,7 @@ from fastportal._calendar import state_patch as calendar_state_patch
 from fastportal._spot import fast_method as spot_fast_method
 from fastportal._spot import patches as spot_patches
 from fastportal._spot import spot_core, spot_per_value
+from fastportal._pandas import builder
 from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
                                 portal_core, refused, refused_by_upstream)
 
@@ -477,6 +478,9 @@ def _patch(owner, name, value):
 def install():
     if _saved:
         return
+    # pandas' layout is checked once, here, rather than in the first call the core
+    # answers (a calendar lookup, a window): the check builds sample objects both ways
+    builder()
     upstream_bar_data, data_portal = _upstream()
     ours = _make_bar_data_class(upstream_bar_data)
     for module in list(sys.modules.values()):
