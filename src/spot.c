@@ -185,7 +185,7 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
 }
 
 /* The daily reader's answer: sid_day_index, get_value, the price's walk back and
-   get_last_traded_dt, on the tape's rows: 1, or 0 with *why. */
+   get_last_traded_dt, on the tape's rows: 1, 0 with *why, -1 on error. */
 static int
 daily_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
@@ -903,7 +903,7 @@ spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         fast = 0;
         why = why_calendar;
     }
-    int64_t day = call.dt - call.dt % NANOS_PER_DAY;
+    int64_t day = fast > 0 ? call.dt - call.dt % NANOS_PER_DAY : 0;
     int answer = 0;  /* not stale: not alive on the day, or a volume now */
     if (fast > 0 && day >= call.start && day <= call.end &&
         (fast = spot_read(&call, &volume, &why)) > 0 &&

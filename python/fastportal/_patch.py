@@ -182,14 +182,18 @@ def _make_bar_data_class(upstream_bar_data):
             call = args if not kwargs and len(args) == 4 else _bound_history_arguments(
                 args, kwargs)
             if call is None:
+                # not the four arguments: upstream's own check raises, ours where its
+                # compiled one would crash; what it lets through, it answers
                 try:
                     _check_history_arguments(args, kwargs)
                 except TypeError:
                     refused("arguments")
                     raise
-                result = fell_through("arguments")
-            else:
-                result = self._fastportal_history(*call)
+                frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
+                return refused_by_upstream("arguments", frequency, not self._fastportal_daily,
+                                           _upstream_call, upstream_history, self, *args,
+                                           **kwargs)
+            result = self._fastportal_history(*call)
             if result is _PER_WINDOW:
                 _check_history_arguments(args, kwargs)
                 return upstream_history(self, *args, **kwargs)
