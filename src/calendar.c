@@ -184,10 +184,10 @@ Calendar_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     asi8 = PyObject_GetAttrString(self->sessions_index, "asi8");
     if (asi8 == NULL)
         goto fail;
-    self->sessions = int64_vector(asi8, "sessions");
-    self->first_minutes = int64_vector(first_obj, "first_minutes");
-    self->last_minutes = int64_vector(last_obj, "last_minutes");
-    if (!self->sessions || !self->first_minutes || !self->last_minutes)
+    /* one at a time: a conversion must not run with the last one's error pending */
+    if ((self->sessions = int64_vector(asi8, "sessions")) == NULL ||
+        (self->first_minutes = int64_vector(first_obj, "first_minutes")) == NULL ||
+        (self->last_minutes = int64_vector(last_obj, "last_minutes")) == NULL)
         goto fail;
     self->count = PyArray_DIM(self->sessions, 0);
     if (self->count == 0 || PyArray_DIM(self->first_minutes, 0) != self->count ||

@@ -435,9 +435,9 @@ Minutes_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_INCREF(calendar);
     self->calendar = (CalendarObject *)calendar;
     CalendarObject *cal = self->calendar;
-    self->last_am_minutes = int64_vector(last_am_obj, "last_am_minutes");
-    self->first_pm_minutes = int64_vector(first_pm_obj, "first_pm_minutes");
-    if (self->last_am_minutes == NULL || self->first_pm_minutes == NULL)
+    /* one at a time: a conversion must not run with the last one's error pending */
+    if ((self->last_am_minutes = int64_vector(last_am_obj, "last_am_minutes")) == NULL ||
+        (self->first_pm_minutes = int64_vector(first_pm_obj, "first_pm_minutes")) == NULL)
         goto fail;
     if (PyArray_DIM(self->last_am_minutes, 0) != cal->count ||
         PyArray_DIM(self->first_pm_minutes, 0) != cal->count) {

@@ -304,10 +304,10 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
     PyArrayObject *raw = NULL, *locs = NULL, *values = NULL;
     AdjustedColumnObject *self = NULL;
-    raw = float64_vector(raw_obj, "raw");
-    locs = int64_vector(locs_obj, "adjustment_locs");
-    values = float64_vector(values_obj, "adjustment_values");
-    if (!raw || !locs || !values)
+    /* one at a time: a conversion must not run with the last one's error pending */
+    if ((raw = float64_vector(raw_obj, "raw")) == NULL ||
+        (locs = int64_vector(locs_obj, "adjustment_locs")) == NULL ||
+        (values = float64_vector(values_obj, "adjustment_values")) == NULL)
         goto fail;
     Py_ssize_t rows = PyArray_DIM(raw, 0), adjustments = PyArray_DIM(locs, 0);
     if (rows < 1) {

@@ -295,3 +295,42 @@ def test_fields_frame_of_the_builder(calendar):
     frame = builder.fields_frame(np.arange(12.0).reshape(2, 6), dates(), ("a", "b"),
                                  ("close", "open"), "date")
     assert frame.shape == (6, 2) and frame.index.names == ["date", None]
+
+
+class Unarrayable:
+    """An argument whose conversion to an array raises."""
+
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError("no array here")
+
+
+def test_constructors_name_the_array_argument_that_fails(calendar):
+    """Each array argument converted in turn: the first that fails is named in a
+    TypeError, and no later conversion runs with its error pending (which raised
+    SystemError)."""
+    from fastportal._portal import minutes_core
+
+    upstream = calendar.upstream
+    bad = Unarrayable()
+    am, pm = upstream.last_am_minutes_nanos, upstream.first_pm_minutes_nanos
+    minutes = minutes_core(upstream)
+    cases = [
+        (lambda: _core.AdjustedColumn(bad, bad, bad, 2, 0), "raw"),
+        (lambda: _core.AdjustedColumn(np.ones(3), bad, bad, 2, 0), "adjustment_locs"),
+        (lambda: _core.AdjustedColumn(np.ones(3), np.array([1]), bad, 2, 0),
+         "adjustment_values"),
+        (lambda: _core.Calendar(upstream, bad, bad, _pandas.builder(), pd.Timestamp),
+         "first_minutes"),
+        (lambda: _core.Calendar(upstream, upstream.first_minutes_nanos, bad,
+                                _pandas.builder(), pd.Timestamp), "last_minutes"),
+        (lambda: _core.Minutes(calendar, bad, bad, upstream.first_minutes.dtype, len),
+         "last_am_minutes"),
+        (lambda: _core.Minutes(calendar, am, bad, upstream.first_minutes.dtype, len),
+         "first_pm_minutes"),
+        (lambda: _core.RollTable(bad, (), 0), "starts"),
+    ]
+    assert minutes is not None
+    for make, name in cases:
+        error = outcome_of(make)
+        assert type(error) is TypeError, (name, error)
+        assert str(error).startswith(name + " "), (name, error)
