@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import fastportal
+from fastportal import scenarios
 
 
 def patched_attributes():
@@ -75,3 +76,34 @@ def test_install_before_zipline_is_imported():
     )
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert child.returncode == 0 and child.stdout.strip() == "ok", child.stderr[-2000:]
+
+
+def test_a_forked_child_counts_from_zero(bundle, sessions, assets):
+    """stats() in a child forked after calls were counted holds only the child's own."""
+    import os
+
+    from conftest import bar_data
+
+    fastportal.install()
+    portal = scenarios.data_portal(bundle)
+    close = portal.trading_calendar.session_close(sessions[100])
+    data = bar_data(portal, lambda: close)
+    data.history(assets[0], "close", 5, "1d")
+    data.current(assets[0], "close")
+    assert fastportal.stats()["served"] == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its counts, then one call of its own
+        try:
+            before = fastportal.stats()
+            data.history(assets[0], "close", 3, "1d")
+            after = fastportal.stats()
+            os.write(write, repr((before, after)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        before, after = eval(pipe.read())  # noqa: S307 - our own child's repr of dicts
+    os.waitpid(pid, 0)
+    assert before == {} and after == {"served": 1}, (before, after)
+    assert fastportal.stats()["served"] == 1  # the parent's own, unchanged

@@ -8,6 +8,7 @@
     fastportal.stats()            # calls served by the core, and fallbacks by reason
 """
 
+import os
 from contextlib import contextmanager
 
 from fastportal import _core, _patch, _portal
@@ -62,3 +63,7 @@ def reset_stats():
     _portal.stats.clear()
     _core.windows_served(True)
     _core.spot_values_served(True)
+
+
+# A forked child counts its own calls: it starts from zero, not from its parent's counts.
+os.register_at_fork(after_in_child=reset_stats)
