@@ -202,3 +202,20 @@ def test_frame_arguments_are_checked(builder):
     for block, idx, columns, error in bad:
         assert isinstance(outcome(lambda: builder.frame(block, idx, columns)), error)
     assert isinstance(outcome(lambda: builder.frame(np.ones((1, 3)), index)), TypeError)
+
+
+@pytest.mark.parametrize("error", [KeyError("a probe"), IndexError("a probe"),
+                                   RuntimeError("a probe")])
+def test_any_failure_of_the_pandas_check_stands_the_core_aside(monkeypatch, error):
+    """Whatever the check of pandas' layout raises, the core stands aside with one
+    warning, instead of the error reaching a strategy's first call."""
+    def probe(candidate):
+        raise error
+
+    monkeypatch.setattr(_pandas, "_builder", None)
+    monkeypatch.setattr(_pandas, "_builds_what_pandas_builds", probe)
+    with pytest.warns(RuntimeWarning, match="lays out its objects differently"):
+        assert _pandas.builder() is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _pandas.builder() is None  # once: no second warning
