@@ -457,6 +457,28 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
 
 /* ---- one call ------------------------------------------------------------------- */
 
+/* Upstream's _get_single_asset_value: alive from the start date (compared with the
+   time) through the end date (compared with the session). */
+static int
+alive(const SpotCall *call)
+{
+    return call->dt >= call->start && call->session <= call->end;
+}
+
+/* A field where there is no bar: a volume of 0, no last trade, a price of NaN. */
+static void
+read_no_bar(int field, SpotRead *out)
+{
+    if (field == F_VOLUME) {
+        out->kind = V_INT;
+        out->count = 0;
+    }
+    else if (field == F_LAST_TRADED)
+        out->kind = V_NAT;
+    else
+        read_float(out, Py_NAN);
+}
+
 static int
 is_served(SpotObject *self, PyObject *kind)
 {
@@ -490,7 +512,6 @@ no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
     }
     return 0;
 }
-
 
 /* A continuous future's contract at the call's time, from its roll table: 1 with
    call->roll held and call->contract, 0 with *why, -1 on error. */
@@ -572,13 +593,13 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     call->search_start = call->start;
     if (call->field == F_CONTRACT && !continuous) {
         /* upstream names None for an asset not alive, and fails otherwise */
-        if (call->dt < call->start || call->session > call->end)
+        if (!alive(call))
             return 1;
         *why = why_field;
         return 0;
     }
     if (continuous) {
-        if (call->field != F_LAST_TRADED && (call->dt < call->start || call->session > call->end))
+        if (call->field != F_LAST_TRADED && !alive(call))
             return 1;  /* not alive: spot_read answers without a contract */
         if (call->minute_data && !aware) {
             *why = why_zone;  /* the roll table is of UTC minutes */
@@ -631,34 +652,15 @@ spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
     if (call->field == F_CONTRACT) {
         out->kind = V_OBJECT;
-        out->object = call->dt < call->start || call->session > call->end ? Py_None
-                                                                          : call->contract;
+        out->object = alive(call) ? call->contract : Py_None;
         return 1;
     }
-    if (call->contract == Py_None) {
-        /* last_traded: upstream's reader names no contract; another field: a minute
-           outside the market (no_contract_outside_market) */
-        if (call->field == F_VOLUME) {
-            out->kind = V_INT;
-            out->count = 0;
-        }
-        else if (call->field == F_LAST_TRADED)
-            out->kind = V_NAT;
-        else
-            read_float(out, Py_NAN);
+    /* no contract named (last_traded, or a minute outside the market: see
+       no_contract_outside_market), or not alive (upstream answers without its reader,
+       except for last_traded) */
+    if (call->contract == Py_None || (!alive(call) && call->field != F_LAST_TRADED)) {
+        read_no_bar(call->field, out);
         return 1;
-    }
-    if (call->dt < call->start || call->session > call->end) {
-        /* not alive: upstream answers without its reader, except for last_traded */
-        if (call->field == F_VOLUME) {
-            out->kind = V_INT;
-            out->count = 0;
-            return 1;
-        }
-        if (call->field != F_LAST_TRADED) {
-            read_float(out, Py_NAN);
-            return 1;
-        }
     }
     if (!call->minute_data)
         return daily_read(call, out, why);

@@ -7,6 +7,7 @@ subclass from zipline._protocol. Every call the core does not serve goes to upst
 own method with the same arguments, so its checks, results and errors are unchanged.
 """
 
+import functools
 import sys
 import threading
 from collections.abc import Iterable
@@ -118,6 +119,7 @@ def _check_parameters(names, types, args, kwargs):
             )
 
 
+@functools.cache
 def _parameter_types():
     """{method: (parameter names, their types)} as BarData's check_parameters has them."""
     from zipline.assets import Asset
@@ -136,9 +138,6 @@ def check_arguments(method, args, kwargs):
     names, types = _parameter_types()[method]
     _check_parameters(names, types, args, kwargs)
 
-
-def _check_history_arguments(args, kwargs):
-    check_arguments("history", args, kwargs)
 
 
 def _make_bar_data_class(upstream_bar_data):
@@ -185,7 +184,7 @@ def _make_bar_data_class(upstream_bar_data):
                 # not the four arguments: upstream's own check raises, ours where its
                 # compiled one would crash; what it lets through, it answers
                 try:
-                    _check_history_arguments(args, kwargs)
+                    check_arguments("history", args, kwargs)
                 except TypeError:
                     refused("arguments")
                     raise
@@ -195,16 +194,16 @@ def _make_bar_data_class(upstream_bar_data):
                                            **kwargs)
             result = self._fastportal_history(*call)
             if result is _PER_WINDOW:
-                _check_history_arguments(args, kwargs)
+                check_arguments("history", args, kwargs)
                 return upstream_history(self, *args, **kwargs)
             if result is _REFUSED:
-                _check_history_arguments(args, kwargs)
+                check_arguments("history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
                 return refused_by_upstream("bar count", frequency, not self._fastportal_daily,
                                            _upstream_call, upstream_history, self, *args,
                                            **kwargs)
             if result is None:
-                _check_history_arguments(args, kwargs)
+                check_arguments("history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
                 return ask_upstream(frequency, not self._fastportal_daily, _upstream_call,
                                     upstream_history, self, *args, **kwargs)
