@@ -191,6 +191,8 @@ int spot_init_strings(void);
 PyObject *spot_values_served(PyObject *module, PyObject *reset);
 
 /* Argument helpers shared by the files. */
+PyArrayObject *frozen_array(int nd, const npy_intp *dims, int type_num);
+PyArrayObject *frozen_copy(PyArrayObject *in);
 PyArrayObject *int64_vector(PyObject *obj, const char *what);
 PyArrayObject *float64_vector(PyObject *obj, const char *what);
 int check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);

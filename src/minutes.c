@@ -237,12 +237,12 @@ session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t
     return 0;
 }
 
-/* A fresh int64 array of the count minutes from position start. */
+/* A fresh, frozen int64 array of the count minutes from position start. */
 static PyObject *
 minute_values(MinutesObject *self, int64_t start, Py_ssize_t count)
 {
     npy_intp dims[1] = {count};
-    PyObject *out = PyArray_SimpleNew(1, dims, NPY_INT64);
+    PyObject *out = (PyObject *)frozen_array(1, dims, NPY_INT64);
     if (out == NULL)
         return NULL;
     int64_t *values = (int64_t *)PyArray_DATA((PyArrayObject *)out);
@@ -327,7 +327,6 @@ datetime_index_of_minutes(MinutesObject *self, int64_t first, Py_ssize_t size)
     Py_DECREF(values);
     if (labels == NULL)
         return NULL;
-    PyArray_CLEARFLAGS((PyArrayObject *)labels, NPY_ARRAY_WRITEABLE);
     PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,
                                            self->dtype);
     Py_DECREF(labels);
@@ -448,7 +447,7 @@ Minutes_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->last_am = (const int64_t *)PyArray_DATA(self->last_am_minutes);
     self->first_pm = (const int64_t *)PyArray_DATA(self->first_pm_minutes);
     npy_intp dims[1] = {cal->count + 1};
-    self->cum_minutes = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_INT64);
+    self->cum_minutes = frozen_array(1, dims, NPY_INT64);
     if (self->cum_minutes == NULL)
         goto fail;
     int64_t *cum = (int64_t *)PyArray_DATA(self->cum_minutes);

@@ -6,8 +6,59 @@
 int calendar_init_strings(void);
 int lookups_init_strings(void);
 
-/* A contiguous, read-only copy of a 1-D array of the given type, or NULL with an error
-   naming the argument. A copy, so that nobody can change what the core reads. */
+/* A new, uninitialised, C-contiguous and read-only array whose memory belongs to a bytes
+   object, its base. The core fills it through PyArray_DATA. NumPy refuses to make such an
+   array writable (nothing down its base chain owns writable memory), whereas an array
+   that owns its data can be flipped writable by anyone who reaches it, through the .base
+   of any view handed out. */
+PyArrayObject *
+frozen_array(int nd, const npy_intp *dims, int type_num)
+{
+    PyArray_Descr *descr = PyArray_DescrFromType(type_num);
+    if (descr == NULL)
+        return NULL;
+    Py_ssize_t size = PyDataType_ELSIZE(descr);
+    for (int i = 0; i < nd; i++) {
+        if (dims[i] < 0 || (dims[i] > 0 && size > PY_SSIZE_T_MAX / dims[i])) {
+            Py_DECREF(descr);
+            PyErr_NoMemory();
+            return NULL;
+        }
+        size *= dims[i];
+    }
+    PyObject *memory = PyBytes_FromStringAndSize(NULL, size);
+    if (memory == NULL) {
+        Py_DECREF(descr);
+        return NULL;
+    }
+    PyArrayObject *array = (PyArrayObject *)PyArray_NewFromDescr(
+        &PyArray_Type, descr, nd, (npy_intp *)dims, NULL, PyBytes_AS_STRING(memory),
+        NPY_ARRAY_C_CONTIGUOUS, NULL);
+    if (array == NULL) {
+        Py_DECREF(memory);
+        return NULL;
+    }
+    if (PyArray_SetBaseObject(array, memory) < 0) {
+        Py_DECREF(array);
+        return NULL;
+    }
+    PyArray_UpdateFlags(array, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED);
+    return array;
+}
+
+/* A frozen copy of a C-contiguous array. */
+PyArrayObject *
+frozen_copy(PyArrayObject *in)
+{
+    PyArrayObject *out = frozen_array(PyArray_NDIM(in), PyArray_DIMS(in),
+                                      PyArray_TYPE(in));
+    if (out != NULL)
+        memcpy(PyArray_DATA(out), PyArray_DATA(in), (size_t)PyArray_NBYTES(in));
+    return out;
+}
+
+/* A frozen copy of a 1-D array of the given type, or NULL with an error naming the
+   argument. A copy, so that nobody can change what the core reads. */
 static PyArrayObject *
 owned_vector(PyObject *obj, int type_num, const char *what)
 {
@@ -17,10 +68,8 @@ owned_vector(PyObject *obj, int type_num, const char *what)
                      type_num == NPY_INT64 ? "int64" : "float64");
         return NULL;
     }
-    PyArrayObject *out = (PyArrayObject *)PyArray_NewCopy(in, NPY_CORDER);
+    PyArrayObject *out = frozen_copy(in);
     Py_DECREF(in);
-    if (out != NULL)
-        PyArray_CLEARFLAGS(out, NPY_ARRAY_WRITEABLE);
     return out;
 }
 

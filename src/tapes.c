@@ -157,7 +157,7 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "bars must be a 2-D array of uint32");
         goto fail;
     }
-    self->bars = (PyArrayObject *)PyArray_NewCopy(in, NPY_CORDER);
+    self->bars = frozen_copy(in);
     Py_DECREF(in);
     if (self->bars == NULL)
         goto fail;

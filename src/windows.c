@@ -92,13 +92,12 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
     if (self->version != NULL && wanted == self->applied)
         return 0;
     npy_intp dims[1] = {self->rows};
-    PyArrayObject *version = (PyArrayObject *)PyArray_SimpleNew(1, dims, NPY_FLOAT64);
+    PyArrayObject *version = frozen_array(1, dims, NPY_FLOAT64);
     if (version == NULL)
         return -1;
     double *values = (double *)PyArray_DATA(version);
     apply_adjustments(self, wanted, values);
     round_in_place(values, self->rows, self->scale);
-    PyArray_CLEARFLAGS(version, NPY_ARRAY_WRITEABLE);
     Py_XSETREF(self->version, version);
     self->applied = wanted;
     self->versions_made++;

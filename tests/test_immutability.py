@@ -7,7 +7,7 @@ import pytest
 import fastportal
 from fastportal import scenarios
 
-from conftest import assert_same, bar_data, differential
+from conftest import assert_same, bar_data, differential, session_minutes, unpatched
 
 
 def at(bundle, portal, position):
@@ -66,3 +66,101 @@ def test_frames_of_several_assets_are_writable_copies(bundle, assets):
     clean = frame.copy()
     frame.iloc[:, :] = 0.0
     assert_same(data.history(list(assets), "price", 10, "1d"), clean, "frame after a write")
+
+
+# Attributes through which pandas objects reach their arrays.
+REACH = ("_values", "_data", "_ndarray", "_mgr", "blocks", "values", "index", "columns",
+         "levels", "codes", "_codes", "_levels", "arrays", "axes", "base", "_cache", "dtype")
+
+
+def reachable_arrays(root, limit=6):
+    """Every ndarray reachable from root through pandas' attributes, containers and
+    .base chains, depth first."""
+    seen, found = set(), []
+
+    def visit(obj, depth):
+        if obj is None or id(obj) in seen or depth > limit:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            found.append(obj)
+            visit(obj.base, depth + 1)
+            return
+        if isinstance(obj, (list, tuple)):
+            for item in obj:
+                visit(item, depth + 1)
+            return
+        if isinstance(obj, dict):
+            for item in obj.values():
+                visit(item, depth + 1)
+            return
+        if not type(obj).__module__.startswith(("pandas", "fastportal")):
+            return
+        for name in REACH:
+            try:
+                visit(getattr(obj, name), depth + 1)
+            except Exception:  # noqa: BLE001 - an attribute pandas refuses is not a path
+                pass
+        for item in getattr(obj, "__dict__", {}).values():
+            visit(item, depth + 1)
+
+    visit(root, 0)
+    return found
+
+
+def vandalise(array):
+    """Make array writable if numpy lets anyone, and overwrite every element."""
+    try:
+        array.flags.writeable = True
+    except ValueError:
+        return False
+    if array.dtype == object:
+        array[...] = "vandal"
+    elif array.dtype.kind in "mM":
+        array.view(np.int64)[...] = 86_400_000_000_000
+    elif array.dtype.kind in "iuf":
+        array[...] = 3
+    else:
+        array[...] = True
+    return True
+
+
+def looks(bundle, minute_bundle, assets, minute_assets):
+    """History in every form, daily and minute, and the spot path, at fixed clocks."""
+    def daily():
+        portal = scenarios.data_portal(bundle)
+        data = bar_data(portal, lambda: at(bundle, portal, 150))
+        return [data.history(assets[0], "close", 60, "1d"),
+                data.history(assets[0], ["open", "close"], 20, "1d"),
+                data.history(list(assets[:3]), "price", 30, "1d"),
+                data.history(list(assets[:2]), ["high", "volume"], 5, "1d"),
+                data.current(assets[0], "close"),
+                data.current(list(assets[:3]), ["close", "volume"])]
+
+    def minute():
+        portal = scenarios.data_portal(minute_bundle)
+        minute = session_minutes(minute_bundle, 3)[100]
+        data = bar_data(portal, lambda: minute, "minute")
+        return [data.history(minute_assets[0], "close", 90, "1m"),
+                data.history(list(minute_assets[:2]), "volume", 30, "1m"),
+                data.history(minute_assets[0], ["open", "price"], 3, "1d"),
+                data.current(minute_assets[0], "price")]
+
+    return lambda: daily() + minute()
+
+
+def test_nothing_reachable_from_an_answer_reaches_cached_state(
+        bundle, minute_bundle, assets, minute_assets):
+    """Every array reachable from what history and current return is flipped writable
+    where numpy allows it and overwritten; the next calls still answer as upstream."""
+    produce = looks(bundle, minute_bundle, assets, minute_assets)
+    with unpatched():
+        theirs = produce()
+    fastportal.install()
+    answers = produce()
+    written = [array for answer in answers for array in reachable_arrays(answer)
+               if vandalise(array)]
+    assert written, "the walk reached no array at all"
+    again = produce()
+    for label, (ours, expected) in enumerate(zip(again, theirs)):
+        assert_same(ours, expected, f"call {label} after overwriting what the last returned")

@@ -94,3 +94,19 @@ def test_arguments_are_checked():
             assert isinstance(outcome(lambda: method(end, count)), (IndexError, ValueError))
         assert isinstance(outcome(lambda: method(1)), TypeError)
         assert isinstance(outcome(lambda: method("a", 1)), TypeError)
+
+
+def test_no_view_leads_to_memory_anyone_can_make_writable():
+    """A view's base is the cached version; numpy must refuse to flip either writable,
+    and the version's memory is not reachable as an array that owns it."""
+    column = _core.AdjustedColumn(np.arange(1.0, 11.0), np.array([4]), np.array([0.5]), 3, 0)
+    view = column.view(6, 5)
+    chain = [view]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    assert len(chain) >= 2, "the view keeps its version alive"
+    for array in chain:
+        assert not array.flags.owndata and not array.flags.writeable
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            array.flags.writeable = True
+    assert view.tolist() == column.view(6, 5).tolist() == [1.5, 2.0, 5.0, 6.0, 7.0]
