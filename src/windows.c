@@ -6,7 +6,9 @@
  * independent: every window ending between two adjustments reads the same numbers. So a
  * column keeps one rounded *version* of all its rows and serves every window length from
  * it; passing an adjustment makes a new version and leaves the old one, and any view of
- * it, unchanged.
+ * it, unchanged. The version before is kept too: clocks either side of an adjustment
+ * (threads on one portal, a strategy looking back) share two versions instead of
+ * rebuilding one at every switch.
  *
  * What reaches pandas is a fresh, writable copy of the window, as upstream hands out: a
  * strategy may write into it. Copying 2000 rows costs about 0.3 us here, a private
@@ -28,6 +30,9 @@ typedef struct {
     double *raw;            /* as the bar reader gave it */
     PyArrayObject *version; /* raw times adjustments[0:applied], rounded; read-only, and
                                views handed out keep it alive */
+    PyArrayObject *previous; /* the version made before it (adjustments[0:previous_applied]),
+                                or NULL */
+    Py_ssize_t previous_applied;
     int64_t *adj_loc;       /* ascending; an adjustment at loc multiplies rows [0, loc) */
     double *adj_value;
     Py_ssize_t adjustments;
@@ -83,7 +88,8 @@ apply_adjustments(AdjustedColumnObject *self, Py_ssize_t upto, double *out)
     }
 }
 
-/* Make the current version the one that serves windows ending at `end`. */
+/* Make the current version the one that serves windows ending at `end`: the current
+   one, the previous one (the two swap), or a new one (the current becomes the previous). */
 static int
 ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
 {
@@ -91,6 +97,14 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
     Py_ssize_t wanted = sorted_position(self->adj_loc, self->adjustments, cutoff + 1);
     if (self->version != NULL && wanted == self->applied)
         return 0;
+    if (self->previous != NULL && wanted == self->previous_applied) {
+        PyArrayObject *swap = self->version;
+        self->version = self->previous;
+        self->previous = swap;
+        self->previous_applied = self->applied;
+        self->applied = wanted;
+        return 0;
+    }
     npy_intp dims[1] = {self->rows};
     PyArrayObject *version = frozen_array(1, dims, NPY_FLOAT64);
     if (version == NULL)
@@ -98,7 +112,9 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
     double *values = (double *)PyArray_DATA(version);
     apply_adjustments(self, wanted, values);
     round_in_place(values, self->rows, self->scale);
-    Py_XSETREF(self->version, version);
+    Py_XSETREF(self->previous, self->version);
+    self->previous_applied = self->applied;
+    self->version = version;
     self->applied = wanted;
     self->versions_made++;
     return 0;
@@ -384,6 +400,7 @@ AdjustedColumn_dealloc(AdjustedColumnObject *self)
     PyObject_GC_UnTrack(self);
     AdjustedColumn_clear(self);
     Py_CLEAR(self->version);
+    Py_CLEAR(self->previous);
     PyMem_Free(self->raw);
     PyMem_Free(self->adj_loc);
     PyMem_Free(self->adj_value);
@@ -488,12 +505,13 @@ AdjustedColumn_get_first_row(AdjustedColumnObject *self, void *closure)
     return PyLong_FromSsize_t(self->first_row);
 }
 
-/* What the column holds for the run: raw rows, the current version, the adjustments. */
+/* What the column holds for the run: raw rows, its versions, the adjustments. */
 static PyObject *
 AdjustedColumn_get_nbytes(AdjustedColumnObject *self, void *closure)
 {
     (void)closure;
-    Py_ssize_t version = self->version ? self->rows * (Py_ssize_t)sizeof(double) : 0;
+    Py_ssize_t version = ((self->version != NULL) + (self->previous != NULL)) * self->rows *
+                         (Py_ssize_t)sizeof(double);
     return PyLong_FromSsize_t(self->rows * (Py_ssize_t)sizeof(double) + version +
                               (self->adjustments + 1) *
                                   (Py_ssize_t)(sizeof(int64_t) + sizeof(double)));
@@ -501,7 +519,7 @@ AdjustedColumn_get_nbytes(AdjustedColumnObject *self, void *closure)
 
 static PyGetSetDef AdjustedColumn_getset[] = {
     {"nbytes", (getter)AdjustedColumn_get_nbytes, NULL,
-     "bytes held: raw rows, the current version and the adjustments", NULL},
+     "bytes held: raw rows, the current and previous versions and the adjustments", NULL},
     {"versions_made", (getter)AdjustedColumn_get_versions_made, NULL,
      "how many adjusted versions this column has built", NULL},
     {"rows", (getter)AdjustedColumn_get_rows, NULL, "number of rows", NULL},

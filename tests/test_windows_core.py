@@ -110,3 +110,16 @@ def test_no_view_leads_to_memory_anyone_can_make_writable():
         with pytest.raises(ValueError, match="WRITEABLE"):
             array.flags.writeable = True
     assert view.tolist() == column.view(6, 5).tolist() == [1.5, 2.0, 5.0, 6.0, 7.0]
+
+
+def test_the_version_before_is_kept_and_one_further_back_is_rebuilt():
+    column = _core.AdjustedColumn(np.arange(1.0, 11.0), np.array([4, 8]),
+                                  np.array([0.5, 0.1]), 3, 0)
+    before, after = column.view(3, 4).tolist(), column.view(5, 6).tolist()
+    for _ in range(10):
+        assert column.view(3, 4).tolist() == before and column.view(5, 6).tolist() == after
+    assert column.versions_made == 2
+    last = column.view(9, 10).tolist()
+    assert column.view(5, 6).tolist() == after and column.versions_made == 3
+    assert column.view(3, 4).tolist() == before and column.versions_made == 4
+    assert column.view(9, 10).tolist() == last and column.versions_made == 5
