@@ -161,6 +161,7 @@ int history_init_strings(void);
 void history_served(void);
 PyObject *history_windows_served(PyObject *module, PyObject *reset);
 PyObject *history_reason(PyObject *text);
+PyObject *history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last);
 int history_count(PyObject *arg, Py_ssize_t *count);
 int history_check_args(Py_ssize_t nargs, PyObject *field);
 int history_is_price(PyObject *field);

@@ -10,7 +10,9 @@
  * window), "before data" (a minute window starting before the first trading minute,
  * which upstream refuses), "new column" (not built yet), "column range" (a minute
  * column built over other rows) or "column" (cannot be built), and the shim goes on from
- * there: a minute history's `wanted` tells it the reader rows the column is to hold.
+ * there. A minute history hands "new column" and "column range" back with the reader rows
+ * the column is to hold, as (why, first, last): in the answer, not on the object, where
+ * another thread's call could overwrite them before the shim reads them.
  */
 #include "fastportal.h"
 
@@ -70,6 +72,17 @@ history_reason(PyObject *text)
 {
     Py_INCREF(text);
     return text;
+}
+
+/* out, or (out, first, last) when out asks the shim for a column: see the top. */
+PyObject *
+history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
+{
+    if (out != str_new_column && out != str_column_range)
+        return out;
+    PyObject *reason = Py_BuildValue("(Onn)", out, first, last);
+    Py_DECREF(out);
+    return reason;
 }
 
 /* The window's last reader row, or -1 with *why: "before data" when it starts before
@@ -611,8 +624,6 @@ typedef struct {
     PyObject *dtype;            /* the minutes' tz-aware dtype */
     Py_ssize_t offset;          /* Minutes position of the reader's first minute */
     Py_ssize_t first_trading;   /* Minutes position of the portal's first trading minute */
-    Py_ssize_t wanted_first;    /* reader rows of the last window asked for */
-    Py_ssize_t wanted_last;
 } MinuteHistoryObject;
 
 /* The DatetimeIndex of reader rows start..start+count-1: a view of the labels. */
@@ -659,8 +670,6 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
         return 0;
     }
     *end_row = (Py_ssize_t)end;
-    self->wanted_first = (Py_ssize_t)(end - *count + 1);
-    self->wanted_last = (Py_ssize_t)end;
     return 1;
 }
 
@@ -676,9 +685,11 @@ MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                    count, minute_index(self, end_row - count + 1, count), scale,
-                    scale == NULL && history_is_sid(args[2]));
+        : history_reason_with_rows(
+              series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
+                        count, minute_index(self, end_row - count + 1, count), scale,
+                        scale == NULL && history_is_sid(args[2])),
+              end_row - count + 1, end_row);
     PyMem_Free(scale);
     return out;
 }
@@ -697,9 +708,12 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
     } else {
         int found = minute_window_rows(self, call, &end_row, &count, &why);
         out = found < 0 ? NULL : found == 0 ? history_reason(why)
-            : history_frame(self->calendar->builder, self->columns, call[1], call[2],
-                            end_row, count, minute_index(self, end_row - count + 1, count),
-                            column_axis, scales, scales == NULL && history_is_sid(call[2]));
+            : history_reason_with_rows(
+                  history_frame(self->calendar->builder, self->columns, call[1], call[2],
+                                end_row, count,
+                                minute_index(self, end_row - count + 1, count), column_axis,
+                                scales, scales == NULL && history_is_sid(call[2])),
+                  end_row - count + 1, end_row);
     }
     history_frame_args_release(call, scales);
     return out;
@@ -717,11 +731,13 @@ MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                         count, minute_index(self, end_row - count + 1, count),
-                         str_date_time, scales,
-                         scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
-                             history_is_sid(PyTuple_GET_ITEM(args[2], 0)));
+        : history_reason_with_rows(
+              history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                             count, minute_index(self, end_row - count + 1, count),
+                             str_date_time, scales,
+                             scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
+                                 history_is_sid(PyTuple_GET_ITEM(args[2], 0))),
+              end_row - count + 1, end_row);
     PyMem_Free(scales);
     return out;
 }
@@ -814,18 +830,6 @@ MinuteHistory_dealloc(MinuteHistoryObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *
-MinuteHistory_get_wanted(MinuteHistoryObject *self, void *closure)
-{
-    (void)closure;
-    return Py_BuildValue("(nn)", self->wanted_first, self->wanted_last);
-}
-
-static PyGetSetDef MinuteHistory_getset[] = {
-    {"wanted", (getter)MinuteHistory_get_wanted, NULL,
-     "(first, last): the reader rows of the last window asked for", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
 
 static PyMethodDef MinuteHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))MinuteHistory_series, METH_FASTCALL,
@@ -857,5 +861,4 @@ PyTypeObject MinuteHistory_Type = {
     .tp_clear = (inquiry)MinuteHistory_clear,
     .tp_dealloc = (destructor)MinuteHistory_dealloc,
     .tp_methods = MinuteHistory_methods,
-    .tp_getset = MinuteHistory_getset,
 };

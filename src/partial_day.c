@@ -35,8 +35,6 @@ typedef struct {
     Py_ssize_t first_day;     /* calendar position of the first trading day */
     Py_ssize_t rows;          /* sessions in the daily reader */
     int64_t minute_offset;    /* minute position of the minute reader's first row */
-    Py_ssize_t wanted_first;  /* minute reader rows of the last session so far asked for */
-    Py_ssize_t wanted_last;
 } PartialDayHistoryObject;
 
 /* The aggregation of a field, -1 for a field it has none for. */
@@ -91,6 +89,7 @@ typedef struct {
     int64_t first_minute, minute;
     int between_sessions;
     PyObject *today;
+    Py_ssize_t wanted_first, wanted_last; /* minute reader rows of the session so far */
 } PartialWindow;
 
 /* The shim's value of (asset, field) for the current session: 1 and *value, 0 when it
@@ -181,8 +180,8 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
     }
     if (session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
         return -1;
-    self->wanted_first = (Py_ssize_t)(w->first_minute - self->minute_offset);
-    self->wanted_last = (Py_ssize_t)(w->minute - self->minute_offset);
+    w->wanted_first = (Py_ssize_t)(w->first_minute - self->minute_offset);
+    w->wanted_last = (Py_ssize_t)(w->minute - self->minute_offset);
     Py_ssize_t start = w->session - w->count + 1;
     if (self->offset < 0 || start < self->first_day || start < self->offset ||
         w->session - self->offset >= self->rows) {
@@ -292,7 +291,8 @@ PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
     int found = find_window(self, args, &w, &why);
     w.today = today;
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : partial_series(self, args, &w, scale);
+        : history_reason_with_rows(partial_series(self, args, &w, scale), w.wanted_first,
+                                   w.wanted_last);
     PyMem_Free(scale);
     return out;
 }
@@ -350,7 +350,8 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
     int found = find_window(self, call, &w, &why);
     w.today = today;
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : partial_frame(self, call, &w, column_axis, scales);
+        : history_reason_with_rows(partial_frame(self, call, &w, column_axis, scales),
+                                   w.wanted_first, w.wanted_last);
     history_frame_args_release(call, scales);
     return out;
 }
@@ -370,9 +371,11 @@ PartialDayHistory_fields(PartialDayHistoryObject *self, PyObject *const *args,
     w.today = today;
     PartialFill fill = {self, &w};
     PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
-                         w.count, index_of_sessions(self->calendar, w.session, w.count),
-                         str_date, scales, 0);
+        : history_reason_with_rows(
+              history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
+                             w.count, index_of_sessions(self->calendar, w.session, w.count),
+                             str_date, scales, 0),
+              w.wanted_first, w.wanted_last);
     PyMem_Free(scales);
     return out;
 }
@@ -445,18 +448,6 @@ PartialDayHistory_dealloc(PartialDayHistoryObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static PyObject *
-PartialDayHistory_get_wanted(PartialDayHistoryObject *self, void *closure)
-{
-    (void)closure;
-    return Py_BuildValue("(nn)", self->wanted_first, self->wanted_last);
-}
-
-static PyGetSetDef PartialDayHistory_getset[] = {
-    {"wanted", (getter)PartialDayHistory_get_wanted, NULL,
-     "(first, last): the minute reader rows of the last session so far asked for", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
 
 static PyMethodDef PartialDayHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))PartialDayHistory_series, METH_FASTCALL,
@@ -489,5 +480,4 @@ PyTypeObject PartialDayHistory_Type = {
     .tp_clear = (inquiry)PartialDayHistory_clear,
     .tp_dealloc = (destructor)PartialDayHistory_dealloc,
     .tp_methods = PartialDayHistory_methods,
-    .tp_getset = PartialDayHistory_getset,
 };

@@ -111,13 +111,15 @@ def test_minute_history_arguments_are_checked(minute_bundle, minute_assets):
     history = core._minute_history()
     minute = core.minute_dts[500]
     asset = minute_assets[0]
-    assert history.series(minute, asset, "close", 5) == "new column"
-    core.minute_column(asset, "close", history)
+    # the reason comes with the reader rows to build, in the answer itself
+    assert history.series(minute, asset, "close", 5) == ("new column", 496, 500)
+    core.minute_column(asset, "close", (496, 500))
     assert isinstance(history.series(minute, asset, "close", 5), pd.Series)
     # built for 5 rows ending at reader row 500: a longer window wants more of them
-    assert history.series(minute, asset, "close", 501) == "column range"
-    assert history.wanted == (0, 500)
-    core.minute_column(asset, "close", history)
+    assert history.series(minute, asset, "close", 501) == ("column range", 0, 500)
+    assert history.frame(minute, [asset], "close", 501) == ("column range", 0, 500)
+    assert history.fields(minute, (asset,), ("close",), 501) == ("column range", 0, 500)
+    core.minute_column(asset, "close", (0, 500))
     assert history.series(minute, asset, "close", 501).shape == (501,)
     assert history.series(minute, asset, "close", 502) == "before data"
     assert history.series(minute, asset, "close", 2**70) == "window bounds"

@@ -82,11 +82,15 @@ def test_partial_day_history_arguments_are_checked(minute_bundle, minute_assets)
     history = core._partial_history()
     asset = minute_assets[0]
     minute = core.minute_dts[1000]
-    assert history.series(minute, asset, "close", 1) == "new column"
-    core._partial_columns(asset, "close", history)
+    # with the minute reader rows of the session so far: its first minute to this one
+    so_far = (780, 1000)
+    assert history.series(minute, asset, "close", 1) == ("new column", *so_far)
+    assert history.frame(minute, [asset], "close", 1) == ("new column", *so_far)
+    assert history.fields(minute, (asset,), ("close",), 1) == ("new column", *so_far)
+    core._partial_columns(asset, "close", so_far)
     assert isinstance(history.series(minute, asset, "close", 2), pd.Series)
-    assert history.series(minute, asset, "sid", 2) == "new column"
-    core._partial_columns(asset, "sid", history)  # an equity has no sid column
+    assert history.series(minute, asset, "sid", 2) == ("new column", *so_far)
+    core._partial_columns(asset, "sid", so_far)  # an equity has no sid column
     assert history.series(minute, asset, "sid", 2) == "column"
     # the session so far as the shim gives it (for continuous futures): used as given
     given = history.series(minute, asset, "close", 2, None, {(asset, "close"): 5.5})

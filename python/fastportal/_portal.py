@@ -58,6 +58,16 @@ def fell_through(reason):
     return None
 
 
+# What a history object answers when it does not serve a window: why (a str), or, for a
+# minute column to build, (why, first, last) with the reader rows the column is to hold.
+NOT_SERVED = frozenset((str, tuple))
+
+
+def reason_and_rows(answer):
+    """(why, (first, last) or None) of an answer whose type is in NOT_SERVED."""
+    return (answer, None) if type(answer) is str else (answer[0], answer[1:])
+
+
 def ask_upstream(frequency, minute_data, function, /, *args, **kwargs):
     """function(*args, **kwargs), upstream's answer to a history call, counted by kind of
     window as answered or, when upstream raises (a bad argument, a window it refuses),
@@ -210,7 +220,7 @@ class PortalCore:
 
     # -- columns ---------------------------------------------------------------------
 
-    def column(self, asset, field, _history=None):
+    def column(self, asset, field, _rows=None):
         """The daily AdjustedColumn for (asset, field), or None. (A continuous future's
         is placed for each call by place_continuous.)"""
         if type(asset) is self.continuous_type:
@@ -227,12 +237,12 @@ class PortalCore:
             asset, COLUMN_OF_FIELD[field], self.loader, self.reader_sessions, "daily",
             perspective=1))
 
-    def minute_column(self, asset, field, history):
+    def minute_column(self, asset, field, rows):
         """The minute AdjustedColumn for (asset, field) that holds the reader rows
-        history.wanted, or None. Not the whole bundle: the longest run of rows asked of
-        it so far, ending with the window, and MINUTE_PREFETCH rows after it, as
+        (first, last) = rows, or None. Not the whole bundle: the longest run of rows asked
+        of it so far, ending with the window, and MINUTE_PREFETCH rows after it, as
         upstream's minute loader holds a window and its prefetch."""
-        first, last = history.wanted
+        first, last = rows
         total = len(self.minute_dts)
         if first < 0 or last >= total or type(asset) is self.continuous_type:
             return None  # outside the minute reader, or a continuous future not placed
@@ -398,12 +408,12 @@ class PortalCore:
                 )
         return self._partial_state or None
 
-    def _partial_columns(self, asset, field, history):
+    def _partial_columns(self, asset, field, rows):
         """The columns a minute simulation's "1d" window reads: the daily one, and the
         minute one whose bars the core folds into the session so far (none for a
         continuous future, whose minute columns hold roll-adjusted bars)."""
         self.partial_column(asset, field)
-        minute = self.minute_column(asset, field, history)
+        minute = self.minute_column(asset, field, rows)
         self.partial_minutes[(asset, field)] = minute
         if field == "price" or field == "close":
             self.partial_minutes[(asset, "close" if field == "price" else "price")] = minute
@@ -420,7 +430,7 @@ class PortalCore:
         if type(asset) is self.continuous_type:
             self._place_minute(history, dt, (asset,), (field,), bar_count)
         series = history.series(dt, asset, field, bar_count, scales)
-        if type(series) is str:
+        if type(series) in NOT_SERVED:
             return self._retry(series, history, self.minute_column, dt, asset, field,
                                bar_count, scales)
         return series
@@ -434,13 +444,14 @@ class PortalCore:
         if type(asset) is self.continuous_type:
             today = self._place_partial(dt, (asset,), (field,), bar_count)
             series = history.series(dt, asset, field, bar_count, scales, today)
-            if type(series) is str:
-                if series == "before data":
+            if type(series) in NOT_SERVED:
+                why = reason_and_rows(series)[0]
+                if why == "before data":
                     self._refuse_before_data(history, dt, bar_count)
-                return fell_through(series)
+                return fell_through(why)
             return series
         series = history.series(dt, asset, field, bar_count, scales)
-        if type(series) is str:
+        if type(series) in NOT_SERVED:
             return self._retry(series, history, self._partial_columns, dt, asset, field,
                                bar_count, scales)
         return series
@@ -456,18 +467,19 @@ class PortalCore:
                                bar_count)
         return series
 
-    def _retry(self, why, history, build_column, dt, asset, field, bar_count, scales=None):
-        """After history.series(...) answered why it does not serve (a str): the column
-        it asks for built and the core asked again, upstream's refusal, or a fall
-        through."""
+    def _retry(self, answer, history, build_column, dt, asset, field, bar_count,
+               scales=None):
+        """After history.series(...) answered why it does not serve: the column it asks
+        for built and the core asked again, upstream's refusal, or a fall through."""
+        why, rows = reason_and_rows(answer)
         if why == "before data":
             self._refuse_before_data(history, dt, bar_count)
         if why != "new column" and why != "column range":
             return fell_through(why)
-        build_column(asset, field, history)
+        build_column(asset, field, rows)
         series = history.series(dt, asset, field, bar_count, scales)
-        if type(series) is str:
-            return fell_through(series)
+        if type(series) in NOT_SERVED:
+            return fell_through(reason_and_rows(series)[0])
         return series
 
     def daily_frame(self, assets, end_loc, bar_count, field, columns=None):
@@ -669,17 +681,18 @@ class PortalCore:
                 today=None):
         call = (dt, assets, fields, bar_count, scales) + ((today,) if today else ())
         frame = history.fields(*call)
-        if type(frame) is str:
-            if frame == "before data":
+        if type(frame) in NOT_SERVED:
+            why, rows = reason_and_rows(frame)
+            if why == "before data":
                 self._refuse_before_data(history, dt, bar_count)
-            if frame != "new column" and frame != "column range":
-                return fell_through(frame)
+            if why != "new column" and why != "column range":
+                return fell_through(why)
             for field in fields:
                 for asset in assets:
-                    build_column(asset, field, history)
+                    build_column(asset, field, rows)
             frame = history.fields(*call)
-            if type(frame) is str:
-                return fell_through(frame)
+            if type(frame) in NOT_SERVED:
+                return fell_through(reason_and_rows(frame)[0])
         return frame
 
     # -- before_trading_start in a minute simulation ------------------------------------
@@ -726,16 +739,17 @@ class PortalCore:
             assets, columns = list(assets), assets if columns is None else columns
         call = (end, assets, field, bar_count, columns, scales) + ((today,) if today else ())
         frame = history.frame(*call)
-        if type(frame) is str:
-            if frame == "before data":
+        if type(frame) in NOT_SERVED:
+            why, rows = reason_and_rows(frame)
+            if why == "before data":
                 self._refuse_before_data(history, end, bar_count)
-            if frame != "new column" and frame != "column range":
-                return fell_through(frame)
+            if why != "new column" and why != "column range":
+                return fell_through(why)
             for asset in assets:
-                build_column(asset, field, history)
+                build_column(asset, field, rows)
             frame = history.frame(*call)
-            if type(frame) is str:
-                return fell_through(frame)
+            if type(frame) in NOT_SERVED:
+                return fell_through(reason_and_rows(frame)[0])
         return frame
 
 
