@@ -281,3 +281,29 @@ def test_minute_values_out_of_range_near_the_largest_int():
     _, _, minutes = _xnys_core()
     with pytest.raises(IndexError, match="minutes from"):
         minutes.values(2**63 - 1, 1)
+
+
+BIGGEST = 2**63 - 1
+
+
+def test_windows_of_the_largest_count_are_refused_without_overflow(
+        core, minute_bundle, minute_assets, sessions, assets):
+    """A window start (end - count + 1) is never computed where it would overflow: with
+    the end before or inside the reader and bar_count up to 2**63 - 1 every history names
+    the window (make sanitize builds with -fno-wrapv, so an overflow there aborts)."""
+    close = core.portal.trading_calendar.session_close
+    core.column(assets[0], "close")
+    for position in (0, 1, 100, len(sessions) - 1):
+        for count in (BIGGEST, BIGGEST - 1, 2**62):
+            assert core.history.series(close(sessions[position]), assets[0], "close",
+                                       count) in ("before data", "window bounds")
+            assert core.history.frame(core.calendar.session_index(sessions[position]),
+                                      [assets[0]], "close", count) in (
+                "before data", "window bounds")
+    minute = portal_core(scenarios.data_portal(minute_bundle))
+    for history in (minute._minute_history(), minute._partial_history()):
+        for row in (0, 1, 500, len(minute.minute_dts) - 1):
+            for count in (BIGGEST, BIGGEST - 1):
+                answer = history.series(minute.minute_dts[row], minute_assets[0], "close",
+                                        count)
+                assert answer in ("before data", "window bounds"), answer
