@@ -266,9 +266,6 @@ def test_uninstall_and_install_inside_a_run(data_frequency, installed_at_start,
     stretches = [(was, after - before)
                  for was, before, after in zip(patched, marks, marks[1:])]
     assert all(count for was, count in stretches if was), stretches
-    if not installed_at_start:
-        # upstream's BarData reaches the core only through the portal's method, which
-        # uninstall() puts back: nothing is served between uninstall() and install().
-        # (A run started patched keeps the BarData install() made for it, and that one
-        # keeps its core after uninstall(): there only the answers are asserted.)
-        assert not any(count for was, count in stretches if not was), stretches
+    # uninstall() takes effect at once, for the BarData made while installed too:
+    # nothing is served between uninstall() and install()
+    assert not any(count for was, count in stretches if not was), stretches

@@ -472,6 +472,31 @@ def _make_get_history_window(upstream_get_history_window):
 
 _ABSENT = object()  # what an owner had under a name it did not define
 
+# The methods fastportal's BarData serves. uninstall() takes them off the class, so that
+# the BarData objects made while installed (a running simulation's) answer as upstream's
+# from then on; install() puts them back. One class per upstream BarData class, made once.
+SERVED_METHODS = ("history", "current", "can_trade", "is_stale")
+_bar_data_classes = {}  # upstream's BarData -> (ours, {name: its served method})
+
+
+def _bar_data_class(upstream_bar_data):
+    made = _bar_data_classes.get(upstream_bar_data)
+    if made is None:
+        ours = _make_bar_data_class(upstream_bar_data)
+        made = _bar_data_classes[upstream_bar_data] = (
+            ours, {name: ours.__dict__[name] for name in SERVED_METHODS})
+    ours, methods = made
+    for name, method in methods.items():
+        setattr(ours, name, method)
+    return ours
+
+
+def _strip_bar_data_classes():
+    for ours, methods in _bar_data_classes.values():
+        for name in methods:
+            if name in ours.__dict__:
+                delattr(ours, name)
+
 
 def _patch(owner, name, value):
     _saved.append((owner, name, owner.__dict__.get(name, _ABSENT)))
@@ -485,7 +510,7 @@ def install():
     # answers (a calendar lookup, a window): the check builds sample objects both ways
     builder()
     upstream_bar_data, data_portal = _upstream()
-    ours = _make_bar_data_class(upstream_bar_data)
+    ours = _bar_data_class(upstream_bar_data)
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "") or ""
         if (name == "zipline" or name.startswith("zipline.")) and (
@@ -518,6 +543,7 @@ def uninstall():
             delattr(owner, name)
         else:
             setattr(owner, name, original)
+    _strip_bar_data_classes()
     detach_all()
 
 
