@@ -147,3 +147,34 @@ def test_threads_either_side_of_an_adjustment_share_two_versions(bundle, assets)
         for ours in results[::300]:
             assert_same(ours, theirs[i % 2], f"thread {i}")
     assert column.versions_made == made == 2
+
+
+def test_a_cold_read_from_another_thread_fails_as_upstream_and_is_served_later(
+        bundle, assets):
+    """zipline's adjustment reader refuses a thread other than the one that opened it: a
+    window of an asset not read yet fails from a thread, upstream and patched alike;
+    patched, the same window from the reader's own thread is served afterwards."""
+    def from_thread(data):
+        outcomes = []
+        thread = threading.Thread(target=lambda: outcomes.append(
+            outcome(lambda: data.history(assets[1], "close", 10, "1d"))))
+        thread.start()
+        thread.join()
+        return outcomes[0]
+
+    def data_of(portal):
+        return bar_data(portal, lambda: at(bundle, portal, 120))
+
+    with unpatched():
+        portal = scenarios.data_portal(bundle)
+        theirs = from_thread(data_of(portal))
+        expected = data_of(portal).history(assets[1], "close", 10, "1d")
+    fastportal.install()
+    portal = scenarios.data_portal(bundle)
+    ours = from_thread(data_of(portal))
+    assert type(ours) is type(theirs) and type(theirs).__name__ == "ProgrammingError"
+    assert str(ours).split(".")[0] == str(theirs).split(".")[0] == (
+        "SQLite objects created in a thread can only be used in that same thread")
+    served = fastportal.stats().get("served", 0)
+    assert_same(data_of(portal).history(assets[1], "close", 10, "1d"), expected)
+    assert fastportal.stats().get("served", 0) == served + 1

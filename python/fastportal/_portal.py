@@ -8,6 +8,7 @@ upstream.
 """
 
 import functools
+import sqlite3
 import weakref
 from collections import Counter
 
@@ -266,6 +267,10 @@ class PortalCore:
     def _store_column(store, asset, field, build):
         try:
             column = build()
+        except sqlite3.ProgrammingError:
+            # zipline's adjustment reader refuses threads other than its own: upstream
+            # raises the same, and the thread that owns the reader can build it later
+            return None
         except Exception:
             # Upstream will raise its own error (unknown sid, unreadable bar...).
             column = None
