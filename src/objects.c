@@ -452,6 +452,26 @@ PandasBuilder_dealloc(PandasBuilderObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* 1 if dtype is the values' numpy dtype, or a pandas dtype whose .base is (DatetimeTZDtype,
+   as a minute window's index has it); 0 if not; -1 on an error other than a missing
+   .base. */
+static int
+values_dtype_of(PyObject *dtype, PyArray_Descr *values)
+{
+    if (PyArray_DescrCheck(dtype))
+        return PyArray_EquivTypes(values, (PyArray_Descr *)dtype);
+    PyObject *base = PyObject_GetAttrString(dtype, "base");
+    if (base == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int fits = PyArray_DescrCheck(base) && PyArray_EquivTypes(values, (PyArray_Descr *)base);
+    Py_DECREF(base);
+    return fits;
+}
+
 static PyObject *
 PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
                              Py_ssize_t nargs)
@@ -466,10 +486,11 @@ PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
         PyErr_SetString(PyExc_TypeError, "values must be a 1-D datetime64 array");
         return NULL;
     }
-    if (!PyArray_DescrCheck(args[2]) ||
-        !PyArray_EquivTypes(PyArray_DESCR((PyArrayObject *)args[0]),
-                            (PyArray_Descr *)args[2])) {
-        PyErr_SetString(PyExc_TypeError, "dtype must be the values' numpy dtype");
+    int fits = values_dtype_of(args[2], PyArray_DESCR((PyArrayObject *)args[0]));
+    if (fits <= 0) {
+        if (fits == 0)
+            PyErr_SetString(PyExc_TypeError, "dtype must be the values' numpy dtype, or a "
+                                             "pandas dtype (a tz-aware one) based on it");
         return NULL;
     }
     return build_datetime_index(self, args[0], args[1], args[2]);
@@ -484,12 +505,17 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
         return NULL;
     }
     if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) != 1 ||
-        PyArray_TYPE((PyArrayObject *)args[0]) != NPY_FLOAT64) {
-        PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 array");
+        (PyArray_TYPE((PyArrayObject *)args[0]) != NPY_FLOAT64 &&
+         PyArray_TYPE((PyArrayObject *)args[0]) != NPY_INT64)) {
+        PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 or int64 array");
         return NULL;
     }
-    if (Py_TYPE(args[1]) != self->index_type) {  /* an exact type: its length is its array's */
-        PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
+    /* a DatetimeIndex (an exact type: its length is its array's), or the labels of an
+       object Index, as data.current's Series of several assets or fields has it */
+    int labels = PyList_CheckExact(args[1]) || PyTuple_CheckExact(args[1]);
+    if (!labels && Py_TYPE(args[1]) != self->index_type) {
+        PyErr_Format(PyExc_TypeError, "index must be a %s, a list or a tuple",
+                     self->index_type->tp_name);
         return NULL;
     }
     Py_ssize_t n = PyObject_Size(args[1]);
@@ -500,7 +526,96 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
                      (Py_ssize_t)PyArray_DIM((PyArrayObject *)args[0], 0), n);
         return NULL;
     }
-    return build_series(self, args[0], args[1], args[2]);
+    if (!labels)
+        return build_series(self, args[0], args[1], args[2]);
+    PyObject *index = build_object_index(self, args[1], Py_None);
+    if (index == NULL)
+        return NULL;
+    PyObject *series = build_series(self, args[0], index, args[2]);
+    Py_DECREF(index);
+    return series;
+}
+
+/* Whether positions (tuple of 1-D int64 arrays, one per block of values) place the blocks'
+   rows at each of 0..width-1 exactly once, every block k x rows: 1, 0 with a TypeError or
+   ValueError, -1 on another error. pandas takes placements unchecked. */
+static int
+blocks_fit(PyObject *values, PyObject *positions, Py_ssize_t width, Py_ssize_t rows)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(values);
+    if (count < 1 || PyTuple_GET_SIZE(positions) != count) {
+        PyErr_SetString(PyExc_ValueError, "one positions array for each of 1 or more blocks");
+        return 0;
+    }
+    char *placed = PyMem_Calloc(width > 0 ? (size_t)width : 1, 1);
+    if (placed == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t total = 0;
+    int fits = 1;
+    for (Py_ssize_t i = 0; i < count && fits; i++) {
+        PyArrayObject *block = (PyArrayObject *)PyTuple_GET_ITEM(values, i);
+        PyArrayObject *at = (PyArrayObject *)PyTuple_GET_ITEM(positions, i);
+        if (!PyArray_Check((PyObject *)block) || PyArray_NDIM(block) != 2 ||
+            !PyArray_IS_C_CONTIGUOUS(block) ||
+            (PyArray_TYPE(block) != NPY_FLOAT64 && PyArray_TYPE(block) != NPY_INT64) ||
+            !PyArray_Check((PyObject *)at) || PyArray_NDIM(at) != 1 ||
+            PyArray_TYPE(at) != NPY_INT64 || !PyArray_IS_C_CONTIGUOUS(at)) {
+            PyErr_SetString(PyExc_TypeError, "each block a C-contiguous 2-D float64 or int64 "
+                                             "array, each positions a 1-D int64 array");
+            fits = 0;
+            break;
+        }
+        Py_ssize_t k = PyArray_DIM(block, 0);
+        if (PyArray_DIM(block, 1) != rows || PyArray_DIM(at, 0) != k) {
+            PyErr_SetString(PyExc_ValueError, "a block is k x rows for k positions");
+            fits = 0;
+            break;
+        }
+        const int64_t *where = (const int64_t *)PyArray_DATA(at);
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (where[j] < 0 || where[j] >= width || placed[where[j]]) {
+                PyErr_SetString(PyExc_ValueError,
+                                "positions must place each column exactly once");
+                fits = 0;
+                break;
+            }
+            placed[where[j]] = 1;
+        }
+        total += k;
+    }
+    if (fits && total != width) {
+        PyErr_SetString(PyExc_ValueError, "positions must place each column exactly once");
+        fits = 0;
+    }
+    PyMem_Free(placed);
+    return fits;
+}
+
+static PyObject *
+PandasBuilder_blocks_frame(PandasBuilderObject *self, PyObject *const *args,
+                           Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "blocks_frame() takes values, positions, rows and "
+                     "columns (%zd given)", nargs);
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
+        !PyTuple_CheckExact(args[2]) || !PyTuple_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "values, positions, rows and columns must be tuples");
+        return NULL;
+    }
+    if (blocks_fit(args[0], args[1], PyTuple_GET_SIZE(args[3]), PyTuple_GET_SIZE(args[2])) <= 0)
+        return NULL;
+    PyObject *index = build_object_index(self, args[2], Py_None);
+    PyObject *columns = index == NULL ? NULL : build_object_index(self, args[3], Py_None);
+    PyObject *frame = columns == NULL ? NULL
+        : build_frame_of_blocks(self, args[0], args[1], index, columns);
+    Py_XDECREF(index);
+    Py_XDECREF(columns);
+    return frame;
 }
 
 static PyObject *
@@ -521,22 +636,24 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
         PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
         return NULL;
     }
-    if (!PyList_CheckExact(args[2]) && !PyTuple_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "columns must be a list or a tuple");
+    /* an Index of the columns (an exact type: its length is its array's) is kept as the
+       frame's columns, as history keeps the Index a strategy gave */
+    PyObject *column_axis = Py_TYPE(args[2]) == self->object_index_type ? args[2] : NULL;
+    if (column_axis == NULL && !PyList_CheckExact(args[2]) && !PyTuple_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "columns must be a list, a tuple or an Index");
         return NULL;
     }
-    Py_ssize_t rows = PyObject_Size(args[1]);
-    if (rows < 0)
+    Py_ssize_t rows = PyObject_Size(args[1]), width = PyObject_Size(args[2]);
+    if (rows < 0 || width < 0)
         return NULL;
-    if (PySequence_Fast_GET_SIZE(args[2]) != PyArray_DIM(block, 0) ||
-        rows != PyArray_DIM(block, 1)) {
+    if (width != PyArray_DIM(block, 0) || rows != PyArray_DIM(block, 1)) {
         PyErr_Format(PyExc_ValueError,
                      "a (%zd, %zd) block for %zd columns and an index of %zd",
                      (Py_ssize_t)PyArray_DIM(block, 0), (Py_ssize_t)PyArray_DIM(block, 1),
-                     PySequence_Fast_GET_SIZE(args[2]), rows);
+                     width, rows);
         return NULL;
     }
-    return build_frame(self, args[0], args[1], args[2], NULL);
+    return build_frame(self, args[0], args[1], args[2], column_axis);
 }
 
 static PyObject *
@@ -588,12 +705,17 @@ static PyMethodDef PandasBuilder_methods[] = {
      "takes dt_label as its name."},
     {"frame", (PyCFunction)(void (*)(void))PandasBuilder_frame, METH_FASTCALL,
      "frame(block, index, columns): DataFrame over a (columns, rows) float64 block, "
-     "as pd.DataFrame(block.T, index=index, columns=columns, copy=False)."},
+     "as pd.DataFrame(block.T, index=index, columns=columns, copy=False); columns a "
+     "list, a tuple or an Index."},
     {"datetime_index", (PyCFunction)(void (*)(void))PandasBuilder_datetime_index,
      METH_FASTCALL,
      "datetime_index(values, freq, dtype): DatetimeIndex over a datetime64 array."},
     {"series", (PyCFunction)(void (*)(void))PandasBuilder_series, METH_FASTCALL,
-     "series(values, index, name): Series over a float64 array, without copying it."},
+     "series(values, index, name): Series over a float64 or int64 array, without copying "
+     "it; index a DatetimeIndex, or the labels (a list or tuple) of an object Index."},
+    {"blocks_frame", (PyCFunction)(void (*)(void))PandasBuilder_blocks_frame, METH_FASTCALL,
+     "blocks_frame(values, positions, rows, columns): the DataFrame of data.current's "
+     "assets and fields (tuples of labels), one block per dtype placed at its columns."},
     {NULL, NULL, 0, NULL},
 };
 

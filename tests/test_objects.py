@@ -88,7 +88,7 @@ def test_builder_arguments_are_checked(builder):
     labels = labels_of(3, "B")
     index = builder.datetime_index(labels, None, labels.dtype)
     bad_series = [
-        (np.ones(3, np.int64), index, "x", TypeError),
+        (np.ones(3, np.int32), index, "x", TypeError),
         (np.ones((3, 1)), index, "x", TypeError),
         ([1.0, 2.0, 3.0], index, "x", TypeError),
         (np.ones(3), pd.Index([1, 2, 3]), "x", TypeError),
@@ -105,6 +105,8 @@ def test_builder_arguments_are_checked(builder):
         (labels.reshape(3, 1), None, labels.dtype),
         (labels, None, np.dtype("M8[s]")),
         (labels, None, "M8[ns]"),
+        (labels, None, pd.DatetimeTZDtype("us", "UTC")),  # its base is not the values'
+        (labels, None, pd.CategoricalDtype()),
     ]
     for values, freq, dtype in bad_indexes:
         assert isinstance(outcome(lambda: builder.datetime_index(values, freq, dtype)),
@@ -219,3 +221,95 @@ def test_any_failure_of_the_pandas_check_stands_the_core_aside(monkeypatch, erro
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert _pandas.builder() is None  # once: no second warning
+
+
+def test_frame_columns_may_be_an_index_of_the_right_length(builder):
+    labels = labels_of(3, "B")
+    index = builder.datetime_index(labels, None, labels.dtype)
+    columns = pd.Index(["a", "b"], dtype=object, name="assets")
+    frame = builder.frame(np.ones((2, 3)), index, columns)
+    assert frame.columns is columns
+    for bad in (pd.Index(["a"], dtype=object), pd.Index(["a", "b", "c"], dtype=object)):
+        assert isinstance(outcome(lambda: builder.frame(np.ones((2, 3)), index, bad)),
+                          ValueError)
+
+
+def test_series_over_labels_and_blocks_frame_arguments_are_checked(builder):
+    labels, fields = ("a", "b", "c"), ("close", "volume")
+    for bad_index in ("abc", pd.Index(list(labels)), {"a": 1}):
+        assert isinstance(outcome(lambda: builder.series(np.ones(3), bad_index, "x")),
+                          TypeError)
+    assert isinstance(outcome(lambda: builder.series(np.ones(3, np.int32), labels, "x")),
+                      TypeError)
+    assert isinstance(outcome(lambda: builder.series(np.ones(2), labels, "x")), ValueError)
+    rows = np.ones((1, 3))
+    ints = np.ones((1, 3), np.int64)
+    at = [np.array([0]), np.array([1])]
+    good = ((rows, ints), tuple(at), labels, fields)
+    assert isinstance(builder.blocks_frame(*good), pd.DataFrame)
+    bad = [
+        ((rows, ints), [at[0], at[1]], labels, fields),        # not tuples
+        ((rows, ints), (at[0],), labels, fields),               # a block without positions
+        ((), (), labels, fields),                               # no block
+        ((rows, ints), (at[0], at[0]), labels, fields),         # a column placed twice
+        ((rows, ints), (at[0], np.array([2])), labels, fields),  # beyond the columns
+        ((rows, ints), (at[0], np.array([-1])), labels, fields),
+        ((rows, ints), (at[0], np.array([1.0])), labels, fields),
+        ((rows,), (at[0],), labels, fields),                    # a column not placed
+        ((rows, np.ones((1, 2), np.int64)), tuple(at), labels, fields),  # wrong rows
+        ((rows, np.ones((2, 3), np.int64)), tuple(at), labels, fields),  # k != positions
+        ((rows, np.ones((1, 3), np.int32)), tuple(at), labels, fields),
+        ((rows, np.ones((3, 2), np.int64).T), (at[0], np.array([1, 2])), labels,
+         fields + ("open",)),                                   # not contiguous
+        ((rows, "x"), tuple(at), labels, fields),
+    ]
+    for args in bad:
+        assert isinstance(outcome(lambda: builder.blocks_frame(*args)),
+                          (TypeError, ValueError)), args
+    assert isinstance(outcome(lambda: builder.blocks_frame(*good[:3])), TypeError)
+
+
+class RecordingBuilder:
+    """A builder that notes the kind of every object it is asked to make."""
+
+    def __init__(self, builder):
+        self.builder, self.kinds = builder, set()
+
+    def datetime_index(self, values, freq, dtype):
+        self.kinds.add(("index", "tz-aware" if isinstance(dtype, pd.DatetimeTZDtype)
+                        else "naive", freq is not None))
+        return self.builder.datetime_index(values, freq, dtype)
+
+    def series(self, values, index, name):
+        self.kinds.add(("series", type(index).__name__, values.dtype.name))
+        return self.builder.series(values, index, name)
+
+    def frame(self, block, index, columns):
+        self.kinds.add(("frame", type(columns).__name__))
+        return self.builder.frame(block, index, columns)
+
+    def fields_frame(self, block, dates, assets, fields, dt_label):
+        self.kinds.add(("fields frame", dt_label))
+        return self.builder.fields_frame(block, dates, assets, fields, dt_label)
+
+    def blocks_frame(self, values, positions, rows, columns):
+        self.kinds.add(("blocks frame", tuple(v.dtype.name for v in values)))
+        return self.builder.blocks_frame(values, positions, rows, columns)
+
+
+def test_the_pandas_check_samples_every_kind_of_object_the_core_makes(builder):
+    """The check of pandas' layout builds each kind of object the core hands out: history
+    Series over session and tz-aware minute indexes, frames with columns from a list and
+    from the Index a strategy gave, frames of several fields (date and date_time), and
+    data.current's Series over assets (int64 and float64) and frames of blocks in both
+    orders of dtype."""
+    recording = RecordingBuilder(builder)
+    assert _pandas._builds_what_pandas_builds(recording)
+    assert recording.kinds >= {
+        ("index", "naive", True), ("index", "tz-aware", False),
+        ("series", "DatetimeIndex", "float64"),
+        ("series", "tuple", "int64"), ("series", "tuple", "float64"),
+        ("frame", "list"), ("frame", "Index"),
+        ("fields frame", "date"), ("fields frame", "date_time"),
+        ("blocks frame", ("float64", "int64")), ("blocks frame", ("int64", "float64")),
+    }, recording.kinds

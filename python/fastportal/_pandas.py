@@ -17,8 +17,10 @@ from fastportal import _core
 
 
 def references(refs):
-    """The types of what a BlockValuesRefs refers to."""
-    return [type(ref()).__name__ for ref in refs.referenced_blocks]
+    """The types of what a BlockValuesRefs refers to. Dead references are left out: pandas
+    prunes them before it counts references (BlockValuesRefs.has_reference), and its own
+    constructors leave some behind (a Series made from a dict and reindexed)."""
+    return [type(ref()).__name__ for ref in refs.referenced_blocks if ref() is not None]
 
 
 def anatomy(series):
@@ -41,13 +43,14 @@ def anatomy(series):
         "index": (type(index), list(vars(index)), index._name, index._cache,
                   type(index._id), references(index._references)),
         "array": (type(array), list(vars(array)), type(array._ndarray), array._ndarray.dtype,
-                  array._ndarray.flags.writeable, array._dtype, array._freq),
+                  array._ndarray.flags.writeable, array._dtype, array._freq)
+        if isinstance(index, pd.DatetimeIndex) else
+        (type(array), array.dtype, array.flags.writeable, index.dtype),
     }
 
 
 def frame_anatomy(frame):
     """What a DataFrame is made of, as anatomy() says it of a Series."""
-    block, = frame._mgr.blocks
     columns = frame.columns
     return {
         "frame": (type(frame), list(vars(frame)), frame._is_copy, frame._item_cache,
@@ -57,9 +60,10 @@ def frame_anatomy(frame):
         "manager": (type(frame._mgr), type(frame._mgr.axes), len(frame._mgr.axes),
                     frame._mgr.axes[1] is frame.index, type(frame._mgr.blocks),
                     frame._mgr._known_consolidated, frame._mgr._is_consolidated),
-        "block": (type(block), block.ndim, repr(block.mgr_locs), type(block.values),
-                  block.values.dtype, block.values.shape, block.values.flags.writeable,
-                  block.values.flags.c_contiguous, references(block.refs)),
+        "blocks": [(type(block), block.ndim, repr(block.mgr_locs), type(block.values),
+                    block.values.dtype, block.values.shape, block.values.flags.writeable,
+                    block.values.flags.c_contiguous, references(block.refs))
+                   for block in frame._mgr.blocks],
         "columns": (type(columns), list(vars(columns)), columns._name, columns._cache,
                     columns.dtype, type(columns._data), references(columns._references)),
     }
@@ -103,11 +107,11 @@ def _types():
     )
 
 
-def _public_series(values, labels, freq, name):
+def _public_series(values, labels, freq, name, dtype=None):
     """The same Series through pandas' public and _simple_new constructors."""
     from pandas.core.arrays import DatetimeArray
 
-    array = DatetimeArray._simple_new(labels, freq, labels.dtype)
+    array = DatetimeArray._simple_new(labels, freq, labels.dtype if dtype is None else dtype)
     index = pd.DatetimeIndex._simple_new(array)
     return pd.Series(values, index=index, name=name, copy=False)
 
@@ -147,6 +151,39 @@ def _fields_frames_agree(builder, dates_of, dt_label):
     return same
 
 
+def _current_agrees(builder):
+    """data.current's Series of several assets (int64 and float64) and its frames of
+    several fields (one block per dtype, in the orders pandas' constructor leaves them),
+    the builder's against pandas' own as zipline's BarData makes them."""
+    assets = ("a", "b", "c")
+    agree = True
+    for values in (np.array([3, 1, 2]), np.array([0.5, np.nan, 2.0])):
+        ours = builder.series(values.copy(), assets, "volume")
+        theirs = pd.Series(data=dict(zip(assets, values.tolist())), index=list(assets),
+                           name="volume")
+        pd.testing.assert_series_equal(ours, theirs, check_exact=True, check_flags=True)
+        agree = agree and anatomy(ours) == anatomy(theirs)
+    rows = np.arange(3.0)
+    for fields, positions in ((("close", "volume"), ([0], [1])),
+                              (("volume", "close"), ([1], [0])),
+                              (("close", "volume", "open"), ([0, 2], [1]))):
+        is_int = [field == "volume" for field in fields]
+        floats = np.array([rows + k for k, i in enumerate(is_int) if not i])
+        ints = np.array([np.arange(3) + k for k, i in enumerate(is_int) if i])
+        int_first = positions[1] == [0]
+        blocks = (ints, floats) if int_first else (floats, ints)
+        places = tuple(np.array(p, np.int64) for p in (positions[::-1] if int_first
+                                                       else positions))
+        ours = builder.blocks_frame(blocks, places, assets, fields)
+        theirs = pd.DataFrame({field: pd.Series(
+            data=dict(zip(assets, (ints[positions[1].index(k)] if i
+                                   else floats[positions[0].index(k)]).tolist())),
+            index=list(assets), name=field) for k, (field, i) in enumerate(zip(fields, is_int))})
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True, check_flags=True)
+        agree = agree and frame_anatomy(ours) == frame_anatomy(theirs)
+    return agree
+
+
 def _builds_what_pandas_builds(builder):
     labels = pd.date_range("2024-01-02", periods=4, freq="B").values
     labels.flags.writeable = False
@@ -158,16 +195,33 @@ def _builds_what_pandas_builds(builder):
     columns = ["a", ("b", 1)]
     our_frame = builder.frame(block, ours.index, columns)
     their_frame = pd.DataFrame(block.T, index=theirs.index, columns=columns, copy=False)
+    minutes = list(pd.date_range("2024-01-02 14:31", periods=4, freq="min", tz="UTC"))
+    # a minute window's index: tz-aware, no freq, over a read-only view of the minutes
+    minute_labels = pd.DatetimeIndex(minutes).asi8.view("M8[ns]")
+    minute_labels.flags.writeable = False
+    utc = pd.DatetimeTZDtype("ns", "UTC")
+    our_minutes = builder.series(np.arange(4.0), builder.datetime_index(
+        minute_labels, None, utc), "minutes")
+    their_minutes = _public_series(np.arange(4.0), minute_labels, None, "minutes", utc)
+    # a frame whose columns are the Index a strategy gave
+    column_index = pd.Index(["a", ("b", 1)], dtype=object, name="assets")
+    our_indexed = builder.frame(block, our_minutes.index, column_index)
+    their_indexed = pd.DataFrame(block.T, index=their_minutes.index, columns=column_index,
+                                 copy=False)
     try:
-        pd.testing.assert_series_equal(ours, theirs, check_exact=True, check_freq=True,
-                                       check_flags=True)
-        pd.testing.assert_frame_equal(our_frame, their_frame, check_exact=True,
-                                      check_freq=True, check_flags=True)
-        minutes = list(pd.date_range("2024-01-02 14:31", periods=4, freq="min", tz="UTC"))
+        pd.testing.assert_index_equal(their_minutes.index, pd.DatetimeIndex(minutes),
+                                      exact=True, check_exact=True)
+        for our_series, their_series in ((ours, theirs), (our_minutes, their_minutes)):
+            pd.testing.assert_series_equal(our_series, their_series, check_exact=True,
+                                           check_freq=True, check_flags=True)
+        for our, their in ((our_frame, their_frame), (our_indexed, their_indexed)):
+            pd.testing.assert_frame_equal(our, their, check_exact=True, check_freq=True,
+                                          check_flags=True)
 
         def minute_dates():
             return pd.DatetimeIndex(minutes)
 
+        current_agrees = _current_agrees(builder)
         fields_agree = (
             _fields_frames_agree(
                 builder, lambda: builder.datetime_index(labels, freq, labels.dtype), "date")
@@ -176,7 +230,10 @@ def _builds_what_pandas_builds(builder):
     except AssertionError:
         return False
     return (anatomy(ours) == anatomy(theirs)
-            and frame_anatomy(our_frame) == frame_anatomy(their_frame) and fields_agree)
+            and anatomy(our_minutes) == anatomy(their_minutes)
+            and frame_anatomy(our_frame) == frame_anatomy(their_frame)
+            and frame_anatomy(our_indexed) == frame_anatomy(their_indexed) and fields_agree
+            and current_agrees)
 
 
 _builder = None
