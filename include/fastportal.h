@@ -48,6 +48,7 @@ typedef struct {
     PyTypeObject *object_index_type;  /* pandas.Index, for a frame's columns */
     PyTypeObject *multi_index_type;   /* pandas.MultiIndex, rows of several fields */
     PyTypeObject *frozen_list_type;   /* FrozenList, its levels and codes */
+    PyTypeObject *tz_dtype_type;      /* DatetimeTZDtype, a minute index's dtype */
     PyObject *array_new;          /* DatetimeArray's NDArrayBacked._simple_new */
     PyObject *no_args, *zero, *one, *two;
     PyObject *verify_integrity;   /* ("verify_integrity",): BlockManager's keyword */

@@ -377,8 +377,7 @@ static PyObject *
 Calendar_get_sessions(CalendarObject *self, void *closure)
 {
     (void)closure;
-    Py_INCREF(self->sessions);
-    return (PyObject *)self->sessions;
+    return readonly_view(self->sessions, 0, self->count);  /* never the core's own array */
 }
 
 static PyObject *

@@ -834,18 +834,21 @@ MinuteHistory_dealloc(MinuteHistoryObject *self)
 static PyMethodDef MinuteHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))MinuteHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count) -> the Series data.history(..., '1m') returns "
-     "at minute dt, or the reason (a str) it is left to upstream."},
+     "at minute dt, or why it is left to upstream (a str, or (why, first, last) when a "
+     "column is to be built)."},
     {"frame", (PyCFunction)(void (*)(void))MinuteHistory_frame, METH_FASTCALL,
      "frame(dt, assets, field, bar_count, columns=None) -> the frame "
      "get_history_window(..., '1m', ...) returns for a list of assets (columns: the Index "
-     "it was given as, if any), or the reason (a str) it is left to upstream."},
+     "it was given as, if any), or why it is left to upstream (a str, or (why, first, "
+     "last) when a column is to be built)."},
     {"window_rows", (PyCFunction)(void (*)(void))MinuteHistory_window_rows, METH_FASTCALL,
      "window_rows(dt, bar_count) -> (first, last), the reader rows of the window, or the "
      "reason (a str) it is left to upstream."},
     {"fields", (PyCFunction)(void (*)(void))MinuteHistory_fields, METH_FASTCALL,
      "fields(dt, assets, fields, bar_count) -> the frame data.history(..., '1m') returns "
      "for several fields (assets a sorted tuple of unique assets, fields a tuple of unique "
-     "fields), or the reason (a str) it is left to upstream."},
+     "fields), or why it is left to upstream (a str, or (why, first, last) when a column "
+     "is to be built)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -345,21 +345,22 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"series_type", "manager_type", "block_type", "placement_type",
                              "refs_type", "flags_type", "index_type", "frame_type",
                              "frame_manager_type", "object_index_type", "multi_index_type",
-                             "frozen_list_type", "array_new", NULL};
-    PyTypeObject *types[12];
+                             "frozen_list_type", "tz_dtype_type", "array_new", NULL};
+    PyTypeObject *types[13];
     PyObject *array_new;
     if (!PyArg_ParseTupleAndKeywords(
-            args, kwds, "O!O!O!O!O!O!O!O!O!O!O!O!O:PandasBuilder", kwlist, &PyType_Type,
+            args, kwds, "O!O!O!O!O!O!O!O!O!O!O!O!O!O:PandasBuilder", kwlist, &PyType_Type,
             &types[0], &PyType_Type, &types[1], &PyType_Type, &types[2], &PyType_Type,
             &types[3], &PyType_Type, &types[4], &PyType_Type, &types[5], &PyType_Type,
             &types[6], &PyType_Type, &types[7], &PyType_Type, &types[8], &PyType_Type,
-            &types[9], &PyType_Type, &types[10], &PyType_Type, &types[11], &array_new))
+            &types[9], &PyType_Type, &types[10], &PyType_Type, &types[11], &PyType_Type,
+            &types[12], &array_new))
         return NULL;
     if (!PyCallable_Check(array_new)) {
         PyErr_SetString(PyExc_TypeError, "array_new must be callable");
         return NULL;
     }
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 13; i++) {
         if (types[i]->tp_new == NULL) {
             PyErr_Format(PyExc_TypeError, "%s cannot be instantiated", kwlist[i]);
             return NULL;
@@ -377,12 +378,13 @@ PandasBuilder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PandasBuilderObject *self = (PandasBuilderObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    PyTypeObject **slots[12] = {&self->series_type, &self->manager_type, &self->block_type,
+    PyTypeObject **slots[13] = {&self->series_type, &self->manager_type, &self->block_type,
                                 &self->placement_type, &self->refs_type, &self->flags_type,
                                 &self->index_type, &self->frame_type,
                                 &self->frame_manager_type, &self->object_index_type,
-                                &self->multi_index_type, &self->frozen_list_type};
-    for (int i = 0; i < 12; i++) {
+                                &self->multi_index_type, &self->frozen_list_type,
+                                &self->tz_dtype_type};
+    for (int i = 0; i < 13; i++) {
         Py_INCREF(types[i]);
         *slots[i] = types[i];
     }
@@ -416,6 +418,7 @@ PandasBuilder_traverse(PandasBuilderObject *self, visitproc visit, void *arg)
     Py_VISIT(self->object_index_type);
     Py_VISIT(self->multi_index_type);
     Py_VISIT(self->frozen_list_type);
+    Py_VISIT(self->tz_dtype_type);
     Py_VISIT(self->array_new);
     return 0;
 }
@@ -435,6 +438,7 @@ PandasBuilder_clear(PandasBuilderObject *self)
     Py_CLEAR(self->object_index_type);
     Py_CLEAR(self->multi_index_type);
     Py_CLEAR(self->frozen_list_type);
+    Py_CLEAR(self->tz_dtype_type);
     Py_CLEAR(self->array_new);
     Py_CLEAR(self->no_args);
     Py_CLEAR(self->zero);
@@ -452,24 +456,37 @@ PandasBuilder_dealloc(PandasBuilderObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* 1 if dtype is the values' numpy dtype, or a pandas dtype whose .base is (DatetimeTZDtype,
-   as a minute window's index has it); 0 if not; -1 on an error other than a missing
-   .base. */
-static int
-values_dtype_of(PyObject *dtype, PyArray_Descr *values)
+/* The methods below check what Python code hands them. Arrays are checked on a private
+   view (a new ndarray over the caller's memory, which no Python code can reach): a
+   __len__, __hash__ or attribute of another argument, run later, can reshape or retype
+   the caller's array, never the view the builder goes on with. */
+static PyArrayObject *
+private_view(PyObject *arg, const char *what)
+{
+    if (!PyArray_CheckExact(arg)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a numpy array", what);
+        return NULL;
+    }
+    return (PyArrayObject *)PyArray_View((PyArrayObject *)arg, NULL, NULL);
+}
+
+/* The numpy dtype an index's values must have: dtype itself, or the base of a pandas
+   DatetimeTZDtype (a minute window's index has one), as a new reference; NULL with a
+   TypeError otherwise. */
+static PyObject *
+values_dtype_of(PandasBuilderObject *self, PyObject *dtype)
 {
     if (PyArray_DescrCheck(dtype))
-        return PyArray_EquivTypes(values, (PyArray_Descr *)dtype);
-    PyObject *base = PyObject_GetAttrString(dtype, "base");
-    if (base == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-            return -1;
-        PyErr_Clear();
-        return 0;
+        return Py_NewRef(dtype);
+    if (Py_TYPE(dtype) == self->tz_dtype_type) {
+        PyObject *base = PyObject_GetAttrString(dtype, "base");
+        if (base == NULL || PyArray_DescrCheck(base))
+            return base;
+        Py_DECREF(base);
     }
-    int fits = PyArray_DescrCheck(base) && PyArray_EquivTypes(values, (PyArray_Descr *)base);
-    Py_DECREF(base);
-    return fits;
+    PyErr_SetString(PyExc_TypeError,
+                    "dtype must be the values' numpy dtype or a DatetimeTZDtype based on it");
+    return NULL;
 }
 
 static PyObject *
@@ -481,19 +498,37 @@ PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
                      "datetime_index() takes values, freq and dtype (%zd given)", nargs);
         return NULL;
     }
-    if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) != 1 ||
-        PyArray_TYPE((PyArrayObject *)args[0]) != NPY_DATETIME) {
-        PyErr_SetString(PyExc_TypeError, "values must be a 1-D datetime64 array");
+    PyObject *numpy_dtype = values_dtype_of(self, args[2]);  /* may run Python: first */
+    if (numpy_dtype == NULL)
         return NULL;
+    PyArrayObject *values = private_view(args[0], "values");
+    PyObject *index = NULL;
+    if (values != NULL) {
+        if (PyArray_NDIM(values) != 1 || PyArray_TYPE(values) != NPY_DATETIME ||
+            !PyArray_EquivTypes(PyArray_DESCR(values), (PyArray_Descr *)numpy_dtype))
+            PyErr_SetString(PyExc_TypeError,
+                            "values must be a 1-D datetime64 array of the dtype's unit");
+        else
+            index = build_datetime_index(self, (PyObject *)values, args[1], args[2]);
     }
-    int fits = values_dtype_of(args[2], PyArray_DESCR((PyArrayObject *)args[0]));
-    if (fits <= 0) {
-        if (fits == 0)
-            PyErr_SetString(PyExc_TypeError, "dtype must be the values' numpy dtype, or a "
-                                             "pandas dtype (a tz-aware one) based on it");
-        return NULL;
+    Py_DECREF(numpy_dtype);
+    Py_XDECREF(values);
+    return index;
+}
+
+/* The length of an index argument, or -1 with an error: a DatetimeIndex (an exact type,
+   whose length pandas reads from its array), or a list or tuple of labels if `labels`. */
+static Py_ssize_t
+index_length(PandasBuilderObject *self, PyObject *index, int labels, const char *what)
+{
+    if (labels && (PyList_CheckExact(index) || PyTuple_CheckExact(index)))
+        return PySequence_Fast_GET_SIZE(index);
+    if (Py_TYPE(index) != self->index_type) {
+        PyErr_Format(PyExc_TypeError, "%s must be a %s%s", what, self->index_type->tp_name,
+                     labels ? ", a list or a tuple" : "");
+        return -1;
     }
-    return build_datetime_index(self, args[0], args[1], args[2]);
+    return PyObject_Size(index);
 }
 
 static PyObject *
@@ -504,93 +539,115 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
                      nargs);
         return NULL;
     }
-    if (!PyArray_Check(args[0]) || PyArray_NDIM((PyArrayObject *)args[0]) != 1 ||
-        (PyArray_TYPE((PyArrayObject *)args[0]) != NPY_FLOAT64 &&
-         PyArray_TYPE((PyArrayObject *)args[0]) != NPY_INT64)) {
-        PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 or int64 array");
-        return NULL;
-    }
-    /* a DatetimeIndex (an exact type: its length is its array's), or the labels of an
-       object Index, as data.current's Series of several assets or fields has it */
-    int labels = PyList_CheckExact(args[1]) || PyTuple_CheckExact(args[1]);
-    if (!labels && Py_TYPE(args[1]) != self->index_type) {
-        PyErr_Format(PyExc_TypeError, "index must be a %s, a list or a tuple",
-                     self->index_type->tp_name);
-        return NULL;
-    }
-    Py_ssize_t n = PyObject_Size(args[1]);
+    /* a DatetimeIndex, or the labels of an object Index, as data.current's Series of
+       several assets or fields has it */
+    Py_ssize_t n = index_length(self, args[1], 1, "index");
     if (n < 0)
         return NULL;
-    if (n != PyArray_DIM((PyArrayObject *)args[0], 0)) {
+    PyArrayObject *values = private_view(args[0], "values");
+    if (values == NULL)
+        return NULL;
+    PyObject *index = NULL, *series = NULL;
+    if (PyArray_NDIM(values) != 1 ||
+        (PyArray_TYPE(values) != NPY_FLOAT64 && PyArray_TYPE(values) != NPY_INT64))
+        PyErr_SetString(PyExc_TypeError, "values must be a 1-D float64 or int64 array");
+    else if (n != PyArray_DIM(values, 0))
         PyErr_Format(PyExc_ValueError, "%zd values for an index of %zd",
-                     (Py_ssize_t)PyArray_DIM((PyArrayObject *)args[0], 0), n);
-        return NULL;
-    }
-    if (!labels)
-        return build_series(self, args[0], args[1], args[2]);
-    PyObject *index = build_object_index(self, args[1], Py_None);
-    if (index == NULL)
-        return NULL;
-    PyObject *series = build_series(self, args[0], index, args[2]);
-    Py_DECREF(index);
+                     (Py_ssize_t)PyArray_DIM(values, 0), n);
+    else if (Py_TYPE(args[1]) == self->index_type)
+        series = build_series(self, (PyObject *)values, args[1], args[2]);
+    else if ((index = build_object_index(self, args[1], Py_None)) != NULL)
+        series = build_series(self, (PyObject *)values, index, args[2]);
+    Py_XDECREF(index);
+    Py_DECREF(values);
     return series;
 }
 
-/* Whether positions (tuple of 1-D int64 arrays, one per block of values) place the blocks'
-   rows at each of 0..width-1 exactly once, every block k x rows: 1, 0 with a TypeError or
-   ValueError, -1 on another error. pandas takes placements unchecked. */
+/* Whether positions place each of columns 0..width-1 exactly once, block after block of
+   k x rows values: 1, or 0 with a ValueError. */
 static int
 blocks_fit(PyObject *values, PyObject *positions, Py_ssize_t width, Py_ssize_t rows)
 {
-    Py_ssize_t count = PyTuple_GET_SIZE(values);
-    if (count < 1 || PyTuple_GET_SIZE(positions) != count) {
-        PyErr_SetString(PyExc_ValueError, "one positions array for each of 1 or more blocks");
-        return 0;
-    }
     char *placed = PyMem_Calloc(width > 0 ? (size_t)width : 1, 1);
     if (placed == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return 0;
     }
     Py_ssize_t total = 0;
-    int fits = 1;
-    for (Py_ssize_t i = 0; i < count && fits; i++) {
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(values); i++) {
         PyArrayObject *block = (PyArrayObject *)PyTuple_GET_ITEM(values, i);
         PyArrayObject *at = (PyArrayObject *)PyTuple_GET_ITEM(positions, i);
-        if (!PyArray_Check((PyObject *)block) || PyArray_NDIM(block) != 2 ||
-            !PyArray_IS_C_CONTIGUOUS(block) ||
-            (PyArray_TYPE(block) != NPY_FLOAT64 && PyArray_TYPE(block) != NPY_INT64) ||
-            !PyArray_Check((PyObject *)at) || PyArray_NDIM(at) != 1 ||
-            PyArray_TYPE(at) != NPY_INT64 || !PyArray_IS_C_CONTIGUOUS(at)) {
-            PyErr_SetString(PyExc_TypeError, "each block a C-contiguous 2-D float64 or int64 "
-                                             "array, each positions a 1-D int64 array");
-            fits = 0;
-            break;
-        }
         Py_ssize_t k = PyArray_DIM(block, 0);
         if (PyArray_DIM(block, 1) != rows || PyArray_DIM(at, 0) != k) {
             PyErr_SetString(PyExc_ValueError, "a block is k x rows for k positions");
-            fits = 0;
-            break;
+            PyMem_Free(placed);
+            return 0;
         }
         const int64_t *where = (const int64_t *)PyArray_DATA(at);
         for (Py_ssize_t j = 0; j < k; j++) {
             if (where[j] < 0 || where[j] >= width || placed[where[j]]) {
-                PyErr_SetString(PyExc_ValueError,
-                                "positions must place each column exactly once");
-                fits = 0;
+                total = -1;
                 break;
             }
             placed[where[j]] = 1;
         }
+        if (total < 0)
+            break;
         total += k;
     }
-    if (fits && total != width) {
-        PyErr_SetString(PyExc_ValueError, "positions must place each column exactly once");
-        fits = 0;
-    }
     PyMem_Free(placed);
-    return fits;
+    if (total != width) {
+        PyErr_SetString(PyExc_ValueError, "positions must place each column exactly once");
+        return 0;
+    }
+    return 1;
+}
+
+/* values and positions (tuples of one array per block) as the builder goes on with them:
+   private views of the blocks (C-contiguous, aligned, native 2-D float64 or int64) and
+   frozen native copies of the positions (1-D int64), which pandas keeps as the
+   placements; 0 with both set, or -1 with an error. */
+static int
+own_blocks(PyObject *values, PyObject *positions, PyObject **blocks, PyObject **places)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(values);
+    if (count < 1 || PyTuple_GET_SIZE(positions) != count) {
+        PyErr_SetString(PyExc_ValueError, "one positions array for each of 1 or more blocks");
+        return -1;
+    }
+    if ((*blocks = PyTuple_New(count)) == NULL || (*places = PyTuple_New(count)) == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyArrayObject *block = private_view(PyTuple_GET_ITEM(values, i), "each block");
+        if (block == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(*blocks, i, (PyObject *)block);
+        if (PyArray_NDIM(block) != 2 || !PyArray_ISCARRAY_RO(block) ||
+            !PyArray_ISNOTSWAPPED(block) ||
+            (PyArray_TYPE(block) != NPY_FLOAT64 && PyArray_TYPE(block) != NPY_INT64)) {
+            PyErr_SetString(PyExc_TypeError, "each block must be a C-contiguous, aligned, "
+                                             "native 2-D float64 or int64 array");
+            goto fail;
+        }
+        PyObject *at = PyTuple_GET_ITEM(positions, i);
+        if (!PyArray_CheckExact(at) || PyArray_NDIM((PyArrayObject *)at) != 1 ||
+            PyArray_TYPE((PyArrayObject *)at) != NPY_INT64) {
+            PyErr_SetString(PyExc_TypeError, "each positions must be a 1-D int64 array");
+            goto fail;
+        }
+        PyArrayObject *native = (PyArrayObject *)PyArray_FROMANY(at, NPY_INT64, 1, 1,
+                                                                 NPY_ARRAY_CARRAY_RO);
+        PyArrayObject *place = native == NULL ? NULL : frozen_copy(native);
+        Py_XDECREF(native);
+        if (place == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(*places, i, (PyObject *)place);
+    }
+    return 0;
+fail:
+    Py_CLEAR(*blocks);
+    Py_CLEAR(*places);
+    return -1;
 }
 
 static PyObject *
@@ -607,12 +664,15 @@ PandasBuilder_blocks_frame(PandasBuilderObject *self, PyObject *const *args,
         PyErr_SetString(PyExc_TypeError, "values, positions, rows and columns must be tuples");
         return NULL;
     }
-    if (blocks_fit(args[0], args[1], PyTuple_GET_SIZE(args[3]), PyTuple_GET_SIZE(args[2])) <= 0)
+    PyObject *blocks = NULL, *places = NULL, *index = NULL, *columns = NULL, *frame = NULL;
+    if (own_blocks(args[0], args[1], &blocks, &places) < 0)
         return NULL;
-    PyObject *index = build_object_index(self, args[2], Py_None);
-    PyObject *columns = index == NULL ? NULL : build_object_index(self, args[3], Py_None);
-    PyObject *frame = columns == NULL ? NULL
-        : build_frame_of_blocks(self, args[0], args[1], index, columns);
+    if (blocks_fit(blocks, places, PyTuple_GET_SIZE(args[3]), PyTuple_GET_SIZE(args[2])) &&
+        (index = build_object_index(self, args[2], Py_None)) != NULL &&
+        (columns = build_object_index(self, args[3], Py_None)) != NULL)
+        frame = build_frame_of_blocks(self, blocks, places, index, columns);
+    Py_DECREF(blocks);
+    Py_DECREF(places);
     Py_XDECREF(index);
     Py_XDECREF(columns);
     return frame;
@@ -626,34 +686,32 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
                      nargs);
         return NULL;
     }
-    PyArrayObject *block = (PyArrayObject *)args[0];
-    if (!PyArray_Check(args[0]) || PyArray_NDIM(block) != 2 ||
-        PyArray_TYPE(block) != NPY_FLOAT64) {
-        PyErr_SetString(PyExc_TypeError, "block must be a 2-D float64 array");
-        return NULL;
-    }
-    if (Py_TYPE(args[1]) != self->index_type) {  /* an exact type: its length is its array's */
-        PyErr_Format(PyExc_TypeError, "index must be a %s", self->index_type->tp_name);
-        return NULL;
-    }
-    /* an Index of the columns (an exact type: its length is its array's) is kept as the
-       frame's columns, as history keeps the Index a strategy gave */
+    /* an Index of the columns (an exact type) is kept as the frame's columns, as history
+       keeps the Index a strategy gave */
     PyObject *column_axis = Py_TYPE(args[2]) == self->object_index_type ? args[2] : NULL;
     if (column_axis == NULL && !PyList_CheckExact(args[2]) && !PyTuple_CheckExact(args[2])) {
         PyErr_SetString(PyExc_TypeError, "columns must be a list, a tuple or an Index");
         return NULL;
     }
-    Py_ssize_t rows = PyObject_Size(args[1]), width = PyObject_Size(args[2]);
-    if (rows < 0 || width < 0)
+    Py_ssize_t rows = index_length(self, args[1], 0, "index");
+    Py_ssize_t width = rows < 0 ? -1 : PyObject_Size(args[2]);
+    if (width < 0)
         return NULL;
-    if (width != PyArray_DIM(block, 0) || rows != PyArray_DIM(block, 1)) {
+    PyArrayObject *block = private_view(args[0], "block");
+    if (block == NULL)
+        return NULL;
+    PyObject *frame = NULL;
+    if (PyArray_NDIM(block) != 2 || PyArray_TYPE(block) != NPY_FLOAT64)
+        PyErr_SetString(PyExc_TypeError, "block must be a 2-D float64 array");
+    else if (width != PyArray_DIM(block, 0) || rows != PyArray_DIM(block, 1))
         PyErr_Format(PyExc_ValueError,
                      "a (%zd, %zd) block for %zd columns and an index of %zd",
                      (Py_ssize_t)PyArray_DIM(block, 0), (Py_ssize_t)PyArray_DIM(block, 1),
                      width, rows);
-        return NULL;
-    }
-    return build_frame(self, args[0], args[1], args[2], column_axis);
+    else
+        frame = build_frame(self, (PyObject *)block, args[1], args[2], column_axis);
+    Py_DECREF(block);
+    return frame;
 }
 
 static PyObject *
@@ -664,16 +722,6 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
                      "and dt_label (%zd given)", nargs);
         return NULL;
     }
-    PyArrayObject *block = (PyArrayObject *)args[0];
-    if (!PyArray_Check(args[0]) || PyArray_NDIM(block) != 2 ||
-        PyArray_TYPE(block) != NPY_FLOAT64 || !PyArray_IS_C_CONTIGUOUS(block)) {
-        PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous 2-D float64 array");
-        return NULL;
-    }
-    if (Py_TYPE(args[1]) != self->index_type) {  /* its length is asked twice */
-        PyErr_Format(PyExc_TypeError, "dates must be a %s", self->index_type->tp_name);
-        return NULL;
-    }
     if (!PyTuple_CheckExact(args[2]) || !PyTuple_CheckExact(args[3])) {
         PyErr_SetString(PyExc_TypeError, "assets and fields must be tuples");
         return NULL;
@@ -682,20 +730,29 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
         PyErr_SetString(PyExc_TypeError, "dt_label must be a str");
         return NULL;
     }
-    Py_ssize_t count = PyObject_Size(args[1]);
+    Py_ssize_t count = index_length(self, args[1], 0, "dates");
     if (count < 0)
         return NULL;
+    PyArrayObject *block = private_view(args[0], "block");
+    if (block == NULL)
+        return NULL;
+    PyObject *frame = NULL;
     Py_ssize_t width = PyTuple_GET_SIZE(args[2]);
-    if (PyTuple_GET_SIZE(args[3]) != PyArray_DIM(block, 0) ||
-        (width > 0 && count > PY_SSIZE_T_MAX / width) ||
-        count * width != PyArray_DIM(block, 1)) {
+    if (PyArray_NDIM(block) != 2 || PyArray_TYPE(block) != NPY_FLOAT64 ||
+        !PyArray_IS_C_CONTIGUOUS(block))
+        PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous 2-D float64 array");
+    else if (PyTuple_GET_SIZE(args[3]) != PyArray_DIM(block, 0) ||
+             (width > 0 && count > PY_SSIZE_T_MAX / width) ||
+             count * width != PyArray_DIM(block, 1))
         PyErr_Format(PyExc_ValueError, "a (%zd, %zd) block for %zd fields, %zd dates and "
                      "%zd assets", (Py_ssize_t)PyArray_DIM(block, 0),
                      (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[3]), count,
                      width);
-        return NULL;
-    }
-    return build_fields_frame(self, args[0], args[1], args[2], args[3], args[4]);
+    else
+        frame = build_fields_frame(self, (PyObject *)block, args[1], args[2], args[3],
+                                   args[4]);
+    Py_DECREF(block);
+    return frame;
 }
 
 static PyMethodDef PandasBuilder_methods[] = {
@@ -726,7 +783,7 @@ PyTypeObject PandasBuilder_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "PandasBuilder(series_type, manager_type, block_type, placement_type, "
               "refs_type, flags_type, index_type, frame_type, frame_manager_type, "
-              "object_index_type, multi_index_type, frozen_list_type, array_new): pandas "
+              "object_index_type, multi_index_type, frozen_list_type, tz_dtype_type, array_new): pandas "
               "objects without "
               "their constructors.",
     .tp_new = PandasBuilder_new,

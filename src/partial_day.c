@@ -452,19 +452,21 @@ PartialDayHistory_dealloc(PartialDayHistoryObject *self)
 static PyMethodDef PartialDayHistory_methods[] = {
     {"series", (PyCFunction)(void (*)(void))PartialDayHistory_series, METH_FASTCALL,
      "series(dt, asset, field, bar_count, scales=None, today=None) -> the Series "
-     "data.history(..., '1d') returns at minute dt of a minute simulation, or the reason "
-     "(a str) it is left to upstream. today: {(asset, field): float}, the session so far "
-     "as upstream's aggregator gives it, for assets whose bars the core does not fold."},
+     "data.history(..., '1d') returns at minute dt of a minute simulation, or why it is "
+     "left to upstream (a str, or (why, first, last) when a column is to be built). "
+     "today: {(asset, field): float}, the session so far as upstream's aggregator gives "
+     "it, for assets whose bars the core does not fold."},
     {"frame", (PyCFunction)(void (*)(void))PartialDayHistory_frame, METH_FASTCALL,
      "frame(dt, assets, field, bar_count, columns=None, scales=None, today=None) -> the "
      "frame get_history_window(..., '1d', ..., 'minute') returns for a list of assets "
-     "(columns: the Index it was given as, if any), or the reason (a str) it is left to "
-     "upstream."},
+     "(columns: the Index it was given as, if any), or why it is left to upstream (a str, "
+     "or (why, first, last) when a column is to be built)."},
     {"fields", (PyCFunction)(void (*)(void))PartialDayHistory_fields, METH_FASTCALL,
      "fields(dt, assets, fields, bar_count, scales=None, today=None) -> the frame "
      "data.history(..., '1d') returns for several fields at minute dt of a minute "
      "simulation (assets a sorted tuple of unique assets, fields a tuple of unique "
-     "fields), or the reason (a str) it is left to upstream."},
+     "fields), or why it is left to upstream (a str, or (why, first, last) when a column "
+     "is to be built)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -53,8 +53,14 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
         PyArray_BYTES(base) + start * PyArray_ITEMSIZE(base), 0, NULL);
     if (view == NULL)
         return NULL;
-    Py_INCREF(base);
-    if (PyArray_SetBaseObject((PyArrayObject *)view, (PyObject *)base) < 0) {
+    /* The view's base is what owns the memory (a frozen array's bytes), not the array the
+       core keeps: through a view nobody reaches that array, whose dtype and shape the core
+       relies on (numpy lets anyone set an array's dtype and shape in place). */
+    PyObject *owner = PyArray_BASE(base);
+    if (owner == NULL || PyArray_Check(owner))
+        owner = (PyObject *)base;
+    Py_INCREF(owner);
+    if (PyArray_SetBaseObject((PyArrayObject *)view, owner) < 0) {
         Py_DECREF(view);
         return NULL;
     }

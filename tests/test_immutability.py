@@ -109,20 +109,30 @@ def reachable_arrays(root, limit=6):
 
 
 def vandalise(array):
-    """Make array writable if numpy lets anyone, and overwrite every element."""
+    """Make array writable if numpy lets anyone, and overwrite every element; then retype
+    it in place (numpy lets anyone set an array's dtype), as wide as numpy allows."""
     try:
         array.flags.writeable = True
     except ValueError:
-        return False
-    if array.dtype == object:
-        array[...] = "vandal"
-    elif array.dtype.kind in "mM":
-        array.view(np.int64)[...] = 86_400_000_000_000
-    elif array.dtype.kind in "iuf":
-        array[...] = 3
+        written = False
     else:
-        array[...] = True
-    return True
+        written = True
+        if array.dtype == object:
+            array[...] = "vandal"
+        elif array.dtype.kind in "mM":
+            array.view(np.int64)[...] = 86_400_000_000_000
+        elif array.dtype.kind in "iuf":
+            array[...] = 3
+        else:
+            array[...] = True
+    if array.dtype != object:
+        for wider in (np.dtype("V40"), np.dtype(np.complex128), np.dtype(np.int8)):
+            try:
+                array.dtype = wider
+                break
+            except (ValueError, TypeError):
+                pass
+    return written
 
 
 def looks(bundle, minute_bundle, assets, minute_assets):
@@ -152,7 +162,8 @@ def looks(bundle, minute_bundle, assets, minute_assets):
 def test_nothing_reachable_from_an_answer_reaches_cached_state(
         bundle, minute_bundle, assets, minute_assets):
     """Every array reachable from what history and current return is flipped writable
-    where numpy allows it and overwritten; the next calls still answer as upstream."""
+    where numpy allows it and overwritten, and retyped in place; the next calls still
+    answer as upstream."""
     produce = looks(bundle, minute_bundle, assets, minute_assets)
     with unpatched():
         theirs = produce()

@@ -313,3 +313,66 @@ def test_the_pandas_check_samples_every_kind_of_object_the_core_makes(builder):
         ("fields frame", "date"), ("fields frame", "date_time"),
         ("blocks frame", ("float64", "int64")), ("blocks frame", ("int64", "float64")),
     }, recording.kinds
+
+
+def test_arguments_changed_by_code_run_meanwhile_cannot_reach_the_builder(builder):
+    """Code the builder runs (a name's __hash__, an index's __len__, a dtype's attribute)
+    may reshape or retype the caller's arrays: the builder goes on with its own views, so
+    the call answers or raises, and never reads what the arrays became."""
+    labels = labels_of(1, "B")
+    index = builder.datetime_index(labels, None, labels.dtype)
+    values = np.zeros(1, np.int64)
+
+    class Reshaping:
+        def __hash__(self):
+            values.shape = ()
+            return 1
+
+    assert builder.series(values.copy(), ["a"], "x").shape == (1,)
+    outcome(lambda: builder.series(values, ["a"], Reshaping()))  # answers or raises
+    block = np.zeros((1, 1))
+
+    class Length:
+        def __len__(self):
+            block.shape = ()
+            return 1
+
+    columns = pd.Index(["a"], dtype=object)
+    object.__setattr__(columns, "_data", Length())
+    outcome(lambda: builder.frame(block, index, columns))
+    dates = np.zeros(4, "M8[ns]")
+
+    class Retyping:
+        @property
+        def base(self):
+            dates.dtype = np.int64
+            return np.dtype("M8[ns]")
+
+    assert isinstance(outcome(lambda: builder.datetime_index(dates, None, Retyping())),
+                      TypeError), "only numpy dtypes and DatetimeTZDtype are taken"
+
+
+def test_positions_are_the_builders_own_native_copies(builder):
+    """Unaligned and byte-swapped positions are read as numpy reads them, and what pandas
+    keeps as the placements is a copy the caller cannot change afterwards."""
+    rows, columns = ("r1", "r2", "r3"), ("a", "b")
+    memory = bytearray(17)
+    memory[1:] = np.array([1, 0], np.int64).tobytes()
+    unaligned = np.frombuffer(memory, np.int64, count=2, offset=1)
+    swapped = np.array([1, 0], np.int64).astype(">i8")
+    block = np.arange(6.0).reshape(2, 3)
+    for positions in (unaligned, swapped):
+        frame = builder.blocks_frame((block,), (positions,), rows, columns)
+        assert frame["a"].tolist() == [3.0, 4.0, 5.0] and frame["b"].tolist() == [0.0, 1.0, 2.0]
+    given = np.array([1, 0], np.int64)
+    frame = builder.blocks_frame((block,), (given,), rows, columns)
+    given[:] = 0
+    assert frame["a"].tolist() == [3.0, 4.0, 5.0]
+    placement = frame._mgr.blocks[0].mgr_locs.as_array
+    assert not np.shares_memory(placement, given)
+    for bad in (np.array([0, 2], np.int64).astype(">i8"), np.array([0, 0]).astype(">i8")):
+        assert isinstance(outcome(lambda: builder.blocks_frame((block,), (bad,), rows,
+                                                               columns)), ValueError)
+    swapped_block = block.astype(">f8")
+    assert isinstance(outcome(lambda: builder.blocks_frame(
+        (swapped_block,), (np.array([0, 1]),), rows, columns)), TypeError)

@@ -101,7 +101,7 @@ def _types():
         placement_type=BlockPlacement, refs_type=BlockValuesRefs, flags_type=Flags,
         index_type=pd.DatetimeIndex, frame_type=pd.DataFrame, frame_manager_type=BlockManager,
         object_index_type=pd.Index, multi_index_type=pd.MultiIndex,
-        frozen_list_type=FrozenList,
+        frozen_list_type=FrozenList, tz_dtype_type=pd.DatetimeTZDtype,
         # what DatetimeArray._simple_new's super()._simple_new(values, dtype) calls
         array_new=super(DatetimeArray, DatetimeArray)._simple_new,
     )
