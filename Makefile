@@ -1,11 +1,28 @@
 # make setup    .venv with the pinned environment and fastportal built with -Werror
 # make test     setup, then the whole test suite (fastportal's, then upstream's own), then
-#               make sanitize
+#               make sanitize and make fuzz-smoke
+# make test-long setup, then the property tests' long profile: 10,000 random bundles, each
+#               with its calls, patched against upstream (about 25 minutes)
 # make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
 # make bench    setup, then the per-call tables of benchmarks/
 # make sanitize setup, then the C-level and differential tests against the extension
 #               built with AddressSanitizer and UndefinedBehaviorSanitizer (in .sanitize/,
 #               apart from the normal build; any finding aborts the run)
+# make valgrind setup, then the C-level tests under valgrind's memcheck against the normal
+#               build (PYTHONMALLOC=malloc, so that memcheck sees every object's memory);
+#               fails on any error or definite leak with a frame in fastportal's _core, and
+#               only on those (Python's, NumPy's, SciPy's own reports are counted, not
+#               failed on). About 11 minutes; not run by make test nor by CI
+# make fuzz     setup, then FUZZ_SECONDS (600) of coverage-guided fuzzing (atheris) of every
+#               constructor, method and function of _core, and of history, current,
+#               can_trade, is_stale and the portal's windows and spot values with fastportal
+#               installed, on the minute and futures bundles (tests/fuzz/fuzz_core.py). With
+#               clang: the extension built in .fuzz/ with ASan, UBSan and libFuzzer's
+#               coverage counters, so the C code and fastportal's Python are instrumented;
+#               without clang: the normal build, fastportal's Python alone instrumented.
+#               Corpus kept in .fuzz/corpus; a finding stops the run, its input in
+#               .fuzz/crashes/ (replay: the fuzz command with that file instead of the corpus)
+# make fuzz-smoke  make fuzz for 60 seconds
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +31,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.fastportal-installed
 SOURCES := $(wildcard src/*.c include/*.h) setup.py pyproject.toml
 
-.PHONY: setup test test-fastportal test-upstream sanitize profile bench clean
+.PHONY: setup test test-long test-fastportal test-upstream sanitize valgrind fuzz fuzz-smoke profile \
+	bench clean
 
 setup: $(STAMP)
 
@@ -27,7 +45,10 @@ $(STAMP): $(VENV)/.env-installed $(SOURCES)
 	FASTPORTAL_STRICT=1 $(PIP) install --no-build-isolation --no-deps -e .
 	touch $@
 
-test: setup test-fastportal test-upstream sanitize
+test: setup test-fastportal test-upstream sanitize fuzz-smoke
+
+test-long: setup
+	FASTPORTAL_HYPOTHESIS=long $(PY) -m pytest -p no:cacheprovider tests/test_properties.py
 
 test-fastportal: setup
 	$(PY) -m pytest -p no:cacheprovider tests
@@ -44,7 +65,8 @@ SANITIZE_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-f
 SANITIZE_TESTS := tests/test_core_fuzz.py tests/test_windows_core.py tests/test_spot_core.py \
 	tests/test_objects.py tests/test_minutes.py tests/test_calendar.py \
 	tests/test_history_core.py tests/test_immutability.py tests/test_spot.py \
-	tests/test_history_daily.py tests/test_history_minute.py tests/test_history_partial_day.py
+	tests/test_history_daily.py tests/test_history_minute.py tests/test_history_partial_day.py \
+	tests/test_threads.py
 
 sanitize: setup
 	rm -rf $(SANITIZE) && mkdir -p $(SANITIZE)
@@ -59,6 +81,64 @@ sanitize: setup
 	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(SANITIZE) $(PY) -m pytest \
 		-p no:cacheprovider -q $(SANITIZE_TESTS)
+
+VALGRIND := .valgrind
+VALGRIND_TESTS := tests/test_core_fuzz.py tests/test_windows_core.py tests/test_spot_core.py \
+	tests/test_objects.py tests/test_minutes.py tests/test_calendar.py \
+	tests/test_history_core.py
+# The comparisons with exchange_calendars of every minute (of years, of weeks, at every
+# bound) loop in Python over the same C lookups, about ten minutes each under memcheck:
+# those of XHKG (a lunch break) over trading minutes stay, the others are left out.
+VALGRIND_SKIP := not every_minute_of_years and not every_bound and not some_weeks \
+	and not (every_trading_minute and not XHKG)
+# --track-origins: an uninitialised value Python trips on is traced to where it was made,
+# which may be in _core
+MEMCHECK := valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
+	--track-origins=yes --num-callers=50 --xml=yes --xml-file=$(VALGRIND)/memcheck.%p.xml
+
+valgrind: setup
+	rm -rf $(VALGRIND) && mkdir -p $(VALGRIND)
+	status=0; PYTHONMALLOC=malloc $(MEMCHECK) $(PY) -m pytest -p no:cacheprovider -q \
+		-k "$(VALGRIND_SKIP)" $(VALGRIND_TESTS) || status=$$?; \
+	$(PY) tests/tools/memcheck_core_errors.py $(VALGRIND)/memcheck.*.xml && exit $$status
+
+FUZZ := .fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_CLANG := $(shell command -v clang)
+FUZZ_CFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined \
+	-fno-wrapv -fno-omit-frame-pointer -g
+# with clang, atheris's libFuzzer with clang's ASan and UBSan runtimes is preloaded: the
+# extension's coverage counters reach the fuzzer and its memory errors are reported.
+# allocator_may_return_null: a window too big to allocate is a MemoryError, as without ASan
+ifneq ($(FUZZ_CLANG),)
+ATHERIS_DIR = $(shell $(PY) -c "import atheris; print(atheris.path())")
+FUZZ_ENV = LD_PRELOAD=$(ATHERIS_DIR)/asan_with_fuzzer.so \
+	ASAN_OPTIONS=detect_leaks=0,allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1
+endif
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=60 -rss_limit_mb=8192 -max_len=1024 \
+	-print_final_stats=1 -artifact_prefix=$(FUZZ)/crashes/
+
+fuzz: setup
+	rm -rf $(FUZZ)/fastportal $(FUZZ)/lib $(FUZZ)/tmp && mkdir -p $(FUZZ)/corpus $(FUZZ)/crashes
+	cp -r python/fastportal $(FUZZ)/fastportal
+ifneq ($(FUZZ_CLANG),)
+	rm -f $(FUZZ)/fastportal/_core*.so
+	CC=clang LDSHARED="clang -shared" CFLAGS="$(FUZZ_CFLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" $(PY) setup.py -q \
+		build_ext --build-lib $(FUZZ)/lib --build-temp $(FUZZ)/tmp
+	cp $(FUZZ)/lib/fastportal/_core*.so $(FUZZ)/fastportal/
+else
+	@echo "make fuzz: no clang, so the normal build is fuzzed, fastportal's Python alone"
+	@echo "instrumented (apt-get install clang for the C code's coverage and sanitizers)"
+endif
+	$(FUZZ_ENV) PYTHONPATH=$(FUZZ) $(PY) -c \
+		"import fastportal._core as c, os; assert c.__file__.startswith(os.path.abspath('$(FUZZ)')), c.__file__"
+	@# PYTHONMALLOC=malloc: objects in malloc's blocks, so that ASan sees one used after free
+	$(FUZZ_ENV) PYTHONMALLOC=malloc PYTHONPATH=$(FUZZ) $(PY) tests/fuzz/fuzz_core.py \
+		$(FUZZ_FLAGS) $(FUZZ)/corpus
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 profile: setup
 	$(VENV)/bin/fastportal profile --scenario daily --out out/daily --cache .cache/bundles
@@ -75,4 +155,5 @@ bench: setup
 	$(PY) -m benchmarks.spot
 
 clean:
-	rm -rf $(VENV) build .cache $(SANITIZE) python/*.egg-info python/fastportal/*.so
+	rm -rf $(VENV) build .cache $(SANITIZE) $(VALGRIND) $(FUZZ) python/*.egg-info \
+		python/fastportal/*.so

@@ -82,6 +82,15 @@ def test_daily_frequency_in_a_minute_bundle(minute_futures_bundle):
     spot_differential(minute_futures_bundle, cfs, minutes, "daily")
 
 
+def test_clocks_years_apart(minute_futures_bundle):
+    """A clock years before the data between clocks in it: upstream's answers at each, and
+    the roll table built again around the far clock, not across the years between."""
+    cfs = continuous_futures(minute_futures_bundle, "FU")
+    near = list(session_minutes(minute_futures_bundle, 6)[::97])
+    far = [pd.Timestamp("1990-07-25 20:11", tz="UTC"), pd.Timestamp("2001-03-01 15:00", tz="UTC")]
+    spot_differential(minute_futures_bundle, cfs, near[:2] + far + near[2:], "minute")
+
+
 def brute_force_contracts(portal, cf, minutes):
     out = []
     for minute in minutes:

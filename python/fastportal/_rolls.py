@@ -168,6 +168,10 @@ def store_roll(portal, minute_data, cf, session):
     # the stretches so far: (first session, last session, starts, contracts)
     parts = portal.__dict__["_fastportal_roll_parts"][minute_data]
     low, high, starts, contracts = parts.get(cf, (position, position - 1, [], []))
+    if position < low - ROLL_SESSIONS_AFTER or position > high + ROLL_SESSIONS_AFTER:
+        # far from the table (a clock years before the data): a new table around the
+        # session, rather than one that asks upstream for every session in between
+        low, high, starts, contracts = position, position - 1, [], []
     reach_back = ROLL_SESSIONS_BEFORE
     if low <= position <= high:
         # asked for a session the table holds: the core wanted a key before the table
