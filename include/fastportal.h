@@ -139,7 +139,8 @@ typedef int (*window_fill)(void *state, PyObject *asset, PyObject *field, double
 extern PyObject *str_date, *str_date_time;
 int fields_init_strings(void);
 PyObject *build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
-                             PyObject *assets, PyObject *fields, PyObject *dt_label);
+                             Py_ssize_t count, PyObject *assets, PyObject *fields,
+                             PyObject *dt_label);
 PyObject *history_fields(PandasBuilderObject *b, window_fill fill, void *state,
                          PyObject *assets, PyObject *fields, Py_ssize_t count,
                          PyObject *dates, PyObject *dt_label, const double *scales,

@@ -39,27 +39,18 @@ fields_init_strings(void)
 
 /* The codes of a level of `categories` labels, in the narrowest type pandas'
    coerce_indexer_dtype picks: code of row r is r / repeat % categories. pandas takes
-   with codes unchecked, so they must never be written: the array views the buffer of a
-   bytes object, which nothing can make writable (numpy refuses the flag). */
+   with codes unchecked, so they must never be written: a frozen array, which nothing can
+   make writable. */
 static PyObject *
 level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
 {
     int type = categories < INT8_MAX ? NPY_INT8 : categories < INT16_MAX ? NPY_INT16
              : categories < INT32_MAX ? NPY_INT32 : NPY_INT64;
-    PyArray_Descr *descr = PyArray_DescrFromType(type);
-    if (descr == NULL)
+    npy_intp dims[1] = {rows};
+    PyArrayObject *codes = frozen_array(1, dims, type);
+    if (codes == NULL)
         return NULL;
-    Py_ssize_t itemsize = PyDataType_ELSIZE(descr);
-    if (rows > PY_SSIZE_T_MAX / itemsize) {
-        Py_DECREF(descr);
-        return PyErr_NoMemory();
-    }
-    PyObject *buffer = PyBytes_FromStringAndSize(NULL, rows * itemsize);
-    if (buffer == NULL) {
-        Py_DECREF(descr);
-        return NULL;
-    }
-    char *data = PyBytes_AS_STRING(buffer);
+    char *data = PyArray_DATA(codes);
     for (Py_ssize_t r = 0; r < rows; r++) {
         Py_ssize_t code = r / repeat % categories;
         switch (type) {
@@ -69,16 +60,7 @@ level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
         default: ((int64_t *)data)[r] = (int64_t)code;
         }
     }
-    npy_intp dims[1] = {rows};
-    PyObject *codes = PyArray_NewFromDescr(&PyArray_Type, descr, 1, dims, NULL, data,
-                                           NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED, NULL);
-    if (codes == NULL || PyArray_SetBaseObject((PyArrayObject *)codes, buffer) < 0) {
-        Py_XDECREF(codes);
-        if (codes == NULL)
-            Py_DECREF(buffer);
-        return NULL;
-    }
-    return codes;
+    return (PyObject *)codes;
 }
 
 /* FrozenList([a, b]) */
@@ -99,16 +81,17 @@ frozen_pair(PandasBuilderObject *b, PyObject *first, PyObject *second)
 
 /* pd.MultiIndex(levels=[dates, assets], codes=..., names=[dt_label, None],
    verify_integrity=False) for rows ordered by date, then asset. `dates` is a fresh
-   DatetimeIndex: it takes dt_label as its name, as upstream's level has it. */
+   DatetimeIndex of `count` dates, made by the core (pandas takes the codes unchecked:
+   its length is not asked of it again): it takes dt_label as its name, as upstream's
+   level has it. count * width is the block's row count, which the caller has. */
 static PyObject *
-fields_multi_index(PandasBuilderObject *b, PyObject *dates, PyObject *assets,
-                   PyObject *dt_label)
+fields_multi_index(PandasBuilderObject *b, PyObject *dates, Py_ssize_t count,
+                   PyObject *assets, PyObject *dt_label)
 {
-    Py_ssize_t count = PyObject_Size(dates);
     Py_ssize_t width = PyTuple_GET_SIZE(assets);
     PyObject *asset_level = NULL, *date_codes = NULL, *asset_codes = NULL;
     PyObject *levels = NULL, *codes = NULL, *index = NULL;
-    if (count < 0 || PyObject_GenericSetAttr(dates, str_name, dt_label) < 0)
+    if (PyObject_GenericSetAttr(dates, str_name, dt_label) < 0)
         return NULL;
     if ((asset_level = build_object_index(b, assets, Py_None)) == NULL ||
         (date_codes = level_codes(count * width, count, width)) == NULL ||
@@ -140,10 +123,10 @@ done:
    fresh DatetimeIndex `dates`, `assets` sorted and unique, columns the `fields`. */
 PyObject *
 build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
-                   PyObject *assets, PyObject *fields, PyObject *dt_label)
+                   Py_ssize_t count, PyObject *assets, PyObject *fields, PyObject *dt_label)
 {
     PyObject *frame = NULL;
-    PyObject *index = fields_multi_index(b, dates, assets, dt_label);
+    PyObject *index = fields_multi_index(b, dates, count, assets, dt_label);
     if (index == NULL)
         return NULL;
     PyObject *columns = build_object_index(b, fields, str_fields_name);
@@ -201,7 +184,7 @@ history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *
         if (block == NULL)
             goto done;
     }
-    if ((out = build_fields_frame(b, block, dates, assets, fields, dt_label)) != NULL)
+    if ((out = build_fields_frame(b, block, dates, count, assets, fields, dt_label)) != NULL)
         history_served();
 done:
     PyMem_Free(window);

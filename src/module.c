@@ -6,11 +6,18 @@
 int calendar_init_strings(void);
 int lookups_init_strings(void);
 
-/* A new, uninitialised, C-contiguous and read-only array whose memory belongs to a bytes
-   object, its base. The core fills it through PyArray_DATA. NumPy refuses to make such an
-   array writable (nothing down its base chain owns writable memory), whereas an array
+static void
+free_frozen_memory(PyObject *capsule)
+{
+    PyMem_Free(PyCapsule_GetPointer(capsule, "fastportal frozen memory"));
+}
+
+/* A new, uninitialised, C-contiguous and read-only array whose memory belongs to a
+   capsule, its base. The core fills it through PyArray_DATA. NumPy refuses to make such
+   an array writable (nothing down its base chain owns writable memory), whereas an array
    that owns its data can be flipped writable by anyone who reaches it, through the .base
-   of any view handed out. */
+   of any view handed out. Not a bytes object: numpy's __setstate__ wraps a bytes
+   object's memory, writable, without a copy; a capsule offers no memory to anyone. */
 PyArrayObject *
 frozen_array(int nd, const npy_intp *dims, int type_num)
 {
@@ -26,14 +33,16 @@ frozen_array(int nd, const npy_intp *dims, int type_num)
         }
         size *= dims[i];
     }
-    PyObject *memory = PyBytes_FromStringAndSize(NULL, size);
+    void *data = PyMem_Malloc(size > 0 ? (size_t)size : 1);  /* aligned for any type */
+    PyObject *memory = data == NULL ? PyErr_NoMemory()
+        : PyCapsule_New(data, "fastportal frozen memory", free_frozen_memory);
     if (memory == NULL) {
+        PyMem_Free(data);
         Py_DECREF(descr);
         return NULL;
     }
     PyArrayObject *array = (PyArrayObject *)PyArray_NewFromDescr(
-        &PyArray_Type, descr, nd, (npy_intp *)dims, NULL, PyBytes_AS_STRING(memory),
-        NPY_ARRAY_C_CONTIGUOUS, NULL);
+        &PyArray_Type, descr, nd, (npy_intp *)dims, NULL, data, NPY_ARRAY_C_CONTIGUOUS, NULL);
     if (array == NULL) {
         Py_DECREF(memory);
         return NULL;

@@ -717,48 +717,60 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
 static PyObject *
 PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "fields_frame() takes block, dates, assets, fields "
-                     "and dt_label (%zd given)", nargs);
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "fields_frame() takes block, dates, freq, dtype, "
+                     "assets, fields and dt_label (%zd given)", nargs);
         return NULL;
     }
-    if (!PyTuple_CheckExact(args[2]) || !PyTuple_CheckExact(args[3])) {
+    if (!PyTuple_CheckExact(args[4]) || !PyTuple_CheckExact(args[5])) {
         PyErr_SetString(PyExc_TypeError, "assets and fields must be tuples");
         return NULL;
     }
-    if (!PyUnicode_Check(args[4])) {
+    if (!PyUnicode_Check(args[6])) {
         PyErr_SetString(PyExc_TypeError, "dt_label must be a str");
         return NULL;
     }
-    Py_ssize_t count = index_length(self, args[1], 0, "dates");
-    if (count < 0)
+    /* the dates level is a DatetimeIndex the builder makes of the values, as history's
+       is: pandas takes the codes unchecked, so its length must be the one checked */
+    PyObject *numpy_dtype = values_dtype_of(self, args[3]);  /* may run Python: first */
+    if (numpy_dtype == NULL)
         return NULL;
-    PyArrayObject *block = private_view(args[0], "block");
+    PyArrayObject *dates = private_view(args[1], "dates");
+    PyArrayObject *block = dates == NULL ? NULL : private_view(args[0], "block");
+    PyObject *index = NULL, *frame = NULL;
     if (block == NULL)
-        return NULL;
-    PyObject *frame = NULL;
-    Py_ssize_t width = PyTuple_GET_SIZE(args[2]);
-    if (PyArray_NDIM(block) != 2 || PyArray_TYPE(block) != NPY_FLOAT64 ||
-        !PyArray_IS_C_CONTIGUOUS(block))
+        goto done;
+    Py_ssize_t count = PyArray_DIM(dates, 0), width = PyTuple_GET_SIZE(args[4]);
+    if (PyArray_NDIM(dates) != 1 || PyArray_TYPE(dates) != NPY_DATETIME ||
+        !PyArray_EquivTypes(PyArray_DESCR(dates), (PyArray_Descr *)numpy_dtype))
+        PyErr_SetString(PyExc_TypeError,
+                        "dates must be a 1-D datetime64 array of the dtype's unit");
+    else if (PyArray_NDIM(block) != 2 || PyArray_TYPE(block) != NPY_FLOAT64 ||
+             !PyArray_IS_C_CONTIGUOUS(block))
         PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous 2-D float64 array");
-    else if (PyTuple_GET_SIZE(args[3]) != PyArray_DIM(block, 0) ||
+    else if (PyTuple_GET_SIZE(args[5]) != PyArray_DIM(block, 0) ||
              (width > 0 && count > PY_SSIZE_T_MAX / width) ||
              count * width != PyArray_DIM(block, 1))
         PyErr_Format(PyExc_ValueError, "a (%zd, %zd) block for %zd fields, %zd dates and "
                      "%zd assets", (Py_ssize_t)PyArray_DIM(block, 0),
-                     (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[3]), count,
+                     (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[5]), count,
                      width);
-    else
-        frame = build_fields_frame(self, (PyObject *)block, args[1], args[2], args[3],
-                                   args[4]);
-    Py_DECREF(block);
+    else if ((index = build_datetime_index(self, (PyObject *)dates, args[2], args[3])) != NULL)
+        frame = build_fields_frame(self, (PyObject *)block, index, count, args[4], args[5],
+                                   args[6]);
+done:
+    Py_DECREF(numpy_dtype);
+    Py_XDECREF(dates);
+    Py_XDECREF(block);
+    Py_XDECREF(index);
     return frame;
 }
 
 static PyMethodDef PandasBuilder_methods[] = {
     {"fields_frame", (PyCFunction)(void (*)(void))PandasBuilder_fields_frame, METH_FASTCALL,
-     "fields_frame(block, dates, assets, fields, dt_label): the frame of data.history with "
-     "several fields over a (fields, dates x assets) block; dates (a fresh DatetimeIndex) "
+     "fields_frame(block, dates, freq, dtype, assets, fields, dt_label): the frame of "
+     "data.history with several fields over a (fields, dates x assets) block; its dates "
+     "level, the DatetimeIndex of the datetime64 dates (as datetime_index makes it), "
      "takes dt_label as its name."},
     {"frame", (PyCFunction)(void (*)(void))PandasBuilder_frame, METH_FASTCALL,
      "frame(block, index, columns): DataFrame over a (columns, rows) float64 block, "

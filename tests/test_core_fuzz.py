@@ -289,11 +289,12 @@ def test_adjustment_timeline():
 
 def test_fields_frame_of_the_builder(calendar):
     builder = _pandas.builder()
-    dates = lambda: calendar.sessions_index(100, 3)  # noqa: E731
-    pool = ODD + [np.ones((2, 6)), np.ones((1, 3)), ("a", "b"), ("close", "open"), "date"]
-    for args in itertools.islice(combos(5, pool), 1500):
+    parts = _pandas.index_parts(calendar.sessions_index(100, 3))
+    pool = ODD + [np.ones((2, 6)), np.ones((1, 3)), ("a", "b"), ("close", "open"), "date",
+                  *parts]
+    for args in itertools.islice(combos(7, pool), 1500):
         survive(builder.fields_frame, *args)
-    frame = builder.fields_frame(np.arange(12.0).reshape(2, 6), dates(), ("a", "b"),
+    frame = builder.fields_frame(np.arange(12.0).reshape(2, 6), *parts, ("a", "b"),
                                  ("close", "open"), "date")
     assert frame.shape == (6, 2) and frame.index.names == ["date", None]
 

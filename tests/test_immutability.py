@@ -125,6 +125,16 @@ def vandalise(array):
             array[...] = 3
         else:
             array[...] = True
+    owner = array.base
+    if owner is not None and not isinstance(owner, np.ndarray):
+        # numpy's unpickling wraps a bytes object's memory without a copy, writable
+        alias = np.empty(0, np.uint8)
+        try:
+            alias.__setstate__((1, (array.nbytes,), np.dtype(np.uint8), False, owner))
+            alias[...] = 7
+            written = True
+        except (TypeError, ValueError):
+            pass
     if array.dtype != object:
         for wider in (np.dtype("V40"), np.dtype(np.complex128), np.dtype(np.int8)):
             try:

@@ -288,9 +288,9 @@ class RecordingBuilder:
         self.kinds.add(("frame", type(columns).__name__))
         return self.builder.frame(block, index, columns)
 
-    def fields_frame(self, block, dates, assets, fields, dt_label):
+    def fields_frame(self, block, dates, freq, dtype, assets, fields, dt_label):
         self.kinds.add(("fields frame", dt_label))
-        return self.builder.fields_frame(block, dates, assets, fields, dt_label)
+        return self.builder.fields_frame(block, dates, freq, dtype, assets, fields, dt_label)
 
     def blocks_frame(self, values, positions, rows, columns):
         self.kinds.add(("blocks frame", tuple(v.dtype.name for v in values)))

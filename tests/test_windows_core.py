@@ -97,14 +97,20 @@ def test_arguments_are_checked():
 
 
 def test_no_view_leads_to_memory_anyone_can_make_writable():
-    """A view's base is the memory of the cached version (a bytes object), not the version
-    itself: numpy refuses to flip the view writable, and nobody reaches the array whose
-    dtype and shape the column relies on."""
+    """A view's base is what owns the cached version's memory, not the version itself, and
+    offers that memory to nobody: numpy refuses to flip the view writable or to wrap the
+    memory anew (its __setstate__ wraps a bytes object's memory, writable), and nobody
+    reaches the array whose dtype and shape the column relies on."""
     column = _core.AdjustedColumn(np.arange(1.0, 11.0), np.array([4]), np.array([0.5]), 3, 0)
     view = column.view(6, 5)
-    assert type(view.base) is bytes and not view.flags.owndata
+    owner = view.base
+    assert not isinstance(owner, (np.ndarray, bytes)) and not view.flags.owndata
     with pytest.raises(ValueError, match="WRITEABLE"):
         view.flags.writeable = True
+    with pytest.raises(TypeError):
+        memoryview(owner)
+    with pytest.raises(TypeError):
+        np.empty(0).__setstate__((1, (10,), np.dtype(np.float64), False, owner))
     view.dtype = np.int64  # the view's own dtype: the column's version is not changed
     del column
     assert view.view(np.float64).tolist() == [1.5, 2.0, 5.0, 6.0, 7.0]

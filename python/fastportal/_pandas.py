@@ -137,12 +137,24 @@ def _stacked_fields_frame(block, dates, assets, fields, dt_label):
     return frame.stack(future_stack=True).unstack(level="fields").sort_index()
 
 
+def index_parts(index):
+    """(values, freq, dtype) of a DatetimeIndex, as the builder takes them: the values a
+    read-only datetime64[ns] copy."""
+    values = index.asi8.view("M8[ns]").copy()
+    values.flags.writeable = False
+    return values, index.freq, index.dtype
+
+
 def _fields_frames_agree(builder, dates_of, dt_label):
     """The builder's frame of several fields against pandas' own, built both ways."""
     assets, fields = ("a", "b", "c"), ("close", "open")
     block = np.arange(24.0).reshape(2, 12) / 7
-    ours = builder.fields_frame(block, dates_of(), assets, fields, dt_label)
-    theirs = _public_fields_frame(block, dates_of(), assets, fields, dt_label)
+    parts = index_parts(dates_of())
+    ours = builder.fields_frame(block, *parts, assets, fields, dt_label)
+    # over the same read-only values, as the core's dates are
+    theirs = _public_fields_frame(block, _public_series(np.empty(len(parts[0])), parts[0],
+                                                        parts[1], None, parts[2]).index,
+                                  assets, fields, dt_label)
     stacked = _stacked_fields_frame(block, dates_of(), assets, fields, dt_label)
     same = fields_frame_anatomy(ours) == fields_frame_anatomy(theirs)
     for other in (theirs, stacked):
