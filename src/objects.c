@@ -605,8 +605,8 @@ blocks_fit(PyObject *values, PyObject *positions, Py_ssize_t width, Py_ssize_t r
 
 /* values and positions (tuples of one array per block) as the builder goes on with them:
    private views of the blocks (C-contiguous, aligned, native 2-D float64 or int64) and
-   frozen native copies of the positions (1-D int64), which pandas keeps as the
-   placements; 0 with both set, or -1 with an error. */
+   frozen native copies of the positions (1-D int64), checked and then made placements
+   of by pandas; 0 with both set, or -1 with an error. */
 static int
 own_blocks(PyObject *values, PyObject *positions, PyObject **blocks, PyObject **places)
 {

@@ -53,7 +53,7 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
         PyArray_BYTES(base) + start * PyArray_ITEMSIZE(base), 0, NULL);
     if (view == NULL)
         return NULL;
-    /* The view's base is what owns the memory (a frozen array's bytes), not the array the
+    /* The view's base is what owns the memory (a frozen array's capsule), not the array the
        core keeps: through a view nobody reaches that array, whose dtype and shape the core
        relies on (numpy lets anyone set an array's dtype and shape in place). */
     PyObject *owner = PyArray_BASE(base);
