@@ -9,7 +9,10 @@ int lookups_init_strings(void);
 static void
 free_frozen_memory(PyObject *capsule)
 {
-    PyMem_Free(PyCapsule_GetPointer(capsule, "fastportal frozen memory"));
+    void *memory = PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+    if (memory == NULL)
+        PyErr_Clear();  /* renamed or emptied by someone else: nothing of ours to free */
+    PyMem_Free(memory);
 }
 
 /* A new, uninitialised, C-contiguous and read-only array whose memory belongs to a

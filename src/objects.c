@@ -505,6 +505,7 @@ PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
     PyObject *index = NULL;
     if (values != NULL) {
         if (PyArray_NDIM(values) != 1 || PyArray_TYPE(values) != NPY_DATETIME ||
+            !PyArray_ISNOTSWAPPED(values) ||
             !PyArray_EquivTypes(PyArray_DESCR(values), (PyArray_Descr *)numpy_dtype))
             PyErr_SetString(PyExc_TypeError,
                             "values must be a 1-D datetime64 array of the dtype's unit");
@@ -740,8 +741,11 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
     PyObject *index = NULL, *frame = NULL;
     if (block == NULL)
         goto done;
-    Py_ssize_t count = PyArray_DIM(dates, 0), width = PyTuple_GET_SIZE(args[4]);
+    /* a 0-d array has no dims to read: its count is never read */
+    Py_ssize_t count = PyArray_NDIM(dates) == 1 ? PyArray_DIM(dates, 0) : 0;
+    Py_ssize_t width = PyTuple_GET_SIZE(args[4]);
     if (PyArray_NDIM(dates) != 1 || PyArray_TYPE(dates) != NPY_DATETIME ||
+        !PyArray_ISNOTSWAPPED(dates) ||
         !PyArray_EquivTypes(PyArray_DESCR(dates), (PyArray_Descr *)numpy_dtype))
         PyErr_SetString(PyExc_TypeError,
                         "dates must be a 1-D datetime64 array of the dtype's unit");

@@ -38,6 +38,8 @@ ODD = [
     b"close", (), [], {}, object(), RaisesEverywhere(), np.int64(2), np.array([]),
     np.array([1.0, 2.0]), np.array([[1.0]]), np.array(["a"]), np.arange(3),
     pd.Timestamp("2023-03-01 15:00", tz="UTC"), pd.Timestamp("2023-03-01"), pd.NaT,
+    np.array(np.datetime64("2020-01-01", "ns")), np.array(1.0),  # 0-d: no dims to read
+    np.array(["2020-01-02"], "M8[ns]").astype(">M8[ns]"),
 ]
 
 
