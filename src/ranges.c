@@ -57,8 +57,11 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
        core keeps: through a view nobody reaches that array, whose dtype and shape the core
        relies on (numpy lets anyone set an array's dtype and shape in place). */
     PyObject *owner = PyArray_BASE(base);
-    if (owner == NULL || PyArray_Check(owner))
-        owner = (PyObject *)base;
+    if (owner == NULL || PyArray_Check(owner)) {
+        Py_DECREF(view);
+        PyErr_SetString(PyExc_SystemError, "a view of an array that is not frozen");
+        return NULL;
+    }
     Py_INCREF(owner);
     if (PyArray_SetBaseObject((PyArrayObject *)view, owner) < 0) {
         Py_DECREF(view);
