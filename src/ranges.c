@@ -42,7 +42,7 @@ parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
 }
 
 /* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
-   type for an 8-byte base); the view keeps base alive. */
+   type for an 8-byte base) of a frozen array; the view keeps its memory's owner alive. */
 PyObject *
 readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
                  PyArray_Descr *descr)
@@ -70,7 +70,7 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
     return view;
 }
 
-/* A read-only 1-D view of base[start:start + count]; the view keeps base alive. */
+/* A read-only 1-D view of base[start:start + count] of a frozen array. */
 PyObject *
 readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
 {
