@@ -5,7 +5,7 @@ import time
 import warnings
 from pathlib import Path
 
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent / ".cache" / "bench"

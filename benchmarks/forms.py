@@ -14,7 +14,7 @@ from contextlib import nullcontext
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, per_call_us, print_case
 

@@ -9,7 +9,7 @@ import argparse
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from benchmarks.common import MICRO, bundle, per_call_us, print_case, row
 

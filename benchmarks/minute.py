@@ -12,7 +12,7 @@ import argparse
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from benchmarks.common import MINUTE, MINUTE_YEAR, bundle, per_call_us, print_case, row
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 import fastportal
 from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, interleaved
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 GAP_POSITION = 2509  # a session of MICRO's on which GAPS does not trade
 MINUTE_AT = pd.Timestamp("2024-10-16 15:31", tz="UTC")

@@ -10,8 +10,8 @@ import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
 import fastportal
-from fastportal import scenarios
-from fastportal.scenarios import AssetSpec, BundleSpec
+from fastportal.study import scenarios
+from fastportal.study.scenarios import AssetSpec, BundleSpec
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 

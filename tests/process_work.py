@@ -5,7 +5,7 @@ import it by name and unpickle the calls made of it."""
 import os
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 
 class LookingStrategy:

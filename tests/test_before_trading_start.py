@@ -8,7 +8,7 @@ close; "1m" and "1d"; one asset, lists and several fields."""
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import FIELDS, bar_data, differential, outcome, session_minutes
 

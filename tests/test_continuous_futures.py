@@ -13,7 +13,7 @@ import random
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import bar_data, continuous_futures, differential, outcome
 

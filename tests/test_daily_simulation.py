@@ -6,7 +6,7 @@ roll styles and every adjustment across their rolls, with orders and record. Eve
 window is identical, the run's results too, and every call was served."""
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import FUTURES, compare_backtests, looking_strategy, outcome
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fastportal import _core, scenarios
+from fastportal import _core
+from fastportal.study import scenarios
 from fastportal._portal import portal_core
 
 from conftest import outcome

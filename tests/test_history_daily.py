@@ -6,7 +6,7 @@ first trading day."""
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import (DIFFERENTIAL, FIELDS, assert_same, bar_data, differential, outcome,
                       unpatched)
@@ -146,7 +146,7 @@ def test_wrong_types_raise_instead_of_crashing(bundle, assets, zipline_root):
     script = (
         "import warnings; warnings.simplefilter('ignore')\n"
         "from zipline.data import bundles\n"
-        "from fastportal import scenarios\n"
+        "from fastportal.study import scenarios\n"
         "import conftest\n"
         "b = scenarios.ingest(conftest.DIFFERENTIAL, {root!r})\n"
         "asset = b.asset_finder.retrieve_asset(1)\n"

@@ -6,7 +6,7 @@ in daily and minute simulations and "1m", on the differential and minute bundles
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import bar_data, differential, outcome, session_minutes
 

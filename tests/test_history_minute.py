@@ -5,7 +5,7 @@ one and at a sample of minutes of every session, across the holiday, a split, di
 a merger, assets that start and stop trading, gap sessions and quiet stretches."""
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
 

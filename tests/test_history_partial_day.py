@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
 

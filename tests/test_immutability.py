@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import assert_same, bar_data, differential, session_minutes, unpatched
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 
 def patched_attributes():

@@ -10,7 +10,7 @@ import sys
 import tracemalloc
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import bar_data, session_minutes
 

@@ -8,7 +8,7 @@ asset that stops trading and a future starting. Every window is identical, and s
 the run's results."""
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import (FIELDS, MINUTE, MINUTE_FUTURES, compare_backtests, looking_strategy,
                       outcome)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import assert_same, bar_data, outcome, unpatched
 

@@ -139,7 +139,7 @@ def test_a_builder_that_differs_from_pandas_is_not_used(monkeypatch, bundle, ses
         assert _pandas.builder() is None
     assert any("differently" in str(w.message) for w in caught)
 
-    from fastportal import scenarios
+    from fastportal.study import scenarios
 
     portal = scenarios.data_portal(bundle)
     clock = portal.trading_calendar.session_close(sessions[100])

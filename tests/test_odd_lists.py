@@ -6,7 +6,7 @@ DataPortal.get_history_window, daily and minute."""
 import pandas as pd
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import bar_data, differential, outcome, session_minutes
 

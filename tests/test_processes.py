@@ -17,7 +17,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import DIFFERENTIAL, MINUTE, assert_same, bar_data, looking_strategy, outcome
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from fastportal import profiling
+from fastportal.study import charts, profiling
 
 SHORT_END = "2024-08-22"  # the daily scenario's backtest, shortened
 
@@ -19,7 +19,7 @@ def history_calls():
     """Two windows a bar on 10 symbols over the shortened backtest."""
     from zipline.utils.calendar_utils import get_calendar
 
-    from fastportal.runs import BACKTESTS
+    from fastportal.study.runs import BACKTESTS
 
     return len(get_calendar("XNYS").sessions_in_range(BACKTESTS["daily"][0], SHORT_END)) * 10 * 2
 
@@ -103,7 +103,7 @@ def test_the_printed_tables_have_every_row(profiled):
 
 def test_the_chart_is_a_png_of_the_expected_size(profiled):
     out, _, _ = profiled
-    assert png_size(out / "profile.png") == profiling.CHART_SIZE
+    assert png_size(out / "profile.png") == charts.CHART_SIZE
     assert not (out / "oracle.pickle").exists()
 
 
@@ -127,7 +127,7 @@ def test_failures_are_stated_with_a_non_zero_exit(tmp_path):
     done = fastportal_command("profile", "--out", tmp_path / "out", "--cache", a_file,
                               "--no-profile")
     assert done.returncode == 2 and "could not be ingested" in done.stderr
-    no_zipline = ("import sys; sys.modules['zipline'] = None; from fastportal.cli import main;"
+    no_zipline = ("import sys; sys.modules['zipline'] = None; from fastportal.study.cli import main;"
                   f" sys.exit(main(['profile', '--out', {str(tmp_path / 'z')!r}]))")
     done = subprocess.run([sys.executable, "-c", no_zipline], capture_output=True, text=True)
     assert done.returncode == 2 and "zipline-reloaded is not importable" in done.stderr

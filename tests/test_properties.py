@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 import random_bundles
 from conftest import FIELDS, bar_data, differential, outcome

@@ -9,7 +9,7 @@ from conftest import (DIFFERENTIAL, FUTURES, MINUTE, bar_data, differential, out
                       session_minutes)
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 SPOT_FIELDS = ("open", "high", "low", "close", "volume", "price", "last_traded")
 

@@ -11,7 +11,8 @@ from conftest import (FUTURES, MINUTE_FUTURES, continuous_futures, differential,
 from test_spot import compare_spot_backtests
 
 import fastportal
-from fastportal import _rolls, scenarios
+from fastportal import _rolls
+from fastportal.study import scenarios
 
 CF_FIELDS = ("open", "high", "low", "close", "volume", "price", "last_traded", "contract")
 

@@ -10,7 +10,8 @@ import pytest
 from conftest import FUTURES, MINUTE, bar_data, differential, outcome, session_minutes
 
 import fastportal
-from fastportal import _core, scenarios
+from fastportal import _core
+from fastportal.study import scenarios
 
 PER_DAY = 390
 

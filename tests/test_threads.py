@@ -10,7 +10,7 @@ import sys
 import threading
 
 import fastportal
-from fastportal import scenarios
+from fastportal.study import scenarios
 
 from conftest import assert_same, bar_data, outcome, session_minutes, unpatched
 

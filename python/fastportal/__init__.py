@@ -6,6 +6,9 @@
     with fastportal.patched():    # patched inside the block only
         ...
     fastportal.stats()            # calls served by the core, and fallbacks by reason
+
+In IPython or Jupyter, `%load_ext fastportal` installs it; zipline's own `%%zipline` cell
+magic then runs patched.
 """
 
 import os
@@ -57,6 +60,22 @@ def stats():
     if spot_served:
         counts["spot values served"] = spot_served
     return counts
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext fastportal`: install, and load zipline's own IPython extension (its
+    `%%zipline` magic) if zipline is importable and it is not loaded yet."""
+    install()
+    try:
+        import zipline  # noqa: F401
+    except ImportError:
+        return
+    ipython.extension_manager.load_extension("zipline")
+
+
+def unload_ipython_extension(ipython):
+    """`%unload_ext fastportal`: uninstall."""
+    uninstall()
 
 
 def reset_stats():

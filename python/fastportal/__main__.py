@@ -1,6 +1,6 @@
-"""python -m fastportal profile | compare: see fastportal.cli."""
+"""python -m fastportal run | profile | compare: see fastportal.study.cli."""
 import sys
 
-from fastportal.cli import main
+from fastportal.study.cli import main
 
 sys.exit(main())

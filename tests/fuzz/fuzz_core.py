@@ -26,7 +26,8 @@ import atheris
 
 with atheris.instrument_imports(include=["fastportal"]):
     import fastportal
-    from fastportal import _core, scenarios
+    from fastportal import _core
+    from fastportal.study import scenarios
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

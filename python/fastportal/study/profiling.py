@@ -1,6 +1,6 @@
 """Reading cProfile output the way the original study did: its hot functions, the top 20
 by cumulative and by own time, totals and the history share; a function-level comparison
-of two pstats files; and the before/after chart."""
+of two pstats files (the chart is in charts.py)."""
 
 import io
 import os
@@ -131,37 +131,3 @@ def compare_table(before, after, top):
         lines.append(f"{cb:>13,}{ca:>13,}{ob:>14.4f}{oa:>13.4f}{tb:>14.4f}{ta:>13.4f}"
                      f"{saved:>10.4f}  {file}:{name}")
     return lines
-
-
-# -- chart ---------------------------------------------------------------------------------
-
-CHART_SIZE = (1000, 560)  # pixels
-
-
-def draw_chart(before, after, path, title):
-    """Grouped bars of cumulative seconds by component, before and after, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    hot_before, hot_after = hot_rows(before), hot_rows(after)
-    labels = ["whole run"] + [label for label, _ in HOT_FUNCTIONS]
-    old = [before.total_tt] + [hot_before[label][1] for label in labels[1:]]
-    new = [after.total_tt] + [hot_after[label][1] for label in labels[1:]]
-    dpi = 100
-    figure, axes = plt.subplots(figsize=(CHART_SIZE[0] / dpi, CHART_SIZE[1] / dpi), dpi=dpi)
-    positions = range(len(labels))
-    axes.barh([p - 0.2 for p in positions], old, height=0.4, label="upstream")
-    axes.barh([p + 0.2 for p in positions], new, height=0.4, label="fastportal")
-    for p, (o, n) in enumerate(zip(old, new)):
-        axes.text(o, p - 0.2, f" {o:.3f}", va="center", fontsize=8)
-        axes.text(n, p + 0.2, f" {n:.3f}", va="center", fontsize=8)
-    axes.set_yticks(list(positions), labels)
-    axes.invert_yaxis()
-    axes.set_xlabel("cumulative seconds under cProfile")
-    axes.set_title(title)
-    axes.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
