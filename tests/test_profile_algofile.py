@@ -63,13 +63,14 @@ def test_an_example_algorithm_is_profiled_both_ways(example, options, calls, roo
     after = profiling.hot_rows(profiling.load(out / "patched.pstats"))
     assert after["_get_history_daily_window"][0] == 0
     assert re.search(rf"^  history calls served \(patched\)\s+{calls}$", done.stdout, re.M)
-    assert "perf frames, upstream and patched: the same" in done.stdout
+    assert "perf frame, patched against upstream: the same" in done.stdout
+    assert "perf frame, oracle against upstream: the same" in done.stdout
     assert_same_perf(out / "perf-patched.pickle", out / "perf-upstream.pickle")
     for label, _ in profiling.HOT_FUNCTIONS:
         assert re.search(rf"^{re.escape(label)}\s+[\d,]+\s+[\d,]+\s+[\d.]+\s+[\d.]+$",
                          done.stdout, re.M), label
     steps = re.findall(r"^\[(\d+)\] .* \.\.\. [\d.]+ s \(elapsed [\d.]+ s\)$", done.stdout, re.M)
-    assert steps == ["1", "2", "3", "4"], done.stdout
+    assert steps == ["1", "2", "3", "4", "5", "6"], done.stdout
     assert (out / "report.txt").read_text().splitlines()[1].startswith(f"{example} on bundle")
 
 

@@ -219,15 +219,46 @@ def _extension_options(extensions):
     return [option for extension in extensions for option in ("-e", extension)]
 
 
-def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None):
+def _answering_bar_data(answers, record):
+    """zipline's BarData, its history answered in call order from answers (the oracle
+    floor) or, with record, appending each upstream answer to them."""
+    from zipline._protocol import BarData
+
+    def recording_history(self, assets, fields, bar_count, frequency):
+        answer = BarData.history(self, assets, fields, bar_count, frequency)
+        answers.append(answer.copy())
+        return answer
+
+    calls = iter(answers)
+
+    def oracle_history(self, assets, fields, bar_count, frequency):
+        return next(calls)
+
+    return type("BarData", (BarData,), {
+        "history": recording_history if record else oracle_history})
+
+
+def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None, oracle=None,
+              record=None):
     """One `zipline run -f algofile ARGUMENTS -o perf`, through zipline's own command, in
-    this process; returns wall time, peak RSS and history calls served."""
+    this process; returns wall time, peak RSS and history calls served. With oracle, the
+    answers recorded (with record, by an upstream run) are loaded first in every mode, and
+    the oracle mode's history answers from them."""
     import click
 
     import fastportal
     from zipline.__main__ import main as zipline_main
+    from zipline.gens import tradesimulation
 
     warnings.filterwarnings("ignore")
+    answers = []
+    if oracle is not None:
+        with open(oracle, "rb") as recorded:
+            answers = pickle.load(recorded)
+        gc.collect()  # as a scenario's timed runs do: see run_here
+        gc.freeze()
+    if mode == "oracle" or record is not None:
+        tradesimulation.BarData = _answering_bar_data(answers, record is not None)
     algorithm, compiled_as = _algorithm_options(algofile, arguments)
     command = [*_extension_options(extensions), "--strict-extensions", "run", *algorithm,
                *arguments, "-o", perf]
@@ -255,6 +286,9 @@ def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None):
     wall = time.perf_counter() - start
     if profiler:
         profiler.dump_stats(profile_to)
+    if record is not None:
+        with open(record, "wb") as sink:
+            pickle.dump(answers, sink, protocol=pickle.HIGHEST_PROTOCOL)
     return {
         "mode": mode,
         "wall": wall,
@@ -310,15 +344,17 @@ class Scenario:
 
 class AlgorithmFile:
     """A user's algorithm file and zipline run's options for it: each run is `zipline run`
-    in a process of its own, upstream or patched, its perf frame kept."""
+    in a process of its own, upstream, patched or the oracle floor (history answered in
+    call order from what an upstream run answered), its perf frame kept."""
 
-    modes = MODES[:2]
+    modes = MODES
 
     def __init__(self, algofile, arguments, extensions):
         self.algofile = os.path.abspath(algofile)
         self.arguments = list(arguments)
         self.extensions = list(extensions)
         self.perf = {}
+        self.oracle = None
 
     def check(self):
         """zipline's own parser and loaders on the arguments, so that what the user can fix
@@ -369,30 +405,43 @@ class AlgorithmFile:
 
     def preparations(self, out):
         self.perf = {mode: out / f"perf-{mode}.pickle" for mode in self.modes}
-        return []
+        self.oracle = out / "oracle.pickle"
+        return [(f"oracle answers from an upstream run -> {self.oracle}",
+                 lambda: self._child("upstream", ["--record", self.oracle]))]
 
     def run(self, mode, profile_to=None):
-        arguments = ["algo", "--mode", mode, "--perf", self.perf[mode]]
-        arguments += [f"--extension={extension}" for extension in self.extensions]
         if profile_to is not None:
-            arguments += ["--profile-to", profile_to]
+            return self._child(mode, ["--profile-to", profile_to])
+        return self._child(mode, ["--oracle", self.oracle])
+
+    def _child(self, mode, options):
+        arguments = ["algo", "--mode", mode, "--perf", self.perf[mode], *options]
+        arguments += [f"--extension={extension}" for extension in self.extensions]
         return _child([*arguments, self.algofile, *self.arguments])
 
     def finish(self):
-        pass
+        if self.oracle is not None and self.oracle.exists():
+            self.oracle.unlink()
 
     def checks(self):
-        """Whether the two perf frames are the same, order and transaction ids aside."""
+        """Whether the patched and the oracle runs' perf frames are upstream's, order ids
+        and the order of columns aside."""
         import pandas as pd
 
-        frames = [comparable_perf(pd.read_pickle(self.perf[mode])) for mode in self.modes]
-        try:
-            pd.testing.assert_frame_equal(*frames, check_exact=True)
-        except AssertionError as exc:
-            return ["", "perf frames, upstream and patched: DIFFERENT "
-                    f"({str(exc).splitlines()[0]}); both kept in {self.perf['patched'].parent}"]
-        return ["", "perf frames, upstream and patched: the same (order ids and the order of "
-                "columns aside)"]
+        upstream = comparable_perf(pd.read_pickle(self.perf["upstream"]))
+        lines = [""]
+        for mode in ("patched", "oracle"):
+            try:
+                pd.testing.assert_frame_equal(
+                    comparable_perf(pd.read_pickle(self.perf[mode])), upstream,
+                    check_exact=True)
+            except AssertionError as exc:
+                lines.append(f"perf frame, {mode} against upstream: DIFFERENT "
+                             f"({str(exc).splitlines()[0]}); both in {self.perf[mode].parent}")
+            else:
+                lines.append(f"perf frame, {mode} against upstream: the same (order ids and "
+                             "the order of columns aside)")
+        return lines
 
 
 def comparable_perf(perf):
@@ -449,8 +498,10 @@ def main(argv=None):
         sub.add_argument("--cache", required=True)
         sub.add_argument("--end")
     algo = commands.add_parser("algo")
-    algo.add_argument("--mode", choices=MODES[:2], required=True)
+    algo.add_argument("--mode", choices=MODES, required=True)
     algo.add_argument("--profile-to")
+    algo.add_argument("--oracle")
+    algo.add_argument("--record")
     algo.add_argument("--perf", required=True)
     algo.add_argument("--extension", action="append", default=[])
     algo.add_argument("algofile")
@@ -464,7 +515,7 @@ def main(argv=None):
     else:
         try:
             result = algo_here(args.mode, args.algofile, args.arguments, args.extension,
-                               args.perf, args.profile_to)
+                               args.perf, args.profile_to, args.oracle, args.record)
         except UserError as exc:
             print(json.dumps({"error": str(exc), "traceback": exc.traceback}))
             sys.exit(USER_ERROR)
