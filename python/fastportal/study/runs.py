@@ -90,9 +90,51 @@ def ensure_bundle(scenario, cache):
 
 # -- in the child process ----------------------------------------------------------------
 
+class Measured:
+    """A run's span: the clock, cProfile if profile_to is given, and, in the patched mode,
+    fastportal.install() inside both (the user pays for it in each process)."""
+
+    def __init__(self, mode, profile_to=None):
+        self.mode = mode
+        self.profile_to = profile_to
+        self.profiler = None
+
+    def __enter__(self):
+        import fastportal
+
+        if self.profile_to is not None:
+            import cProfile
+
+            self.profiler = cProfile.Profile()
+        self.start = time.perf_counter()
+        if self.profiler:
+            self.profiler.enable()
+        if self.mode == "patched":
+            fastportal.install()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if self.profiler:
+            self.profiler.disable()
+        self.wall = time.perf_counter() - self.start
+        if self.profiler and kind is None:
+            self.profiler.dump_stats(self.profile_to)
+        return False
+
+    def result(self):
+        """Wall time, peak RSS and the history calls the core served."""
+        import fastportal
+
+        return {
+            "mode": self.mode,
+            "wall": self.wall,
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "served": fastportal.stats().get("served", 0),
+        }
+
+
 def run_here(mode, scenario, cache, end=None, profile_to=None, oracle=None):
     """One backtest in this process; returns wall time, peak RSS and history calls served."""
-    import fastportal
     from fastportal.study import scenarios
 
     warnings.filterwarnings("ignore")
@@ -113,28 +155,9 @@ def run_here(mode, scenario, cache, end=None, profile_to=None, oracle=None):
         gc.freeze()
     elif mode == "oracle":
         raise ValueError("the oracle run needs the recorded answers (--oracle)")
-    profiler = None
-    if profile_to is not None:
-        import cProfile
-
-        profiler = cProfile.Profile()
-    start = time.perf_counter()
-    if profiler:
-        profiler.enable()
-    if mode == "patched":
-        fastportal.install()  # timed and profiled: the user pays for it in each process
-    backtest(scenario, strategy, cache, end)
-    if profiler:
-        profiler.disable()
-    wall = time.perf_counter() - start
-    if profiler:
-        profiler.dump_stats(profile_to)
-    return {
-        "mode": mode,
-        "wall": wall,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "served": fastportal.stats().get("served", 0),
-    }
+    with Measured(mode, profile_to) as measured:
+        backtest(scenario, strategy, cache, end)
+    return measured.result()
 
 
 def oracle_answers(recorded, scenario, cache):
@@ -245,8 +268,6 @@ def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None, orac
     answers recorded (with record, by an upstream run) are loaded first in every mode, and
     the oracle mode's history answers from them."""
     import click
-
-    import fastportal
     from zipline.__main__ import main as zipline_main
     from zipline.gens import tradesimulation
 
@@ -262,39 +283,19 @@ def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None, orac
     algorithm, compiled_as = _algorithm_options(algofile, arguments)
     command = [*_extension_options(extensions), "--strict-extensions", "run", *algorithm,
                *arguments, "-o", perf]
-    profiler = None
-    if profile_to is not None:
-        import cProfile
-
-        profiler = cProfile.Profile()
-    start = time.perf_counter()
-    if profiler:
-        profiler.enable()
     try:
-        if mode == "patched":
-            fastportal.install()
-        zipline_main.main(args=command, prog_name="zipline", standalone_mode=False)
+        with Measured(mode, profile_to) as measured:
+            zipline_main.main(args=command, prog_name="zipline", standalone_mode=False)
     except click.ClickException as exc:
         raise UserError(exc.format_message()) from None
     except Exception as exc:
         where = _user_traceback(exc, compiled_as, algofile)
         said = f"the {mode} run failed: {type(exc).__name__}: {exc}"
         raise UserError(said if where else said + " (not in the algorithm file)", where)
-    finally:
-        if profiler:
-            profiler.disable()
-    wall = time.perf_counter() - start
-    if profiler:
-        profiler.dump_stats(profile_to)
     if record is not None:
         with open(record, "wb") as sink:
             pickle.dump(answers, sink, protocol=pickle.HIGHEST_PROTOCOL)
-    return {
-        "mode": mode,
-        "wall": wall,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "served": fastportal.stats().get("served", 0),
-    }
+    return measured.result()
 
 
 # -- from the parent -----------------------------------------------------------------------
