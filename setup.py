@@ -9,7 +9,7 @@ import os
 import numpy
 from setuptools import Extension, setup
 
-SOURCES = ["src/module.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
+SOURCES = ["src/module.c", "src/arrays.c", "src/arguments.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
            "src/history.c", "src/minutes.c", "src/partial_day.c", "src/fields.c",
            "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/rolls.c", "src/spot.c",
            "src/current.c", "src/stamps.c",
@@ -25,7 +25,8 @@ setup(
             "fastportal._core",
             sources=SOURCES,
             include_dirs=["include", numpy.get_include()],
-            depends=["include/fastportal.h", "include/spot.h"],
+            depends=["include/fastportal.h", "include/arrays.h", "include/arguments.h",
+                     "include/spot.h"],
             extra_compile_args=compile_args,
         )
     ]

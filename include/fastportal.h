@@ -1,6 +1,8 @@
 /* fastportal._core: declarations shared by the C files.
  *
  * module.c    the module, its types and functions
+ * arrays.c    frozen arrays: the core's own read-only copies of what it reads
+ * arguments.c the (end, count) arguments of the window methods
  * calendar.c  Calendar: session lookups over int64 nanosecond arrays
  * ranges.c    session windows as zero-copy views and DatetimeIndex objects
  * windows.c   AdjustedColumn: adjusted, rounded, versioned history buffers
@@ -192,14 +194,5 @@ int adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, do
 /* spot.c */
 int spot_init_strings(void);
 PyObject *spot_values_served(PyObject *module, PyObject *reset);
-
-/* Argument helpers shared by the files. */
-PyArrayObject *frozen_array(int nd, const npy_intp *dims, int type_num);
-PyArrayObject *frozen_copy(PyArrayObject *in);
-PyArrayObject *int64_vector(PyObject *obj, const char *what);
-PyArrayObject *float64_vector(PyObject *obj, const char *what);
-int check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);
-int parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
-                        Py_ssize_t *end, Py_ssize_t *count);
 
 #endif

@@ -7,6 +7,8 @@
  * exceptions are the ones the caller sees.
  */
 #include "fastportal.h"
+#include "arrays.h"
+#include "arguments.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 

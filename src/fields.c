@@ -12,6 +12,7 @@
  * tuples, so nothing here depends on how a Python object compares.
  */
 #include "fastportal.h"
+#include "arrays.h"
 
 static PyObject *str_fields_name, *str_cache, *str_levels, *str_codes, *str_names;
 static PyObject *str_sortorder, *str_id, *str_references, *str_name;

@@ -15,6 +15,7 @@
  * another thread's call could overwrite them before the shim reads them.
  */
 #include "fastportal.h"
+#include "arrays.h"
 
 typedef struct {
     PyObject_HEAD

@@ -11,6 +11,7 @@
  * (stamps.c), as exchange_calendars hands out a fresh Timestamp each time.
  */
 #include "fastportal.h"
+#include "arrays.h"
 
 typedef struct {
     PyObject_HEAD

@@ -10,6 +10,8 @@
  * exchange_calendars, so its answers and exceptions are the caller's.
  */
 #include "fastportal.h"
+#include "arrays.h"
+#include "arguments.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 #define NO_BREAK INT64_MIN /* NaT as int64: a session without a break */

@@ -12,6 +12,7 @@
  * two anatomies attribute by attribute.
  */
 #include "fastportal.h"
+#include "arrays.h"
 
 static PyObject *str_freq_attr;
 static PyObject *str_data, *str_name_attr, *str_cache, *str_id, *str_references;

@@ -8,38 +8,7 @@
  * generations.
  */
 #include "fastportal.h"
-
-int
-check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
-{
-    if (end < 0 || end >= size) {
-        PyErr_Format(PyExc_IndexError, "window end %zd is outside 0..%zd", end, size - 1);
-        return -1;
-    }
-    if (count < 1 || count > end + 1) {
-        PyErr_Format(PyExc_ValueError,
-                     "window of %zd rows ending at %zd must hold 1 to %zd rows", count, end,
-                     end + 1);
-        return -1;
-    }
-    return 0;
-}
-
-/* The (end, count) arguments of every window method, as Py_ssize_t. */
-int
-parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
-                    Py_ssize_t *end, Py_ssize_t *count)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "%s() takes end and count (%zd given)", name, nargs);
-        return -1;
-    }
-    if ((*end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
-        return -1;
-    if ((*count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
-        return -1;
-    return 0;
-}
+#include "arguments.h"
 
 /* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
    type for an 8-byte base) of a frozen array; the view keeps its memory's owner alive. */

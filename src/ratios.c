@@ -9,6 +9,7 @@
  * same order, so it is the same float, and the history types scale the window by it.
  */
 #include "fastportal.h"
+#include "arrays.h"
 
 enum { SPLITS, MERGERS, DIVIDENDS, KINDS };
 

@@ -12,6 +12,7 @@
  */
 #include "fastportal.h"
 #include "spot.h"
+#include "arrays.h"
 
 #include <structmember.h>
 

@@ -18,6 +18,7 @@
  */
 #include "fastportal.h"
 #include "spot.h"
+#include "arrays.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 /* Epoch minutes whose nanoseconds (and the minute after) fit in int64. */

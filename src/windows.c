@@ -19,6 +19,8 @@
  * The functions for the other files take reader rows; inside, rows are the column's.
  */
 #include "fastportal.h"
+#include "arrays.h"
+#include "arguments.h"
 
 #include <math.h>
 #include <string.h>
