@@ -21,6 +21,7 @@ static PyObject *str_axes, *str_blocks;
 static PyObject *str_is_copy, *str_mgr, *str_item_cache, *str_attrs, *str_flags;
 static PyObject *str_allows_duplicate_labels, *str_obj;
 static PyObject *str_known_consolidated, *str_is_consolidated;
+static PyObject *str_fields_name, *str_levels, *str_codes, *str_names, *str_sortorder;
 
 int
 objects_init_strings(void)
@@ -45,6 +46,11 @@ objects_init_strings(void)
     INTERN(str_obj, "_obj");
     INTERN(str_known_consolidated, "_known_consolidated");
     INTERN(str_is_consolidated, "_is_consolidated");
+    INTERN(str_fields_name, "fields");
+    INTERN(str_levels, "_levels");
+    INTERN(str_codes, "_codes");
+    INTERN(str_names, "_names");
+    INTERN(str_sortorder, "sortorder");
 #undef INTERN
     return 0;
 }
@@ -335,6 +341,108 @@ build_empty_frame(PandasBuilderObject *b, PyObject *index)
         return NULL;
     PyObject *frame = PyObject_Vectorcall((PyObject *)b->frame_type, args, 1, names);
     Py_DECREF(names);
+    return frame;
+}
+
+/* ---- several fields: rows (date, asset), a column per field (fields.c) ------------ */
+
+/* The codes of a level of `categories` labels, in the narrowest type pandas'
+   coerce_indexer_dtype picks: code of row r is r / repeat % categories. pandas takes
+   with codes unchecked, so they must never be written: a frozen array, which nothing can
+   make writable. */
+static PyObject *
+level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
+{
+    int type = categories < INT8_MAX ? NPY_INT8 : categories < INT16_MAX ? NPY_INT16
+             : categories < INT32_MAX ? NPY_INT32 : NPY_INT64;
+    npy_intp dims[1] = {rows};
+    PyArrayObject *codes = frozen_array(1, dims, type);
+    if (codes == NULL)
+        return NULL;
+    char *data = PyArray_DATA(codes);
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        Py_ssize_t code = r / repeat % categories;
+        switch (type) {
+        case NPY_INT8: ((int8_t *)data)[r] = (int8_t)code; break;
+        case NPY_INT16: ((int16_t *)data)[r] = (int16_t)code; break;
+        case NPY_INT32: ((int32_t *)data)[r] = (int32_t)code; break;
+        default: ((int64_t *)data)[r] = (int64_t)code;
+        }
+    }
+    return (PyObject *)codes;
+}
+
+/* FrozenList([a, b]) */
+static PyObject *
+frozen_pair(PandasBuilderObject *b, PyObject *first, PyObject *second)
+{
+    PyObject *pair = PyList_New(2);
+    if (pair == NULL)
+        return NULL;
+    Py_INCREF(first);
+    PyList_SET_ITEM(pair, 0, first);
+    Py_INCREF(second);
+    PyList_SET_ITEM(pair, 1, second);
+    PyObject *frozen = PyObject_CallOneArg((PyObject *)b->frozen_list_type, pair);
+    Py_DECREF(pair);
+    return frozen;
+}
+
+/* pd.MultiIndex(levels=[dates, assets], codes=..., names=[dt_label, None],
+   verify_integrity=False) for rows ordered by date, then asset. `dates` is a fresh
+   DatetimeIndex of `count` dates, made by the core (pandas takes the codes unchecked:
+   its length is not asked of it again): it takes dt_label as its name, as upstream's
+   level has it. count * width is the block's row count, which the caller has. */
+static PyObject *
+fields_multi_index(PandasBuilderObject *b, PyObject *dates, Py_ssize_t count,
+                   PyObject *assets, PyObject *dt_label)
+{
+    Py_ssize_t width = PyTuple_GET_SIZE(assets);
+    PyObject *asset_level = NULL, *date_codes = NULL, *asset_codes = NULL;
+    PyObject *levels = NULL, *codes = NULL, *index = NULL;
+    if (PyObject_GenericSetAttr(dates, str_name_attr, dt_label) < 0)
+        return NULL;
+    if ((asset_level = build_object_index(b, assets, Py_None)) == NULL ||
+        (date_codes = level_codes(count * width, count, width)) == NULL ||
+        (asset_codes = level_codes(count * width, width, 1)) == NULL ||
+        (levels = frozen_pair(b, dates, asset_level)) == NULL ||
+        (codes = frozen_pair(b, date_codes, asset_codes)) == NULL)
+        goto done;
+    index = build_bare(b->multi_index_type, b->no_args);
+    if (index == NULL ||
+        build_set_stolen(index, str_cache, PyDict_New()) < 0 ||
+        PyObject_GenericSetAttr(index, str_levels, levels) < 0 ||
+        PyObject_GenericSetAttr(index, str_codes, codes) < 0 ||
+        build_set_stolen(index, str_names, Py_BuildValue("[OO]", dt_label, Py_None)) < 0 ||
+        PyObject_GenericSetAttr(index, str_sortorder, Py_None) < 0 ||
+        build_set_stolen(index, str_id,
+                         PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0 ||
+        PyObject_GenericSetAttr(index, str_references, Py_None) < 0)
+        Py_CLEAR(index);
+done:
+    Py_XDECREF(asset_level);
+    Py_XDECREF(date_codes);
+    Py_XDECREF(asset_codes);
+    Py_XDECREF(levels);
+    Py_XDECREF(codes);
+    return index;
+}
+
+/* The frame of a (fields, dates x assets) float64 block: rows (date, asset) over the
+   fresh DatetimeIndex `dates`, `assets` sorted and unique, columns the `fields`. */
+PyObject *
+build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
+                   Py_ssize_t count, PyObject *assets, PyObject *fields, PyObject *dt_label)
+{
+    PyObject *frame = NULL;
+    PyObject *index = fields_multi_index(b, dates, count, assets, dt_label);
+    if (index == NULL)
+        return NULL;
+    PyObject *columns = build_object_index(b, fields, str_fields_name);
+    if (columns != NULL)
+        frame = build_frame(b, block, index, NULL, columns);
+    Py_DECREF(index);
+    Py_XDECREF(columns);
     return frame;
 }
 
