@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 
 SOURCES = ["src/module.c", "src/arrays.c", "src/arguments.c", "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
            "src/history_common.c", "src/history.c", "src/minutes.c", "src/partial_day.c", "src/fields.c",
-           "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/rolls.c", "src/spot.c",
+           "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/rolls.c", "src/spot.c", "src/spot_type.c",
            "src/current.c", "src/stamps.c",
            "src/methods.c"]
 
