@@ -6,9 +6,11 @@
  * Timestamps, errors) is passed to the upstream calendar, so its answers and its
  * exceptions are the ones the caller sees.
  */
-#include "fastportal.h"
-#include "arrays.h"
+#include "calendar.h"
 #include "arguments.h"
+#include "arrays.h"
+#include "objects.h"
+#include "ranges.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 

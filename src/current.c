@@ -9,7 +9,8 @@
  * Here the values are read into a fresh array and the objects assembled by the
  * PandasBuilder (objects.c), with object Indexes of the assets and the fields.
  */
-#include "fastportal.h"
+#include "current.h"
+#include "objects.h"
 #include "spot.h"
 
 static PyObject *str_symbol, *why_times, *why_repeated, *why_form, *why_builder;

@@ -12,7 +12,9 @@
  * The shim hands over the assets already sorted and unique and the fields unique, as
  * tuples, so nothing here depends on how a Python object compares.
  */
-#include "fastportal.h"
+#include "fields.h"
+#include "history_common.h"
+#include "objects.h"
 
 PyObject *str_date, *str_date_time;
 

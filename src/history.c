@@ -14,8 +14,15 @@
  * the column is to hold, as (why, first, last): in the answer, not on the object, where
  * another thread's call could overwrite them before the shim reads them.
  */
-#include "fastportal.h"
+#include "history.h"
 #include "arrays.h"
+#include "calendar.h"
+#include "fields.h"
+#include "history_common.h"
+#include "minutes.h"
+#include "objects.h"
+#include "ranges.h"
+#include "windows.h"
 
 typedef struct {
     PyObject_HEAD

@@ -2,7 +2,8 @@
  * column of (asset, field), the reason a window is not served and the count of windows
  * served.
  */
-#include "fastportal.h"
+#include "history_common.h"
+#include "objects.h"
 
 PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
 PyObject *str_before_data, *str_column_range, *str_no_assets, *str_sid;

@@ -10,8 +10,11 @@
  * Session labels are boxed once per session; each answer is a fresh copy of the one kept
  * (stamps.c), as exchange_calendars hands out a fresh Timestamp each time.
  */
-#include "fastportal.h"
+#include "lookups.h"
 #include "arrays.h"
+#include "calendar.h"
+#include "minutes.h"
+#include "stamps.h"
 
 typedef struct {
     PyObject_HEAD

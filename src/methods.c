@@ -13,8 +13,11 @@
  * The object is a method descriptor (like a function): `obj.method(...)` calls it with
  * obj first, `Class.method` is the object itself.
  */
-#include "fastportal.h"
+#include "methods.h"
+#include "current.h"
+#include "lookups.h"
 #include "spot.h"
+#include "spot_type.h"
 
 #include <stddef.h>
 

@@ -9,9 +9,11 @@
  * (inputs that are not Timestamps, out-of-range minutes, errors) is asked of
  * exchange_calendars, so its answers and exceptions are the caller's.
  */
-#include "fastportal.h"
-#include "arrays.h"
+#include "minutes.h"
 #include "arguments.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "objects.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 #define NO_BREAK INT64_MIN /* NaT as int64: a session without a break */

@@ -1,10 +1,25 @@
 /* fastportal._core: the module, its types and functions. */
 #define FASTPORTAL_MODULE_C
-#include "fastportal.h"
+#include "arguments.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "current.h"
+#include "fields.h"
+#include "history.h"
+#include "history_common.h"
+#include "lookups.h"
+#include "methods.h"
+#include "minutes.h"
+#include "objects.h"
+#include "partial_day.h"
+#include "ranges.h"
+#include "ratios.h"
+#include "rolls.h"
 #include "spot.h"
-
-int calendar_init_strings(void);
-int lookups_init_strings(void);
+#include "spot_type.h"
+#include "stamps.h"
+#include "tapes.h"
+#include "windows.h"
 
 static PyMethodDef core_methods[] = {
     {"windows_served", (PyCFunction)history_windows_served, METH_O,

@@ -11,7 +11,7 @@
  * (fastportal._pandas) before the builder is used; tests/test_objects.py compares the
  * two anatomies attribute by attribute.
  */
-#include "fastportal.h"
+#include "objects.h"
 #include "arrays.h"
 
 static PyObject *str_freq_attr;

@@ -19,7 +19,14 @@
  * may also end at a minute between two sessions, which upstream reads as the next
  * session.
  */
-#include "fastportal.h"
+#include "partial_day.h"
+#include "calendar.h"
+#include "fields.h"
+#include "history_common.h"
+#include "minutes.h"
+#include "objects.h"
+#include "ranges.h"
+#include "windows.h"
 
 #include <math.h>
 

@@ -7,8 +7,10 @@
  * every label, and that validation is where a profiled backtest spends its date-range
  * generations.
  */
-#include "fastportal.h"
+#include "ranges.h"
 #include "arguments.h"
+#include "calendar.h"
+#include "objects.h"
 
 /* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
    type for an 8-byte base) of a frozen array; the view keeps its memory's owner alive. */

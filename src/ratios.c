@@ -8,7 +8,7 @@
  * returned it and left at the first entry after now. The product is taken here in that
  * same order, so it is the same float, and the history types scale the window by it.
  */
-#include "fastportal.h"
+#include "ratios.h"
 #include "arrays.h"
 
 enum { SPLITS, MERGERS, DIVIDENDS, KINDS };

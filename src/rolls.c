@@ -10,9 +10,9 @@
  * A stretch's contract is a Future, None (upstream names none), or False (upstream's
  * roll finder raises there: upstream answers).
  */
-#include "fastportal.h"
-#include "spot.h"
+#include "rolls.h"
 #include "arrays.h"
+#include "calendar.h"
 
 #include <structmember.h>
 

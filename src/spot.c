@@ -17,8 +17,12 @@
  * asks upstream, or, for "new tape" / "tape range", builds the asset's tape and asks
  * again.
  */
-#include "fastportal.h"
 #include "spot.h"
+#include "calendar.h"
+#include "minutes.h"
+#include "ratios.h"
+#include "rolls.h"
+#include "tapes.h"
 
 #include <math.h>
 

@@ -1,7 +1,10 @@
 /* Spot: the type, its constructor and its methods table. Its answers are spot.c's
  * (value, adjusted, can_trade, is_stale) and current.c's (current's Series and frames).
  */
-#include "fastportal.h"
+#include "spot_type.h"
+#include "current.h"
+#include "minutes.h"
+#include "objects.h"
 #include "spot.h"
 
 static PyMethodDef Spot_methods[] = {

@@ -11,7 +11,7 @@
  * references inside it) and once a copy made so has been compared with replace()'s,
  * value, unit, hash and repr; otherwise replace() makes every copy.
  */
-#include "fastportal.h"
+#include "stamps.h"
 
 #include <datetime.h>
 

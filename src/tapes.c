@@ -16,9 +16,9 @@
  * session shorter than minutes_per_day; every row inside the opens; minutes whose
  * nanoseconds fit in int64), so that no lookup can leave the arrays or overflow.
  */
-#include "fastportal.h"
-#include "spot.h"
+#include "tapes.h"
 #include "arrays.h"
+#include "ratios.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 /* Epoch minutes whose nanoseconds (and the minute after) fit in int64. */

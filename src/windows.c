@@ -18,9 +18,11 @@
  * minute column holds the rows around the simulation's clock, not the whole bundle).
  * The functions for the other files take reader rows; inside, rows are the column's.
  */
-#include "fastportal.h"
-#include "arrays.h"
+#include "windows.h"
 #include "arguments.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "ranges.h"
 
 #include <math.h>
 #include <string.h>

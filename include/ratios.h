@@ -1,0 +1,11 @@
+/* ratios.c: AdjustmentTimeline, the ratio before_trading_start scales a window by. */
+#ifndef FASTPORTAL_RATIOS_H
+#define FASTPORTAL_RATIOS_H
+
+#include "fastportal.h"
+
+extern PyTypeObject AdjustmentTimeline_Type;
+
+int adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio);
+
+#endif
