@@ -1,8 +1,9 @@
 /* fastportal._core: what every file includes (Python, NumPy's C API), and the files.
  *
  * module.c      the module: its functions, types and constants; it alone includes every
- *               header, and it imports NumPy's C API for all the files
- * arrays.c      frozen arrays: the core's own read-only copies of what it reads
+ *               header
+ * arrays.c      frozen arrays: the core's own read-only copies of what it reads; NumPy's
+ *               C API for all the files
  * arguments.c   the (end, count) arguments of the window methods
  * calendar.c    Calendar: session lookups over int64 nanosecond arrays
  * ranges.c      session windows as zero-copy views and DatetimeIndex objects
@@ -34,11 +35,11 @@
 #include <Python.h>
 #include <stdint.h>
 
-/* One table of NumPy's C API for the whole extension: module.c defines it and fills it
-   (import_array), the other files only use it. */
+/* One table of NumPy's C API for the whole extension: arrays.c defines it and fills it
+   (arrays_init, at the module's import), the other files only use it. */
 #define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
 #define PY_ARRAY_UNIQUE_SYMBOL fastportal_ARRAY_API
-#ifndef FASTPORTAL_MODULE_C
+#ifndef FASTPORTAL_ARRAYS_C
 #define NO_IMPORT_ARRAY
 #endif
 #include <numpy/arrayobject.h>

@@ -3,8 +3,19 @@
  * An array the core keeps (sessions, minutes, versions, bars, level codes) is read-only
  * and its memory belongs to a capsule: nothing a strategy reaches can make it writable,
  * and a view handed out keeps the capsule, not the array, alive (ranges.c).
+ *
+ * This file also holds NumPy's C API table, which every file uses (fastportal.h).
  */
+#define FASTPORTAL_ARRAYS_C
 #include "arrays.h"
+
+/* Fills NumPy's C API table: 0, or -1 with an ImportError set. */
+int
+arrays_init(void)
+{
+    import_array1(-1);
+    return 0;
+}
 
 static void
 free_frozen_memory(PyObject *capsule)

@@ -1,5 +1,4 @@
 /* fastportal._core: the module, its types and functions. */
-#define FASTPORTAL_MODULE_C
 #include "arguments.h"
 #include "arrays.h"
 #include "calendar.h"
@@ -51,8 +50,7 @@ add_type(PyObject *module, PyTypeObject *type, const char *name)
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    import_array();
-    if (calendar_init_strings() < 0 || objects_init_strings() < 0 ||
+    if (arrays_init() < 0 || calendar_init_strings() < 0 || objects_init_strings() < 0 ||
         history_init_strings() < 0 || minutes_init_strings() < 0 ||
         fields_init_strings() < 0 || lookups_init_strings() < 0 ||
         spot_init_strings() < 0 || current_init_strings() < 0 ||
