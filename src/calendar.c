@@ -125,7 +125,7 @@ fast_session_index(CalendarObject *cal, int64_t nanos, int dir)
     return -1;
 }
 
-Py_ssize_t
+static Py_ssize_t
 session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction)
 {
     int dir = direction_of(direction);

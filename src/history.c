@@ -116,7 +116,7 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
 /* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row
    (multiplied by its scale, if any), over `index` (stolen), its values int64 if
    `sid_ints` (history_sid_ints); or the reason one of the columns is not served. */
-PyObject *
+static PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
               PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
               PyObject *column_axis, const double *scales, int sid_ints)

@@ -5,8 +5,9 @@
 #include "history_common.h"
 #include "objects.h"
 
-PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
-PyObject *str_before_data, *str_column_range, *str_no_assets, *str_sid;
+static PyObject *str_price, *str_sid, *str_new_column;
+PyObject *str_window_bounds, *str_column, *str_minute_window, *str_before_data;
+PyObject *str_column_range, *str_no_assets;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */

@@ -56,7 +56,7 @@ objects_init_strings(void)
 }
 
 /* object.__new__(cls), as pandas' _simple_new and _from_mgr begin. */
-PyObject *
+static PyObject *
 build_bare(PyTypeObject *type, PyObject *no_args)
 {
     return PyBaseObject_Type.tp_new(type, no_args, NULL);
@@ -73,7 +73,7 @@ made_by_object_new(PyTypeObject *type)
 }
 
 /* object.__setattr__(obj, name, value), stealing value; -1 on error. */
-int
+static int
 build_set_stolen(PyObject *obj, PyObject *name, PyObject *value)
 {
     if (value == NULL)

@@ -31,7 +31,7 @@
 
 static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volume", "price",
                                           "last_traded", "contract"};
-PyObject *spot_field_strs[FIELDS];
+static PyObject *spot_field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
 static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
@@ -43,7 +43,7 @@ static PyObject *why_contract_tape;
 
 Py_ssize_t spot_served;
 
-int
+static int
 spot_field_of(PyObject *field)
 {
     for (int f = 0; f < FIELDS; f++)
