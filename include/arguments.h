@@ -4,8 +4,8 @@
 
 #include "fastportal.h"
 
-int check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);
-int parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
-                        Py_ssize_t *end, Py_ssize_t *count);
+int fp_check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size);
+int fp_parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
+                           Py_ssize_t *end, Py_ssize_t *count);
 
 #endif

@@ -6,10 +6,10 @@
 
 #include "fastportal.h"
 
-int arrays_init(void);
-PyArrayObject *frozen_array(int nd, const npy_intp *dims, int type_num);
-PyArrayObject *frozen_copy(PyArrayObject *in);
-PyArrayObject *int64_vector(PyObject *obj, const char *what);
-PyArrayObject *float64_vector(PyObject *obj, const char *what);
+int fp_arrays_init(void);
+PyArrayObject *fp_frozen_array(int nd, const npy_intp *dims, int type_num);
+PyArrayObject *fp_frozen_copy(PyArrayObject *in);
+PyArrayObject *fp_int64_vector(PyObject *obj, const char *what);
+PyArrayObject *fp_float64_vector(PyObject *obj, const char *what);
 
 #endif

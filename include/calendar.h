@@ -26,12 +26,12 @@ typedef struct {
     PyObject *timestamp_type;     /* pandas.Timestamp */
 } CalendarObject;
 
-extern PyTypeObject Calendar_Type;
+extern PyTypeObject fp_Calendar_Type;
 
-int calendar_init_strings(void);
-Py_ssize_t sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
-Py_ssize_t daily_window_end(CalendarObject *cal, PyObject *minute);
-int timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
-Py_ssize_t calendar_label_position(CalendarObject *cal, int64_t nanos);
+int fp_calendar_init_strings(void);
+Py_ssize_t fp_sorted_position(const int64_t *values, Py_ssize_t count, int64_t value);
+Py_ssize_t fp_daily_window_end(CalendarObject *cal, PyObject *minute);
+int fp_timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out);
+Py_ssize_t fp_calendar_label_position(CalendarObject *cal, int64_t nanos);
 
 #endif

@@ -4,9 +4,9 @@
 
 #include "spot.h"
 
-PyObject *spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-int current_init_strings(void);
+PyObject *fp_spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+int fp_current_init_strings(void);
 
 #endif

@@ -36,9 +36,9 @@
 #include <stdint.h>
 
 /* One table of NumPy's C API for the whole extension: arrays.c defines it and fills it
-   (arrays_init, at the module's import), the other files only use it. */
+   (fp_arrays_init, at the module's import), the other files only use it. */
 #define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
-#define PY_ARRAY_UNIQUE_SYMBOL fastportal_ARRAY_API
+#define PY_ARRAY_UNIQUE_SYMBOL fp_ARRAY_API
 #ifndef FASTPORTAL_ARRAYS_C
 #define NO_IMPORT_ARRAY
 #endif

@@ -11,13 +11,13 @@
 typedef int (*window_fill)(void *state, PyObject *asset, PyObject *field, double *out,
                            PyObject **why);
 
-extern PyObject *str_date, *str_date_time;
+extern PyObject *fp_str_date, *fp_str_date_time;
 
-int fields_init_strings(void);
-PyObject *history_fields(PandasBuilderObject *b, window_fill fill, void *state,
-                         PyObject *assets, PyObject *fields, Py_ssize_t count,
-                         PyObject *dates, PyObject *dt_label, const double *scales,
-                         int sid_ints);
-int history_check_fields_args(Py_ssize_t nargs, PyObject *const *args);
+int fp_fields_init_strings(void);
+PyObject *fp_history_fields(PandasBuilderObject *b, window_fill fill, void *state,
+                            PyObject *assets, PyObject *fields, Py_ssize_t count,
+                            PyObject *dates, PyObject *dt_label, const double *scales,
+                            int sid_ints);
+int fp_history_check_fields_args(Py_ssize_t nargs, PyObject *const *args);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject DailyHistory_Type;
-extern PyTypeObject MinuteHistory_Type;
+extern PyTypeObject fp_DailyHistory_Type;
+extern PyTypeObject fp_MinuteHistory_Type;
 
 #endif

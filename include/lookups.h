@@ -4,8 +4,8 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject CalendarLookups_Type;
+extern PyTypeObject fp_CalendarLookups_Type;
 
-int lookups_init_strings(void);
+int fp_lookups_init_strings(void);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject FastMethod_Type;
+extern PyTypeObject fp_FastMethod_Type;
 
-int methods_init_strings(void);
+int fp_methods_init_strings(void);
 
 #endif

@@ -15,15 +15,16 @@ typedef struct {
     int trading;         /* it is a trading minute */
 } MinuteSpot;
 
-extern PyTypeObject Minutes_Type;
+extern PyTypeObject fp_Minutes_Type;
 
-int minutes_init_strings(void);
-int trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
-int session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first);
-int next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos);
-int minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot);
-PyObject *minutes_boxed_at(PyObject *minutes, int64_t pos);
-PyObject *minutes_box(PyObject *minutes, int64_t nanos);
-CalendarObject *minutes_calendar(PyObject *minutes);
+int fp_minutes_init_strings(void);
+int fp_trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos);
+int fp_session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session,
+                           int64_t *first);
+int fp_next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos);
+int fp_minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot);
+PyObject *fp_minutes_boxed_at(PyObject *minutes, int64_t pos);
+PyObject *fp_minutes_box(PyObject *minutes, int64_t nanos);
+CalendarObject *fp_minutes_calendar(PyObject *minutes);
 
 #endif

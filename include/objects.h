@@ -26,21 +26,22 @@ typedef struct {
     PyObject *verify_integrity;   /* ("verify_integrity",): BlockManager's keyword */
 } PandasBuilderObject;
 
-extern PyTypeObject PandasBuilder_Type;
+extern PyTypeObject fp_PandasBuilder_Type;
 
-int objects_init_strings(void);
-PyObject *build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
-                               PyObject *dtype);
-PyObject *build_series(PandasBuilderObject *b, PyObject *values, PyObject *index,
-                       PyObject *name);
-PyObject *build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
-                      PyObject *columns, PyObject *column_axis);
-PyObject *build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name);
-PyObject *build_empty_frame(PandasBuilderObject *b, PyObject *index);
-PyObject *build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
-                                PyObject *index, PyObject *column_index);
-PyObject *build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
-                             Py_ssize_t count, PyObject *assets, PyObject *fields,
-                             PyObject *dt_label);
+int fp_objects_init_strings(void);
+PyObject *fp_build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                                  PyObject *dtype);
+PyObject *fp_build_series(PandasBuilderObject *b, PyObject *values, PyObject *index,
+                          PyObject *name);
+PyObject *fp_build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
+                         PyObject *columns, PyObject *column_axis);
+PyObject *fp_build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name);
+PyObject *fp_build_empty_frame(PandasBuilderObject *b, PyObject *index);
+PyObject *fp_build_frame_of_blocks(PandasBuilderObject *b, PyObject *values,
+                                   PyObject *positions, PyObject *index,
+                                   PyObject *column_index);
+PyObject *fp_build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
+                                Py_ssize_t count, PyObject *assets, PyObject *fields,
+                                PyObject *dt_label);
 
 #endif

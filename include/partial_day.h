@@ -4,6 +4,6 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject PartialDayHistory_Type;
+extern PyTypeObject fp_PartialDayHistory_Type;
 
 #endif

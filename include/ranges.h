@@ -6,10 +6,10 @@
 
 #include "calendar.h"
 
-PyObject *window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
-PyObject *index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
-PyObject *readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count);
-PyObject *readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
-                           PyArray_Descr *descr);
+PyObject *fp_window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
+PyObject *fp_index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count);
+PyObject *fp_readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count);
+PyObject *fp_readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
+                              PyArray_Descr *descr);
 
 #endif

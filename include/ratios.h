@@ -4,8 +4,9 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject AdjustmentTimeline_Type;
+extern PyTypeObject fp_AdjustmentTimeline_Type;
 
-int adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio);
+int fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now,
+                        double *ratio);
 
 #endif

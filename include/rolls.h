@@ -13,10 +13,10 @@ typedef struct {
     int64_t end;             /* the last key the table covers */
 } RollTableObject;
 
-extern PyTypeObject RollTable_Type;
+extern PyTypeObject fp_RollTable_Type;
 
 /* The contract of the stretch holding key (borrowed; *stretch its index if not
    NULL), or NULL (no error set) outside the table. */
-PyObject *roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch);
+PyObject *fp_roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch);
 
 #endif

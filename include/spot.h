@@ -39,7 +39,7 @@ typedef struct {
 
 /* One call's inputs, checked. */
 typedef struct {
-    SpotTapeObject *tape;  /* held by the call: spot_call_done() releases it */
+    SpotTapeObject *tape;  /* held by the call: fp_spot_call_done() releases it */
     RollTableObject *roll; /* a continuous future's table, held likewise, or NULL */
     PyObject *contract;    /* the contract its table names now (borrowed from roll) */
     PyObject *tapes;       /* the Spot's tapes of the call's reader (borrowed) */
@@ -53,30 +53,30 @@ typedef struct {
     int trading;         /* dt is a trading minute of the calendar */
 } SpotCall;
 
-extern Py_ssize_t spot_served;  /* values answered, for spot_values_served() */
+extern Py_ssize_t fp_spot_served;  /* values answered, for fp_spot_values_served() */
 
-int spot_init_strings(void);
-PyObject *spot_values_served(PyObject *module, PyObject *reset);
+int fp_spot_init_strings(void);
+PyObject *fp_spot_values_served(PyObject *module, PyObject *reset);
 /* Checks one call and finds its tape: 1, 0 with *why (a borrowed str), -1 on error. */
-int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
-              PyObject *frequency, SpotCall *call, PyObject **why);
+int fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+                 PyObject *frequency, SpotCall *call, PyObject **why);
 /* Reads the call's value: 1, 0 with *why, -1 on error. Runs no Python code of its own;
    a continuous future's read across a roll looks up another contract's tape, whose
    hash and equality are its asset type's (a served type's). Every object it reads
    after that is held by the call or used before anything else runs. */
-int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
+int fp_spot_read(SpotCall *call, SpotRead *out, PyObject **why);
 
 static inline void
-spot_call_done(SpotCall *call)
+fp_spot_call_done(SpotCall *call)
 {
     Py_CLEAR(call->tape);
     Py_CLEAR(call->roll);
 }
 
 /* Spot's methods, for spot_type.c and methods.c */
-PyObject *spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

@@ -6,6 +6,6 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject Spot_Type;
+extern PyTypeObject fp_Spot_Type;
 
 #endif

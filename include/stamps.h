@@ -4,7 +4,7 @@
 
 #include "fastportal.h"
 
-int stamps_init_strings(void);
-PyObject *timestamp_copy(PyObject *stamp);
+int fp_stamps_init_strings(void);
+PyObject *fp_timestamp_copy(PyObject *stamp);
 
 #endif

@@ -27,10 +27,10 @@ typedef struct {
     PyObject *sid;            /* the key of the asset in it */
 } SpotTapeObject;
 
-extern PyTypeObject SpotTape_Type;
+extern PyTypeObject fp_SpotTape_Type;
 
 static inline const uint32_t *
-tape_bars(SpotTapeObject *tape, int bar)
+fp_tape_bars(SpotTapeObject *tape, int bar)
 {
     return (const uint32_t *)PyArray_GETPTR2(tape->bars, bar, 0);
 }

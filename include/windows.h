@@ -6,13 +6,13 @@
 
 #include "fastportal.h"
 
-extern PyTypeObject AdjustedColumn_Type;
+extern PyTypeObject fp_AdjustedColumn_Type;
 
-PyObject *column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
-int column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out);
-const double *column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last);
-int column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last);
-int column_alive(PyObject *column, Py_ssize_t row);
-int column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out);
+PyObject *fp_column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price);
+int fp_column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out);
+const double *fp_column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last);
+int fp_column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last);
+int fp_column_alive(PyObject *column, Py_ssize_t row);
+int fp_column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out);
 
 #endif

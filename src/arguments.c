@@ -3,7 +3,7 @@
 
 /* 0 when rows end-count+1..end lie in 0..size-1, else -1 with an error set. */
 int
-check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
+fp_check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
 {
     if (end < 0 || end >= size) {
         PyErr_Format(PyExc_IndexError, "window end %zd is outside 0..%zd", end, size - 1);
@@ -20,8 +20,8 @@ check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
 
 /* The (end, count) arguments of every window method, as Py_ssize_t. */
 int
-parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
-                    Py_ssize_t *end, Py_ssize_t *count)
+fp_parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
+                       Py_ssize_t *end, Py_ssize_t *count)
 {
     if (nargs != 2) {
         PyErr_Format(PyExc_TypeError, "%s() takes end and count (%zd given)", name, nargs);

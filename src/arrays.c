@@ -11,7 +11,7 @@
 
 /* Fills NumPy's C API table: 0, or -1 with an ImportError set. */
 int
-arrays_init(void)
+fp_arrays_init(void)
 {
     import_array1(-1);
     return 0;
@@ -33,7 +33,7 @@ free_frozen_memory(PyObject *capsule)
    of any view handed out. Not a bytes object: numpy's __setstate__ wraps a bytes
    object's memory, writable, without a copy; a capsule offers no memory to anyone. */
 PyArrayObject *
-frozen_array(int nd, const npy_intp *dims, int type_num)
+fp_frozen_array(int nd, const npy_intp *dims, int type_num)
 {
     PyArray_Descr *descr = PyArray_DescrFromType(type_num);
     if (descr == NULL)
@@ -71,10 +71,10 @@ frozen_array(int nd, const npy_intp *dims, int type_num)
 
 /* A frozen copy of a C-contiguous array. */
 PyArrayObject *
-frozen_copy(PyArrayObject *in)
+fp_frozen_copy(PyArrayObject *in)
 {
-    PyArrayObject *out = frozen_array(PyArray_NDIM(in), PyArray_DIMS(in),
-                                      PyArray_TYPE(in));
+    PyArrayObject *out = fp_frozen_array(PyArray_NDIM(in), PyArray_DIMS(in),
+                                         PyArray_TYPE(in));
     if (out != NULL)
         memcpy(PyArray_DATA(out), PyArray_DATA(in), (size_t)PyArray_NBYTES(in));
     return out;
@@ -91,19 +91,19 @@ owned_vector(PyObject *obj, int type_num, const char *what)
                      type_num == NPY_INT64 ? "int64" : "float64");
         return NULL;
     }
-    PyArrayObject *out = frozen_copy(in);
+    PyArrayObject *out = fp_frozen_copy(in);
     Py_DECREF(in);
     return out;
 }
 
 PyArrayObject *
-int64_vector(PyObject *obj, const char *what)
+fp_int64_vector(PyObject *obj, const char *what)
 {
     return owned_vector(obj, NPY_INT64, what);
 }
 
 PyArrayObject *
-float64_vector(PyObject *obj, const char *what)
+fp_float64_vector(PyObject *obj, const char *what)
 {
     return owned_vector(obj, NPY_FLOAT64, what);
 }

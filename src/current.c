@@ -45,11 +45,11 @@ read_assets(SpotObject *self, PyObject *assets, PyObject *field, PyObject *dt,
 {
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(assets); j++) {
         SpotCall call;
-        int fast = spot_call(self, PyTuple_GET_ITEM(assets, j), field, dt, frequency, &call,
-                             why);
+        int fast = fp_spot_call(self, PyTuple_GET_ITEM(assets, j), field, dt, frequency, &call,
+                                why);
         if (fast > 0)
-            fast = spot_read(&call, &reads[j], why);
-        spot_call_done(&call);
+            fast = fp_spot_read(&call, &reads[j], why);
+        fp_spot_call_done(&call);
         if (fast <= 0)
             return fast;
         if (reads[j].kind != V_FLOAT && reads[j].kind != V_INT) {
@@ -99,8 +99,8 @@ series_of(SpotObject *self, const SpotRead *reads, PyObject *labels, PyObject *n
     PyObject *values = column_values(reads, PyTuple_GET_SIZE(labels), &ints);
     if (values == NULL)
         return NULL;
-    PyObject *index = build_object_index(b, labels, Py_None);
-    PyObject *series = index == NULL ? NULL : build_series(b, values, index, name);
+    PyObject *index = fp_build_object_index(b, labels, Py_None);
+    PyObject *series = index == NULL ? NULL : fp_build_series(b, values, index, name);
     Py_XDECREF(index);
     Py_DECREF(values);
     return series;
@@ -128,7 +128,7 @@ leave(PyObject *why)
 
 /* current(assets, field): a Series over the assets, named field. */
 PyObject *
-spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_series");
     if (ready <= 0)
@@ -149,7 +149,7 @@ spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (fast > 0) {
         result = series_of(self, reads, assets, args[1]);
         if (result != NULL)
-            spot_served += PyTuple_GET_SIZE(assets);
+            fp_spot_served += PyTuple_GET_SIZE(assets);
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -161,7 +161,7 @@ done:
 
 /* current(asset, fields): a Series over the fields, named the asset's symbol. */
 PyObject *
-spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_fields");
     if (ready <= 0)
@@ -194,7 +194,7 @@ spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (fast > 0) {
         result = series_of(self, reads, fields, name);
         if (result != NULL)
-            spot_served += count;
+            fp_spot_served += count;
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -267,10 +267,10 @@ frame_of(SpotObject *self, const SpotRead *reads, PyObject *assets, PyObject *fi
             row++;
         }
     }
-    index = build_object_index(b, assets, Py_None);
-    columns = index == NULL ? NULL : build_object_index(b, fields, Py_None);
+    index = fp_build_object_index(b, assets, Py_None);
+    columns = index == NULL ? NULL : fp_build_object_index(b, fields, Py_None);
     if (columns != NULL)
-        frame = build_frame_of_blocks(b, values, positions, index, columns);
+        frame = fp_build_frame_of_blocks(b, values, positions, index, columns);
 done:
     PyMem_Free(ints);
     Py_XDECREF(values);
@@ -282,7 +282,7 @@ done:
 
 /* current(assets, fields): a DataFrame, the assets down and the fields across. */
 PyObject *
-spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_frame");
     if (ready <= 0)
@@ -318,7 +318,7 @@ spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (fast > 0) {
         result = frame_of(self, reads, assets, fields);
         if (result != NULL)
-            spot_served += rows * width;
+            fp_spot_served += rows * width;
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -330,7 +330,7 @@ done:
 }
 
 int
-current_init_strings(void)
+fp_current_init_strings(void)
 {
     return (str_symbol = PyUnicode_InternFromString("symbol")) == NULL ||
            (why_times = PyUnicode_InternFromString("times")) == NULL ||

@@ -16,15 +16,15 @@
 #include "history_common.h"
 #include "objects.h"
 
-PyObject *str_date, *str_date_time;
+PyObject *fp_str_date, *fp_str_date_time;
 
 int
-fields_init_strings(void)
+fp_fields_init_strings(void)
 {
 #define INTERN(var, text) \
     if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
-    INTERN(str_date, "date");
-    INTERN(str_date_time, "date_time");
+    INTERN(fp_str_date, "date");
+    INTERN(fp_str_date_time, "date_time");
 #undef INTERN
     return 0;
 }
@@ -32,12 +32,12 @@ fields_init_strings(void)
 /* The frame of `fields` for `assets` (tuples: the fields unique, the assets sorted and
    unique), each window `count` rows filled by fill(state, ...) and multiplied by its
    field's scale if any (upstream scales a field's windows by one ratio), over `dates`
-   (stolen), its values int64 if `sid_ints` (history_sid_ints);
+   (stolen), its values int64 if `sid_ints` (fp_history_sid_ints);
    or the reason (a str) a window is not served, or NULL with an error set. */
 PyObject *
-history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *assets,
-               PyObject *fields, Py_ssize_t count, PyObject *dates, PyObject *dt_label,
-               const double *scales, int sid_ints)
+fp_history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *assets,
+                  PyObject *fields, Py_ssize_t count, PyObject *dates, PyObject *dt_label,
+                  const double *scales, int sid_ints)
 {
     if (dates == NULL)
         return NULL;
@@ -62,22 +62,23 @@ history_fields(PandasBuilderObject *b, window_fill fill, void *state, PyObject *
         for (Py_ssize_t j = 0; j < width; j++) {
             PyObject *why = NULL;
             if (fill(state, PyTuple_GET_ITEM(assets, j), field, window, &why) < 0) {
-                out = why ? history_reason(why) : NULL;
+                out = why ? fp_history_reason(why) : NULL;
                 goto done;
             }
             if (scales != NULL)
-                history_scale(window, count, scales[f]);
+                fp_history_scale(window, count, scales[f]);
             for (Py_ssize_t i = 0; i < count; i++)
                 column[i * width + j] = window[i];
         }
     }
     if (sid_ints) {
-        Py_SETREF(block, history_sid_ints(block));
+        Py_SETREF(block, fp_history_sid_ints(block));
         if (block == NULL)
             goto done;
     }
-    if ((out = build_fields_frame(b, block, dates, count, assets, fields, dt_label)) != NULL)
-        history_served();
+    out = fp_build_fields_frame(b, block, dates, count, assets, fields, dt_label);
+    if (out != NULL)
+        fp_history_served();
 done:
     PyMem_Free(window);
     Py_XDECREF(block);
@@ -88,7 +89,7 @@ done:
 /* The assets and fields of a fields(dt, assets, fields, bar_count) call: 0, or -1 with
    a TypeError set. */
 int
-history_check_fields_args(Py_ssize_t nargs, PyObject *const *args)
+fp_history_check_fields_args(Py_ssize_t nargs, PyObject *const *args)
 {
     if (nargs != 4 && nargs != 5) {
         PyErr_Format(PyExc_TypeError, "fields() takes dt, assets, fields, bar_count and "

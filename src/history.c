@@ -41,28 +41,28 @@ window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count,
                PyObject **why)
 {
     Py_ssize_t start_loc = end_loc - count + 1;  /* count <= PY_SSIZE_T_MAX: no overflow */
-    *why = start_loc < self->first_day ? str_before_data : str_window_bounds;
+    *why = start_loc < self->first_day ? fp_str_before_data : fp_str_window_bounds;
     if (self->offset < 0 || start_loc < self->first_day || start_loc < self->offset ||
         end_loc - self->offset >= self->rows)
         return -1;
     return end_loc - self->offset;
 }
 
-/* history_column(...) for a window of reader rows end_row-count+1..end_row: also NULL
+/* fp_history_column(...) for a window of reader rows end_row-count+1..end_row: also NULL
    with *why "column range" when the column holds other rows. */
 static PyObject *
 window_column(PyObject *columns, PyObject *asset, PyObject *field, Py_ssize_t end_row,
               Py_ssize_t count, PyObject **why)
 {
-    PyObject *column = history_column(columns, asset, field, why);
+    PyObject *column = fp_history_column(columns, asset, field, why);
     if (column == NULL)
         return NULL;
-    int covers = column_covers(column, end_row - count + 1, end_row);
+    int covers = fp_column_covers(column, end_row - count + 1, end_row);
     if (covers > 0)
         return column;
     Py_DECREF(column);
     if (covers == 0)
-        *why = str_column_range;
+        *why = fp_str_column_range;
     return NULL;
 }
 
@@ -79,13 +79,13 @@ fill_rows_window(void *state, PyObject *asset, PyObject *field, double *out, PyO
     PyObject *column = window_column(w->columns, asset, field, w->end_row, w->count, why);
     if (column == NULL)
         return -1;
-    int filled = column_fill(column, w->end_row, w->count, history_is_price(field), out);
+    int filled = fp_column_fill(column, w->end_row, w->count, fp_history_is_price(field), out);
     Py_DECREF(column);
     return filled;
 }
 
 /* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen),
-   multiplied by *scale if any; its values int64 if `sid_ints` (history_sid_ints). */
+   multiplied by *scale if any; its values int64 if `sid_ints` (fp_history_sid_ints). */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
@@ -97,16 +97,16 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
     PyObject *column = window_column(columns, asset, field, end_row, count, &why);
     if (column == NULL) {
         Py_DECREF(index);
-        return why ? history_reason(why) : NULL;
+        return why ? fp_history_reason(why) : NULL;
     }
-    int price = history_is_price(field);
-    values = column_window(column, end_row, count, price);
+    int price = fp_history_is_price(field);
+    values = fp_column_window(column, end_row, count, price);
     if (values != NULL && scale != NULL)
-        history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
+        fp_history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
     if (values != NULL && sid_ints)
-        Py_SETREF(values, history_sid_ints(values));
-    if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
-        history_served();
+        Py_SETREF(values, fp_history_sid_ints(values));
+    if (values != NULL && (series = fp_build_series(builder, values, index, asset)) != NULL)
+        fp_history_served();
     Py_DECREF(column);
     Py_XDECREF(values);
     Py_DECREF(index);
@@ -115,7 +115,7 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
 
 /* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row
    (multiplied by its scale, if any), over `index` (stolen), its values int64 if
-   `sid_ints` (history_sid_ints); or the reason one of the columns is not served. */
+   `sid_ints` (fp_history_sid_ints); or the reason one of the columns is not served. */
 static PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
               PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
@@ -125,13 +125,13 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         return NULL;
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
     if (width == 0) {  /* upstream's daily window of no assets */
-        PyObject *empty = build_empty_frame(builder, index);
+        PyObject *empty = fp_build_empty_frame(builder, index);
         Py_DECREF(index);
         if (empty != NULL)
-            history_served();
+            fp_history_served();
         return empty;
     }
-    int price = history_is_price(field);
+    int price = fp_history_is_price(field);
     npy_intp dims[2] = {width, count};
     PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
     PyObject *out = NULL;
@@ -143,23 +143,23 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         PyObject *column = window_column(columns, PySequence_Fast_GET_ITEM(assets, j), field,
                                          end_row, count, &why);
         if (column == NULL) {
-            out = why ? history_reason(why) : NULL;
+            out = why ? fp_history_reason(why) : NULL;
             goto done;
         }
-        int filled = column_fill(column, end_row, count, price, rows + j * count);
+        int filled = fp_column_fill(column, end_row, count, price, rows + j * count);
         Py_DECREF(column);
         if (filled < 0)
             goto done;
         if (scales != NULL)
-            history_scale(rows + j * count, count, scales[j]);
+            fp_history_scale(rows + j * count, count, scales[j]);
     }
     if (sid_ints) {
-        Py_SETREF(block, history_sid_ints(block));
+        Py_SETREF(block, fp_history_sid_ints(block));
         if (block == NULL)
             goto done;
     }
-    if ((out = build_frame(builder, block, index, assets, column_axis)) != NULL)
-        history_served();
+    if ((out = fp_build_frame(builder, block, index, assets, column_axis)) != NULL)
+        fp_history_served();
 done:
     Py_XDECREF(block);
     Py_DECREF(index);
@@ -173,11 +173,11 @@ static int
 daily_window(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t *end_loc,
              Py_ssize_t *end_row, Py_ssize_t *count, PyObject **why)
 {
-    int parsed = history_count(args[3], count);
-    *why = str_window_bounds;
+    int parsed = fp_history_count(args[3], count);
+    *why = fp_str_window_bounds;
     if (parsed <= 0)
         return parsed;
-    if ((*end_loc = daily_window_end(self->calendar, args[0])) < 0)
+    if ((*end_loc = fp_daily_window_end(self->calendar, args[0])) < 0)
         return -1;
     *end_row = window_end_row(self, *end_loc, *count, why);
     return *end_row < 0 ? 0 : 1;
@@ -189,13 +189,13 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     Py_ssize_t end_loc = 0, end_row = 0, count = 0;
     PyObject *why;
     double *scale;
-    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
-        history_scales(args, nargs, 4, 1, &scale) < 0)
+    if (fp_history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+        fp_history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
         : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                    count, index_of_sessions(self->calendar, end_loc, count), scale, 0);
+                    count, fp_index_of_sessions(self->calendar, end_loc, count), scale, 0);
     PyMem_Free(scale);
     return out;
 }
@@ -209,9 +209,9 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
     if (end_loc == -1 && PyErr_Occurred())
         return NULL;
     Py_ssize_t count;
-    int parsed = history_count(args[3], &count);
+    int parsed = fp_history_count(args[3], &count);
     if (parsed <= 0)
-        return parsed < 0 ? NULL : history_reason(str_window_bounds);
+        return parsed < 0 ? NULL : fp_history_reason(fp_str_window_bounds);
     if (end_loc < 0 || end_loc >= self->calendar->count) {
         PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
         return NULL;
@@ -219,9 +219,9 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
     PyObject *why;
     Py_ssize_t end_row = window_end_row(self, end_loc, count, &why);
     if (end_row < 0)
-        return history_reason(why);
+        return fp_history_reason(why);
     return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                         count, index_of_sessions(self->calendar, end_loc, count),
+                         count, fp_index_of_sessions(self->calendar, end_loc, count),
                          column_axis, scales, 0);
 }
 
@@ -230,11 +230,11 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
 {
     PyObject *call[6], *column_axis;
     double *scales;
-    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
-                           &scales) < 0)
+    if (fp_history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                              &scales) < 0)
         return NULL;
     PyObject *out = daily_frame(self, call, column_axis, scales);
-    history_frame_args_release(call, scales);
+    fp_history_frame_args_release(call, scales);
     return out;
 }
 
@@ -246,15 +246,15 @@ DailyHistory_fields(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     Py_ssize_t end_loc = 0, end_row = 0, count = 0;
     PyObject *why;
     double *scales;
-    if (history_check_fields_args(nargs, args) < 0 ||
-        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
+    if (fp_history_check_fields_args(nargs, args) < 0 ||
+        fp_history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                         count, index_of_sessions(self->calendar, end_loc, count), str_date,
-                         scales, 0);
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                            count, fp_index_of_sessions(self->calendar, end_loc, count),
+                            fp_str_date, scales, 0);
     PyMem_Free(scales);
     return out;
 }
@@ -266,7 +266,7 @@ DailyHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyObject *calendar, *columns, *offset_obj;
     Py_ssize_t first_day, rows, offset = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!Onn:DailyHistory", kwlist,
-                                     &Calendar_Type, &calendar, &PyDict_Type, &columns,
+                                     &fp_Calendar_Type, &calendar, &PyDict_Type, &columns,
                                      &offset_obj, &first_day, &rows))
         return NULL;
     if (offset_obj != Py_None) {
@@ -337,7 +337,7 @@ static PyMethodDef DailyHistory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject DailyHistory_Type = {
+PyTypeObject fp_DailyHistory_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.DailyHistory",
     .tp_basicsize = sizeof(DailyHistoryObject),
@@ -370,12 +370,12 @@ static PyObject *
 minute_index(MinuteHistoryObject *self, Py_ssize_t start, Py_ssize_t count)
 {
     Py_INCREF(self->calendar->dtype);
-    PyObject *labels = readonly_view_as(self->labels, start, count,
-                                        (PyArray_Descr *)self->calendar->dtype);
+    PyObject *labels = fp_readonly_view_as(self->labels, start, count,
+                                           (PyArray_Descr *)self->calendar->dtype);
     if (labels == NULL)
         return NULL;
-    PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,
-                                           self->dtype);
+    PyObject *index = fp_build_datetime_index(self->calendar->builder, labels, Py_None,
+                                              self->dtype);
     Py_DECREF(labels);
     return index;
 }
@@ -386,26 +386,26 @@ static int
 minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t *end_row,
                    Py_ssize_t *count, PyObject **why)
 {
-    int parsed = history_count(args[3], count);
+    int parsed = fp_history_count(args[3], count);
     if (parsed <= 0) {
-        *why = str_window_bounds;
+        *why = fp_str_window_bounds;
         return parsed;
     }
     int64_t position;
-    int exact = trading_minute_position(self->minutes, args[0], &position);
+    int exact = fp_trading_minute_position(self->minutes, args[0], &position);
     if (exact <= 0) {  /* not a trading minute, or not a Timestamp: upstream raises or parses */
-        *why = str_minute_window;
+        *why = fp_str_minute_window;
         return exact;
     }
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
     /* compared as counts, so that a count near 2**63 cannot overflow a window start */
     int64_t end = position - self->offset;
     if (*count > position - self->first_trading + 1) {
-        *why = str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
+        *why = fp_str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
         return 0;
     }
     if (*count > end + 1 || end >= rows) {
-        *why = str_window_bounds;
+        *why = fp_str_window_bounds;
         return 0;
     }
     *end_row = (Py_ssize_t)end;
@@ -417,17 +417,17 @@ MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
 {
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
-    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0)
+    if (fp_history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0)
         return NULL;
     double *scale;
-    if (history_scales(args, nargs, 4, 1, &scale) < 0)
+    if (fp_history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(
               series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
                         count, minute_index(self, end_row - count + 1, count), scale,
-                        scale == NULL && history_is_sid(args[2])),
+                        scale == NULL && fp_history_is_sid(args[2])),
               end_row - count + 1, end_row);
     PyMem_Free(scale);
     return out;
@@ -439,22 +439,22 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why, *call[6], *column_axis, *out;
     double *scales;
-    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
-                           &scales) < 0)
+    if (fp_history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                              &scales) < 0)
         return NULL;
     if (PyTuple_GET_SIZE(call[1]) == 0) {
-        out = history_reason(str_no_assets);  /* upstream's concatenation raises */
+        out = fp_history_reason(fp_str_no_assets);  /* upstream's concatenation raises */
     } else {
         int found = minute_window_rows(self, call, &end_row, &count, &why);
-        out = found < 0 ? NULL : found == 0 ? history_reason(why)
-            : history_reason_with_rows(
+        out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+            : fp_history_reason_with_rows(
                   history_frame(self->calendar->builder, self->columns, call[1], call[2],
                                 end_row, count,
                                 minute_index(self, end_row - count + 1, count), column_axis,
-                                scales, scales == NULL && history_is_sid(call[2])),
+                                scales, scales == NULL && fp_history_is_sid(call[2])),
                   end_row - count + 1, end_row);
     }
-    history_frame_args_release(call, scales);
+    fp_history_frame_args_release(call, scales);
     return out;
 }
 
@@ -464,18 +464,18 @@ MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
     double *scales;
-    if (history_check_fields_args(nargs, args) < 0 ||
-        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
+    if (fp_history_check_fields_args(nargs, args) < 0 ||
+        fp_history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(
-              history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                             count, minute_index(self, end_row - count + 1, count),
-                             str_date_time, scales,
-                             scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
-                                 history_is_sid(PyTuple_GET_ITEM(args[2], 0))),
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(
+              fp_history_fields(self->calendar->builder, fill_rows_window, &w, args[1],
+                                args[2], count, minute_index(self, end_row - count + 1, count),
+                                fp_str_date_time, scales,
+                                scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
+                                 fp_history_is_sid(PyTuple_GET_ITEM(args[2], 0))),
               end_row - count + 1, end_row);
     PyMem_Free(scales);
     return out;
@@ -499,7 +499,7 @@ MinuteHistory_window_rows(MinuteHistoryObject *self, PyObject *const *args,
     call[3] = args[1];
     int found = minute_window_rows(self, call, &end_row, &count, &why);
     if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
+        return found < 0 ? NULL : fp_history_reason(why);
     return Py_BuildValue("(nn)", end_row - count + 1, end_row);
 }
 
@@ -511,7 +511,7 @@ MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyObject *minutes, *calendar, *columns, *labels_obj, *dtype;
     Py_ssize_t offset, first_trading;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!OOnn:MinuteHistory", kwlist,
-                                     &Minutes_Type, &minutes, &Calendar_Type, &calendar,
+                                     &fp_Minutes_Type, &minutes, &fp_Calendar_Type, &calendar,
                                      &PyDict_Type, &columns, &labels_obj, &dtype, &offset,
                                      &first_trading))
         return NULL;
@@ -522,7 +522,7 @@ MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     MinuteHistoryObject *self = (MinuteHistoryObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    self->labels = int64_vector(labels_obj, "labels");
+    self->labels = fp_int64_vector(labels_obj, "labels");
     if (self->labels == NULL) {
         Py_DECREF(self);
         return NULL;
@@ -591,7 +591,7 @@ static PyMethodDef MinuteHistory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject MinuteHistory_Type = {
+PyTypeObject fp_MinuteHistory_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.MinuteHistory",
     .tp_basicsize = sizeof(MinuteHistoryObject),

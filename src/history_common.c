@@ -6,21 +6,21 @@
 #include "objects.h"
 
 static PyObject *str_price, *str_sid, *str_new_column;
-PyObject *str_window_bounds, *str_column, *str_minute_window, *str_before_data;
-PyObject *str_column_range, *str_no_assets;
+PyObject *fp_str_window_bounds, *fp_str_column, *fp_str_minute_window, *fp_str_before_data;
+PyObject *fp_str_column_range, *fp_str_no_assets;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
 static Py_ssize_t windows_served;
 
 void
-history_served(void)
+fp_history_served(void)
 {
     windows_served++;
 }
 
 PyObject *
-history_windows_served(PyObject *module, PyObject *reset)
+fp_history_windows_served(PyObject *module, PyObject *reset)
 {
     (void)module;
     int clear = PyObject_IsTrue(reset);
@@ -33,23 +33,23 @@ history_windows_served(PyObject *module, PyObject *reset)
 }
 
 int
-history_init_strings(void)
+fp_history_init_strings(void)
 {
     if ((str_price = PyUnicode_InternFromString("price")) == NULL ||
-        (str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
+        (fp_str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
         (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
-        (str_column = PyUnicode_InternFromString("column")) == NULL ||
-        (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
-        (str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
-        (str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
-        (str_no_assets = PyUnicode_InternFromString("no assets")) == NULL ||
+        (fp_str_column = PyUnicode_InternFromString("column")) == NULL ||
+        (fp_str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
+        (fp_str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
+        (fp_str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
+        (fp_str_no_assets = PyUnicode_InternFromString("no assets")) == NULL ||
         (str_sid = PyUnicode_InternFromString("sid")) == NULL)
         return -1;
     return 0;
 }
 
 PyObject *
-history_reason(PyObject *text)
+fp_history_reason(PyObject *text)
 {
     Py_INCREF(text);
     return text;
@@ -57,9 +57,9 @@ history_reason(PyObject *text)
 
 /* out, or (out, first, last) when out asks the shim for a column: see history.c. */
 PyObject *
-history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
+fp_history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
 {
-    if (out != str_new_column && out != str_column_range)
+    if (out != str_new_column && out != fp_str_column_range)
         return out;
     PyObject *reason = Py_BuildValue("(Onn)", out, first, last);
     Py_DECREF(out);
@@ -69,7 +69,7 @@ history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
 /* The bar_count of a series() call: 1 with *count set, 0 when it is too large for any
    window (upstream says how it fails), -1 with an error set. */
 int
-history_count(PyObject *arg, Py_ssize_t *count)
+fp_history_count(PyObject *arg, Py_ssize_t *count)
 {
     *count = PyLong_AsSsize_t(arg);
     if (*count == -1 && PyErr_Occurred()) {
@@ -86,7 +86,7 @@ history_count(PyObject *arg, Py_ssize_t *count)
 }
 
 int
-history_check_args(Py_ssize_t nargs, PyObject *field)
+fp_history_check_args(Py_ssize_t nargs, PyObject *field)
 {
     if (nargs != 4 && nargs != 5) {
         PyErr_Format(PyExc_TypeError, "series() takes dt, asset, field, bar_count and "
@@ -103,8 +103,8 @@ history_check_args(Py_ssize_t nargs, PyObject *field)
 /* The optional scales argument of a call: 0 with *out NULL (None or absent) or a
    PyMem buffer of the `count` floats of a tuple; -1 with an error set. */
 int
-history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
-               double **out)
+fp_history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
+                  double **out)
 {
     *out = NULL;
     if (nargs <= at || args[at] == Py_None)
@@ -135,7 +135,7 @@ history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_
 
 /* values *= scale, as upstream multiplies a window by its adjustment ratio. */
 void
-history_scale(double *values, Py_ssize_t count, double scale)
+fp_history_scale(double *values, Py_ssize_t count, double scale)
 {
     for (Py_ssize_t i = 0; i < count; i++)
         values[i] *= scale;
@@ -144,7 +144,7 @@ history_scale(double *values, Py_ssize_t count, double scale)
 /* The column of (asset, field): a new reference; or NULL with *why set to the reason it
    is not served (no error set), or NULL with an error set. */
 PyObject *
-history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
+fp_history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
 {
     *why = NULL;
     PyObject *key = PyTuple_Pack(2, asset, field);
@@ -158,7 +158,7 @@ history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **w
         return NULL;
     }
     if (column == Py_None) {
-        *why = str_column;
+        *why = fp_str_column;
         return NULL;
     }
     Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
@@ -166,13 +166,13 @@ history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **w
 }
 
 int
-history_is_price(PyObject *field)
+fp_history_is_price(PyObject *field)
 {
     return field == str_price || PyUnicode_Compare(field, str_price) == 0;
 }
 
 int
-history_is_sid(PyObject *field)
+fp_history_is_sid(PyObject *field)
 {
     return field == str_sid || PyUnicode_Compare(field, str_sid) == 0;
 }
@@ -182,7 +182,7 @@ history_is_sid(PyObject *field)
    are whole numbers read from an int64 column; anything else becomes INT64_MIN, what
    NumPy's cast gives for a value int64 cannot hold. */
 PyObject *
-history_sid_ints(PyObject *values)
+fp_history_sid_ints(PyObject *values)
 {
     PyArrayObject *source = (PyArrayObject *)values;
     PyObject *ints = PyArray_SimpleNew(PyArray_NDIM(source), PyArray_DIMS(source), NPY_INT64);
@@ -230,11 +230,11 @@ check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const
    checked, into call[0..5]: the assets as a tuple taken once (call[1], a new reference),
    so that what an asset's __hash__ or a price seed does to the caller's list cannot
    reach the loops over it; *column_axis the Index to use as the columns (NULL: made from
-   the assets); *scales as history_scales gives them. 0, or -1 with an error set.
-   Release with history_frame_args_release. */
+   the assets); *scales as fp_history_scales gives them. 0, or -1 with an error set.
+   Release with fp_history_frame_args_release. */
 int
-history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
-                   PyObject **call, PyObject **column_axis, double **scales)
+fp_history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
+                      PyObject **call, PyObject **column_axis, double **scales)
 {
     *scales = NULL;
     call[1] = NULL;
@@ -261,7 +261,7 @@ history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *con
         }
         *column_axis = call[4];
     }
-    if (history_scales(call, 6, 5, PyTuple_GET_SIZE(call[1]), scales) < 0) {
+    if (fp_history_scales(call, 6, 5, PyTuple_GET_SIZE(call[1]), scales) < 0) {
         Py_CLEAR(call[1]);
         return -1;
     }
@@ -269,7 +269,7 @@ history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *con
 }
 
 void
-history_frame_args_release(PyObject **call, double *scales)
+fp_history_frame_args_release(PyObject **call, double *scales)
 {
     Py_CLEAR(call[1]);
     PyMem_Free(scales);

@@ -21,9 +21,9 @@
 #include "windows.h"
 
 static PyMethodDef core_methods[] = {
-    {"windows_served", (PyCFunction)history_windows_served, METH_O,
+    {"windows_served", (PyCFunction)fp_history_windows_served, METH_O,
      "windows_served(reset) -> windows the history types handed out; zeroed if reset."},
-    {"spot_values_served", (PyCFunction)spot_values_served, METH_O,
+    {"spot_values_served", (PyCFunction)fp_spot_values_served, METH_O,
      "spot_values_served(reset) -> values Spot answered; zeroed if reset."},
     {NULL, NULL, 0, NULL},
 };
@@ -50,28 +50,28 @@ add_type(PyObject *module, PyTypeObject *type, const char *name)
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    if (arrays_init() < 0 || calendar_init_strings() < 0 || objects_init_strings() < 0 ||
-        history_init_strings() < 0 || minutes_init_strings() < 0 ||
-        fields_init_strings() < 0 || lookups_init_strings() < 0 ||
-        spot_init_strings() < 0 || current_init_strings() < 0 ||
-        stamps_init_strings() < 0 || methods_init_strings() < 0)
+    if (fp_arrays_init() < 0 || fp_calendar_init_strings() < 0 ||
+        fp_objects_init_strings() < 0 || fp_history_init_strings() < 0 || fp_minutes_init_strings() < 0 ||
+        fp_fields_init_strings() < 0 || fp_lookups_init_strings() < 0 ||
+        fp_spot_init_strings() < 0 || fp_current_init_strings() < 0 ||
+        fp_stamps_init_strings() < 0 || fp_methods_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
         return NULL;
-    if (add_type(module, &Calendar_Type, "Calendar") < 0 ||
-        add_type(module, &AdjustedColumn_Type, "AdjustedColumn") < 0 ||
-        add_type(module, &PandasBuilder_Type, "PandasBuilder") < 0 ||
-        add_type(module, &DailyHistory_Type, "DailyHistory") < 0 ||
-        add_type(module, &Minutes_Type, "Minutes") < 0 ||
-        add_type(module, &MinuteHistory_Type, "MinuteHistory") < 0 ||
-        add_type(module, &PartialDayHistory_Type, "PartialDayHistory") < 0 ||
-        add_type(module, &AdjustmentTimeline_Type, "AdjustmentTimeline") < 0 ||
-        add_type(module, &CalendarLookups_Type, "CalendarLookups") < 0 ||
-        add_type(module, &SpotTape_Type, "SpotTape") < 0 ||
-        add_type(module, &Spot_Type, "Spot") < 0 ||
-        add_type(module, &RollTable_Type, "RollTable") < 0 ||
-        add_type(module, &FastMethod_Type, "FastMethod") < 0) {
+    if (add_type(module, &fp_Calendar_Type, "Calendar") < 0 ||
+        add_type(module, &fp_AdjustedColumn_Type, "AdjustedColumn") < 0 ||
+        add_type(module, &fp_PandasBuilder_Type, "PandasBuilder") < 0 ||
+        add_type(module, &fp_DailyHistory_Type, "DailyHistory") < 0 ||
+        add_type(module, &fp_Minutes_Type, "Minutes") < 0 ||
+        add_type(module, &fp_MinuteHistory_Type, "MinuteHistory") < 0 ||
+        add_type(module, &fp_PartialDayHistory_Type, "PartialDayHistory") < 0 ||
+        add_type(module, &fp_AdjustmentTimeline_Type, "AdjustmentTimeline") < 0 ||
+        add_type(module, &fp_CalendarLookups_Type, "CalendarLookups") < 0 ||
+        add_type(module, &fp_SpotTape_Type, "SpotTape") < 0 ||
+        add_type(module, &fp_Spot_Type, "Spot") < 0 ||
+        add_type(module, &fp_RollTable_Type, "RollTable") < 0 ||
+        add_type(module, &fp_FastMethod_Type, "FastMethod") < 0) {
         Py_DECREF(module);
         return NULL;
     }

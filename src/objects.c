@@ -24,7 +24,7 @@ static PyObject *str_known_consolidated, *str_is_consolidated;
 static PyObject *str_fields_name, *str_levels, *str_codes, *str_names, *str_sortorder;
 
 int
-objects_init_strings(void)
+fp_objects_init_strings(void)
 {
 #define INTERN(var, text) \
     if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
@@ -117,7 +117,7 @@ fail:
 
 /* Index(labels, dtype=object, name=name) for the items of a list or tuple. */
 PyObject *
-build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
+fp_build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
 {
     npy_intp width = PySequence_Fast_GET_SIZE(labels);
     PyArrayObject *values = (PyArrayObject *)PyArray_SimpleNew(1, &width, NPY_OBJECT);
@@ -139,8 +139,8 @@ build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
 
 /* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
 PyObject *
-build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
-                     PyObject *dtype)
+fp_build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                        PyObject *dtype)
 {
     PyObject *array_args[2] = {values, dtype};
     PyObject *array = PyObject_Vectorcall(b->array_new, array_args, 2, NULL);
@@ -222,7 +222,7 @@ ndframe_init(PandasBuilderObject *b, PyObject *obj, PyObject *manager)
 
 /* pd.Series(values, index=index, name=name, copy=False) for a 1-D array. */
 PyObject *
-build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
+fp_build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
 {
     if (PyObject_Hash(name) == -1) {
         /* pandas' is_hashable turns only a TypeError into its own */
@@ -272,8 +272,8 @@ frame_of_blocks(PandasBuilderObject *b, PyObject *blocks, PyObject *index,
 /* pd.DataFrame(block.T, index=index, columns=columns, copy=False) for a (columns, rows)
    float64 block, as BlockManager and DataFrame._from_mgr assemble it. */
 PyObject *
-build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
-            PyObject *columns, PyObject *column_axis)
+fp_build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
+               PyObject *columns, PyObject *column_axis)
 {
     PyObject *column_index = NULL, *block = NULL, *blocks = NULL;
     PyObject *frame = NULL;
@@ -284,7 +284,7 @@ build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
         column_index = column_axis;
         goto columns_done;
     }
-    column_index = build_object_index(b, columns, Py_None);
+    column_index = fp_build_object_index(b, columns, Py_None);
     if (column_index == NULL)
         goto done;
 columns_done:
@@ -305,8 +305,8 @@ done:
    consolidated: each block's (k, rows) values placed at its k column positions (an
    int64 array), the blocks in the order given. */
 PyObject *
-build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
-                      PyObject *index, PyObject *column_index)
+fp_build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
+                         PyObject *index, PyObject *column_index)
 {
     Py_ssize_t count = PyTuple_GET_SIZE(values);
     PyObject *blocks = PyTuple_New(count), *frame = NULL;
@@ -333,7 +333,7 @@ done:
 /* pd.DataFrame(None, index=index, columns=None): upstream's daily window of no assets,
    made by pandas' own constructor (it has no block for the builder to assemble). */
 PyObject *
-build_empty_frame(PandasBuilderObject *b, PyObject *index)
+fp_build_empty_frame(PandasBuilderObject *b, PyObject *index)
 {
     PyObject *args[2] = {Py_None, index};
     PyObject *names = Py_BuildValue("(s)", "index");
@@ -356,7 +356,7 @@ level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
     int type = categories < INT8_MAX ? NPY_INT8 : categories < INT16_MAX ? NPY_INT16
              : categories < INT32_MAX ? NPY_INT32 : NPY_INT64;
     npy_intp dims[1] = {rows};
-    PyArrayObject *codes = frozen_array(1, dims, type);
+    PyArrayObject *codes = fp_frozen_array(1, dims, type);
     if (codes == NULL)
         return NULL;
     char *data = PyArray_DATA(codes);
@@ -402,7 +402,7 @@ fields_multi_index(PandasBuilderObject *b, PyObject *dates, Py_ssize_t count,
     PyObject *levels = NULL, *codes = NULL, *index = NULL;
     if (PyObject_GenericSetAttr(dates, str_name_attr, dt_label) < 0)
         return NULL;
-    if ((asset_level = build_object_index(b, assets, Py_None)) == NULL ||
+    if ((asset_level = fp_build_object_index(b, assets, Py_None)) == NULL ||
         (date_codes = level_codes(count * width, count, width)) == NULL ||
         (asset_codes = level_codes(count * width, width, 1)) == NULL ||
         (levels = frozen_pair(b, dates, asset_level)) == NULL ||
@@ -431,16 +431,16 @@ done:
 /* The frame of a (fields, dates x assets) float64 block: rows (date, asset) over the
    fresh DatetimeIndex `dates`, `assets` sorted and unique, columns the `fields`. */
 PyObject *
-build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
-                   Py_ssize_t count, PyObject *assets, PyObject *fields, PyObject *dt_label)
+fp_build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
+                      Py_ssize_t count, PyObject *assets, PyObject *fields, PyObject *dt_label)
 {
     PyObject *frame = NULL;
     PyObject *index = fields_multi_index(b, dates, count, assets, dt_label);
     if (index == NULL)
         return NULL;
-    PyObject *columns = build_object_index(b, fields, str_fields_name);
+    PyObject *columns = fp_build_object_index(b, fields, str_fields_name);
     if (columns != NULL)
-        frame = build_frame(b, block, index, NULL, columns);
+        frame = fp_build_frame(b, block, index, NULL, columns);
     Py_DECREF(index);
     Py_XDECREF(columns);
     return frame;
@@ -619,7 +619,7 @@ PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
             PyErr_SetString(PyExc_TypeError,
                             "values must be a 1-D datetime64 array of the dtype's unit");
         else
-            index = build_datetime_index(self, (PyObject *)values, args[1], args[2]);
+            index = fp_build_datetime_index(self, (PyObject *)values, args[1], args[2]);
     }
     Py_DECREF(numpy_dtype);
     Py_XDECREF(values);
@@ -665,9 +665,9 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
         PyErr_Format(PyExc_ValueError, "%zd values for an index of %zd",
                      (Py_ssize_t)PyArray_DIM(values, 0), n);
     else if (Py_TYPE(args[1]) == self->index_type)
-        series = build_series(self, (PyObject *)values, args[1], args[2]);
-    else if ((index = build_object_index(self, args[1], Py_None)) != NULL)
-        series = build_series(self, (PyObject *)values, index, args[2]);
+        series = fp_build_series(self, (PyObject *)values, args[1], args[2]);
+    else if ((index = fp_build_object_index(self, args[1], Py_None)) != NULL)
+        series = fp_build_series(self, (PyObject *)values, index, args[2]);
     Py_XDECREF(index);
     Py_DECREF(values);
     return series;
@@ -747,7 +747,7 @@ own_blocks(PyObject *values, PyObject *positions, PyObject **blocks, PyObject **
         }
         PyArrayObject *native = (PyArrayObject *)PyArray_FROMANY(at, NPY_INT64, 1, 1,
                                                                  NPY_ARRAY_CARRAY_RO);
-        PyArrayObject *place = native == NULL ? NULL : frozen_copy(native);
+        PyArrayObject *place = native == NULL ? NULL : fp_frozen_copy(native);
         Py_XDECREF(native);
         if (place == NULL)
             goto fail;
@@ -778,9 +778,9 @@ PandasBuilder_blocks_frame(PandasBuilderObject *self, PyObject *const *args,
     if (own_blocks(args[0], args[1], &blocks, &places) < 0)
         return NULL;
     if (blocks_fit(blocks, places, PyTuple_GET_SIZE(args[3]), PyTuple_GET_SIZE(args[2])) &&
-        (index = build_object_index(self, args[2], Py_None)) != NULL &&
-        (columns = build_object_index(self, args[3], Py_None)) != NULL)
-        frame = build_frame_of_blocks(self, blocks, places, index, columns);
+        (index = fp_build_object_index(self, args[2], Py_None)) != NULL &&
+        (columns = fp_build_object_index(self, args[3], Py_None)) != NULL)
+        frame = fp_build_frame_of_blocks(self, blocks, places, index, columns);
     Py_DECREF(blocks);
     Py_DECREF(places);
     Py_XDECREF(index);
@@ -819,7 +819,7 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
                      (Py_ssize_t)PyArray_DIM(block, 0), (Py_ssize_t)PyArray_DIM(block, 1),
                      width, rows);
     else
-        frame = build_frame(self, (PyObject *)block, args[1], args[2], column_axis);
+        frame = fp_build_frame(self, (PyObject *)block, args[1], args[2], column_axis);
     Py_DECREF(block);
     return frame;
 }
@@ -868,9 +868,10 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
                      "%zd assets", (Py_ssize_t)PyArray_DIM(block, 0),
                      (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[5]), count,
                      width);
-    else if ((index = build_datetime_index(self, (PyObject *)dates, args[2], args[3])) != NULL)
-        frame = build_fields_frame(self, (PyObject *)block, index, count, args[4], args[5],
-                                   args[6]);
+    else if ((index = fp_build_datetime_index(self, (PyObject *)dates, args[2],
+                                              args[3])) != NULL)
+        frame = fp_build_fields_frame(self, (PyObject *)block, index, count, args[4], args[5],
+                                      args[6]);
 done:
     Py_DECREF(numpy_dtype);
     Py_XDECREF(dates);
@@ -901,7 +902,7 @@ static PyMethodDef PandasBuilder_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject PandasBuilder_Type = {
+PyTypeObject fp_PandasBuilder_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.PandasBuilder",
     .tp_basicsize = sizeof(PandasBuilderObject),

@@ -15,8 +15,8 @@
 /* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
    type for an 8-byte base) of a frozen array; the view keeps its memory's owner alive. */
 PyObject *
-readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
-                 PyArray_Descr *descr)
+fp_readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
+                    PyArray_Descr *descr)
 {
     npy_intp dims[1] = {count};
     PyObject *view = PyArray_NewFromDescr(
@@ -43,33 +43,33 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
 
 /* A read-only 1-D view of base[start:start + count] of a frozen array. */
 PyObject *
-readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
+fp_readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
 {
     PyArray_Descr *descr = PyArray_DESCR(base);
     Py_INCREF(descr);
-    return readonly_view_as(base, start, count, descr);
+    return fp_readonly_view_as(base, start, count, descr);
 }
 
 PyObject *
-window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+fp_window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    if (check_window(end, count, cal->count) < 0)
+    if (fp_check_window(end, count, cal->count) < 0)
         return NULL;
-    return readonly_view(cal->sessions, end - count + 1, count);
+    return fp_readonly_view(cal->sessions, end - count + 1, count);
 }
 
 PyObject *
-index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+fp_index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    if (check_window(end, count, cal->count) < 0)
+    if (fp_check_window(end, count, cal->count) < 0)
         return NULL;
     /* cal->dtype was checked to be an 8-byte datetime64 descriptor at construction. */
     Py_INCREF(cal->dtype);
-    PyObject *values = readonly_view_as(cal->sessions, end - count + 1, count,
-                                        (PyArray_Descr *)cal->dtype);
+    PyObject *values = fp_readonly_view_as(cal->sessions, end - count + 1, count,
+                                           (PyArray_Descr *)cal->dtype);
     if (values == NULL)
         return NULL;
-    PyObject *index = build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
+    PyObject *index = fp_build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
     Py_DECREF(values);
     return index;
 }

@@ -41,7 +41,7 @@ static PyObject *why_adjusted, *why_other_calendar, *why_adjusted_time;
 static PyObject *why_new_roll, *why_roll_range, *why_no_roll, *why_no_contract, *why_across_roll;
 static PyObject *why_contract_tape;
 
-Py_ssize_t spot_served;
+Py_ssize_t fp_spot_served;
 
 static int
 spot_field_of(PyObject *field)
@@ -94,7 +94,7 @@ naive_date(SpotObject *self, PyObject *asset, PyObject *name, int64_t *nanos)
     if (date == NULL)
         return -1;
     int aware = 0;
-    int fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+    int fast = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), date, nanos);
     if (fast > 0)
         fast = utc_or_naive(self, date, &aware);
     Py_DECREF(date);
@@ -113,7 +113,7 @@ read_float(SpotRead *out, double value)
 static void
 read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
 {
-    uint32_t raw = tape_bars(tape, bar)[row];
+    uint32_t raw = fp_tape_bars(tape, bar)[row];
     read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
 }
 
@@ -136,7 +136,7 @@ contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject
     if (found == NULL && PyErr_Occurred())
         return -1;
     SpotTapeObject *tape = (SpotTapeObject *)found, *now = call->tape;
-    if (found == NULL || !PyObject_TypeCheck(found, &SpotTape_Type) ||
+    if (found == NULL || !PyObject_TypeCheck(found, &fp_SpotTape_Type) ||
         tape->asset_type != (PyObject *)Py_TYPE(contract)) {
         *why = why_contract_tape;
         return 0;
@@ -167,7 +167,7 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
             *why = why_across_roll;  /* a session before the reader's: not in the table */
             return 0;
         }
-        PyObject *contract = roll_contract(call->roll, sessions[at], NULL);
+        PyObject *contract = fp_roll_contract(call->roll, sessions[at], NULL);
         SpotTapeObject *tape = call->tape;
         if (contract == NULL) {
             *why = why_roll_range;
@@ -181,7 +181,7 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
             read_float(out, Py_NAN);
             return 1;
         }
-        if (tape_bars(tape, BAR_CLOSE)[row] != 0) {
+        if (fp_tape_bars(tape, BAR_CLOSE)[row] != 0) {
             read_price(tape, BAR_CLOSE, row, out);
             return 1;
         }
@@ -196,7 +196,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     SpotTapeObject *tape = call->tape;
     const int64_t *sessions = PyArray_DATA(tape->sessions);
     Py_ssize_t count = PyArray_DIM(tape->sessions, 0);
-    Py_ssize_t loc = sorted_position(sessions, count, call->session);
+    Py_ssize_t loc = fp_sorted_position(sessions, count, call->session);
     int on_date = loc < count && sessions[loc] == call->session;
     Py_ssize_t row = loc - tape->first;  /* < 0: before the asset's rows; >= rows: after */
     if (call->field == F_LAST_TRADED) {
@@ -217,7 +217,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     }
     if (call->field == F_VOLUME) {
         out->kind = V_INT;
-        out->count = tape_bars(tape, BAR_VOLUME)[row];
+        out->count = fp_tape_bars(tape, BAR_VOLUME)[row];
         return 1;
     }
     if (call->field != F_PRICE) {
@@ -226,7 +226,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     }
     if (call->roll != NULL)
         return daily_continuous_price(call, loc, out, why);
-    const uint32_t *close = tape_bars(tape, BAR_CLOSE);
+    const uint32_t *close = fp_tape_bars(tape, BAR_CLOSE);
     Py_ssize_t found = row;
     while (found >= 0 && close[found] == 0)
         found--;
@@ -239,8 +239,8 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
        products never fail; a timeline is an equity's) */
     if (found != row && tape->timeline != Py_None) {
         double ratio;
-        if (adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
-                             call->session, &ratio) == 0)
+        if (fp_adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
+                                call->session, &ratio) == 0)
             out->real *= ratio;
     }
     return 1;
@@ -253,7 +253,7 @@ static Py_ssize_t
 minute_row(SpotTapeObject *tape, int64_t minute, int forward_fill)
 {
     const int64_t *opens = PyArray_DATA(tape->opens), *closes = PyArray_DATA(tape->closes);
-    Py_ssize_t loc = sorted_position(opens, PyArray_DIM(tape->opens, 0), minute + 1) - 1;
+    Py_ssize_t loc = fp_sorted_position(opens, PyArray_DIM(tape->opens, 0), minute + 1) - 1;
     if (loc < 0)
         return -2;
     int64_t delta = minute - opens[loc];
@@ -282,7 +282,7 @@ minute_bar(SpotTapeObject *tape, int bar, Py_ssize_t row, uint32_t *raw)
     }
     if (row < tape->first || row >= tape->first + tape->rows)
         return 0;
-    *raw = tape_bars(tape, bar)[row - tape->first];
+    *raw = fp_tape_bars(tape, bar)[row - tape->first];
     return 1;
 }
 
@@ -348,7 +348,8 @@ last_traded_search(SpotTapeObject *tape, int64_t minute, int64_t start_nanos)
 static uint32_t
 found_close(SpotTapeObject *tape, Py_ssize_t row)
 {
-    return row < tape->first ? tape->prior_close : tape_bars(tape, BAR_CLOSE)[row - tape->first];
+    return row < tape->first ? tape->prior_close
+                             : fp_tape_bars(tape, BAR_CLOSE)[row - tape->first];
 }
 
 /* A continuous future's price when its contract last traded at another minute (reader
@@ -358,7 +359,7 @@ static int
 minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRead *out,
                         PyObject **why)
 {
-    PyObject *contract = roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
+    PyObject *contract = fp_roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
     SpotTapeObject *tape = call->tape;
     if (contract == NULL) {
         *why = why_roll_range;
@@ -435,7 +436,7 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
                        (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
         if (!same_day && tape->timeline != Py_None) {
             double ratio;
-            if (adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
+            if (fp_adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
                 out->real *= ratio;
         }
         return 1;
@@ -509,7 +510,7 @@ no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
         PyObject *tape = PyDict_GetItemWithError(self->minute_tapes, contract);
         if (tape == NULL && PyErr_Occurred())
             return -1;
-        if (tape == NULL || !PyObject_TypeCheck(tape, &SpotTape_Type) ||
+        if (tape == NULL || !PyObject_TypeCheck(tape, &fp_SpotTape_Type) ||
             ((SpotTapeObject *)tape)->opens == NULL)
             continue;
         return minute_row((SpotTapeObject *)tape, call->dt / NANOS_PER_MINUTE, 0) == -1;
@@ -528,13 +529,13 @@ continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject 
         *why = why_new_roll;
         return PyErr_Occurred() ? -1 : 0;
     }
-    if (!PyObject_TypeCheck(table, &RollTable_Type)) {
+    if (!PyObject_TypeCheck(table, &fp_RollTable_Type)) {
         *why = why_no_roll;
         return 0;
     }
     /* a daily reader asks at the session, a minute reader at the minute */
-    PyObject *contract = roll_contract((RollTableObject *)table,
-                                       call->minute_data ? call->dt : call->session, NULL);
+    PyObject *contract = fp_roll_contract((RollTableObject *)table,
+                                          call->minute_data ? call->dt : call->session, NULL);
     if (contract == NULL) {
         *why = why_roll_range;
         return 0;
@@ -550,10 +551,10 @@ continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject 
 }
 
 /* Checks the arguments and finds the asset's tape: 1 with *call filled (release it with
-   spot_call_done()), 0 with *why, -1 on error. */
+   fp_spot_call_done()), 0 with *why, -1 on error. */
 int
-spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
-          PyObject *frequency, SpotCall *call, PyObject **why)
+fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+             PyObject *frequency, SpotCall *call, PyObject **why)
 {
     call->tape = NULL;
     call->tapes = NULL;
@@ -574,7 +575,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         return 0;
     }
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, dt, &spot);
+    int fast = fp_minutes_locate(self->minutes, dt, &spot);
     if (fast <= 0) {
         *why = why_calendar;
         return fast;
@@ -585,7 +586,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         return fast;
     }
     call->dt = spot.nanos;
-    call->session = minutes_calendar(self->minutes)->sess[spot.session];
+    call->session = fp_minutes_calendar(self->minutes)->sess[spot.session];
     call->trading = spot.trading;
     int dated = naive_date(self, asset, str_start_date, &call->start);
     if (dated > 0)
@@ -604,7 +605,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     }
     if (continuous) {
         if (call->field != F_LAST_TRADED && !alive(call))
-            return 1;  /* not alive: spot_read answers without a contract */
+            return 1;  /* not alive: fp_spot_read answers without a contract */
         if (call->minute_data && !aware) {
             *why = why_zone;  /* the roll table is of UTC minutes */
             return 0;
@@ -617,7 +618,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         }
         if (found <= 0 || call->field == F_CONTRACT)
             return found;
-        if (call->contract == Py_None)  /* spot_read answers without a tape */
+        if (call->contract == Py_None)  /* fp_spot_read answers without a tape */
             return call->field == F_LAST_TRADED ? 1
                                                 : no_contract_outside_market(self, call, why);
         /* the contract's bars, as upstream's reader reads them */
@@ -634,7 +635,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         *why = why_new_tape;
         return PyErr_Occurred() ? -1 : 0;
     }
-    if (!PyObject_TypeCheck(tape, &SpotTape_Type) ||
+    if (!PyObject_TypeCheck(tape, &fp_SpotTape_Type) ||
         (call->minute_data ? ((SpotTapeObject *)tape)->opens
                            : ((SpotTapeObject *)tape)->sessions) == NULL) {
         *why = why_no_tape;
@@ -652,7 +653,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
 
 /* _get_single_asset_value on a checked call: 1, or 0 with *why. */
 int
-spot_read(SpotCall *call, SpotRead *out, PyObject **why)
+fp_spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
     if (call->field == F_CONTRACT) {
         out->kind = V_OBJECT;
@@ -704,22 +705,22 @@ check_nargs(Py_ssize_t nargs, Py_ssize_t wanted, const char *name)
 }
 
 PyObject *
-spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 4, "value") < 0)
         return NULL;
     SpotCall call;
     SpotRead read;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
+    int fast = fp_spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
     if (fast > 0)
-        fast = spot_read(&call, &read, &why);
+        fast = fp_spot_read(&call, &read, &why);
     PyObject *value = fast > 0 ? boxed(self, &read) : NULL;  /* before the call's table goes */
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
     if (value != NULL)
-        spot_served++;
+        fp_spot_served++;
     return value;
 }
 
@@ -737,14 +738,15 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         return 0;
     }
     int64_t perspective;
-    int known = timestamp_nanos(minutes_calendar(self->minutes), perspective_dt, &perspective);
+    int known = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), perspective_dt,
+                                   &perspective);
     if (known <= 0 || call->tape->timeline == Py_None) {
         *why = why_adjusted;
         return known < 0 ? -1 : 0;
     }
     double ratio;
-    if (adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
-                         perspective, &ratio) < 0) {
+    if (fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
+                            perspective, &ratio) < 0) {
         if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
             return -1;
         PyErr_Clear();  /* a volume split of 0: upstream raises it */
@@ -758,24 +760,24 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 /* get_adjusted_value(asset, field, dt, perspective_dt, frequency): the spot value, and
    for an equity times the adjustments in (dt, perspective_dt]. */
 PyObject *
-spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 5, "adjusted") < 0)
         return NULL;
     SpotCall call;
     SpotRead read;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
+    int fast = fp_spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
     if (fast > 0)
-        fast = spot_read(&call, &read, &why);
+        fast = fp_spot_read(&call, &read, &why);
     if (fast > 0 && (PyObject *)Py_TYPE(args[0]) == self->equity)
         fast = adjust_read(self, &call, args[3], &read, &why);
     PyObject *value = fast > 0 ? boxed(self, &read) : NULL;
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
     if (value != NULL)
-        spot_served++;
+        fp_spot_served++;
     return value;
 }
 
@@ -791,7 +793,7 @@ auto_close_of(SpotObject *self, PyObject *asset, int64_t *nanos, int *none)
     *none = date == Py_None || date == self->nat;
     if (!*none) {
         int aware = 0;
-        fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+        fast = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), date, nanos);
         if (fast > 0)
             fast = utc_or_naive(self, date, &aware);
         if (fast > 0 && aware)
@@ -837,7 +839,7 @@ can_trade_checks(SpotObject *Py_UNUSED(self), SpotCall *call, PyObject *asset, P
     }
     SpotRead price;
     PyObject *why = NULL;
-    int fast = spot_read(call, &price, &why);
+    int fast = fp_spot_read(call, &price, &why);
     if (fast < 0)
         return NULL;
     if (fast > 0)
@@ -861,7 +863,7 @@ can_trade_checks(SpotObject *Py_UNUSED(self), SpotCall *call, PyObject *asset, P
    restrictions are asked, so that they are asked once; the last price, read last as
    upstream reads it, is asked of the portal (args[6]) if the tape cannot tell it. */
 PyObject *
-spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 7, "can_trade") < 0)
         return NULL;
@@ -869,7 +871,7 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     int daily = PyObject_IsTrue(args[4]);
     if (daily < 0)
         return NULL;
-    if (calendar != minutes_calendar(self->minutes)->upstream)
+    if (calendar != fp_minutes_calendar(self->minutes)->upstream)
         return Py_NewRef(why_other_calendar);
     if ((PyObject *)Py_TYPE(asset) == self->continuous)
         return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
@@ -877,17 +879,17 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *why = NULL;
     int64_t auto_close = 0;
     int no_auto_close = 1;
-    int fast = spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
+    int fast = fp_spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
     if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
         why = why_dates;
     if (fast <= 0) {
-        spot_call_done(&call);
+        fp_spot_call_done(&call);
         return fast < 0 ? NULL : Py_NewRef(why);
     }
-    spot_served++;
+    fp_spot_served++;
     PyObject *answer = can_trade_checks(self, &call, asset, dt, restricted, calendar, daily,
                                         auto_close, no_auto_close, args[5], args[6]);
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     return answer;
 }
 
@@ -895,7 +897,7 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
    (upstream normalizes dt rather than asking the calendar), no volume now, and a last
    trade before. */
 PyObject *
-spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 3, "is_stale") < 0)
         return NULL;
@@ -904,7 +906,8 @@ spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     SpotCall call;
     SpotRead volume, last;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], spot_field_strs[F_VOLUME], args[1], args[2], &call, &why);
+    int fast = fp_spot_call(self, args[0], spot_field_strs[F_VOLUME], args[1], args[2], &call,
+                            &why);
     if (fast > 0 && call.dt < 0) {
         fast = 0;
         why = why_calendar;
@@ -912,34 +915,34 @@ spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     int64_t day = fast > 0 ? call.dt - call.dt % NANOS_PER_DAY : 0;
     int answer = 0;  /* not stale: not alive on the day, or a volume now */
     if (fast > 0 && day >= call.start && day <= call.end &&
-        (fast = spot_read(&call, &volume, &why)) > 0 &&
+        (fast = fp_spot_read(&call, &volume, &why)) > 0 &&
         !(volume.kind == V_INT ? volume.count > 0 : volume.real > 0)) {
         /* no volume now: stale if it ever traded (a search upstream makes only here) */
         call.field = F_LAST_TRADED;
-        if ((fast = spot_read(&call, &last, &why)) > 0)
+        if ((fast = fp_spot_read(&call, &last, &why)) > 0)
             answer = last.kind != V_NAT;
     }
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    spot_served++;
+    fp_spot_served++;
     return PyBool_FromLong(answer);
 }
 
 PyObject *
-spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
+fp_spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
 {
     int zero = PyObject_IsTrue(reset);
     if (zero < 0)
         return NULL;
-    PyObject *count = PyLong_FromSsize_t(spot_served);
+    PyObject *count = PyLong_FromSsize_t(fp_spot_served);
     if (count != NULL && zero)
-        spot_served = 0;
+        fp_spot_served = 0;
     return count;
 }
 
 int
-spot_init_strings(void)
+fp_spot_init_strings(void)
 {
     struct { PyObject **slot; const char *text; } strings[] = {
         {&str_daily, "daily"}, {&str_minute, "minute"}, {&str_start_date, "start_date"},

@@ -8,25 +8,25 @@
 #include "spot.h"
 
 static PyMethodDef Spot_methods[] = {
-    {"current_series", (PyCFunction)(void (*)(void))spot_current_series, METH_FASTCALL,
+    {"current_series", (PyCFunction)(void (*)(void))fp_spot_current_series, METH_FASTCALL,
      "current_series(assets, field, dt, data_frequency) -> BarData.current(assets, field)'s "
      "Series, or a reason (str)."},
-    {"current_fields", (PyCFunction)(void (*)(void))spot_current_fields, METH_FASTCALL,
+    {"current_fields", (PyCFunction)(void (*)(void))fp_spot_current_fields, METH_FASTCALL,
      "current_fields(asset, fields, dt, data_frequency) -> BarData.current(asset, fields)'s "
      "Series, or a reason (str)."},
-    {"current_frame", (PyCFunction)(void (*)(void))spot_current_frame, METH_FASTCALL,
+    {"current_frame", (PyCFunction)(void (*)(void))fp_spot_current_frame, METH_FASTCALL,
      "current_frame(assets, fields, dt, data_frequency) -> BarData.current(assets, fields)'s "
      "DataFrame, or a reason (str)."},
-    {"can_trade", (PyCFunction)(void (*)(void))spot_can_trade_of, METH_FASTCALL,
+    {"can_trade", (PyCFunction)(void (*)(void))fp_spot_can_trade_of, METH_FASTCALL,
      "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency, portal) -> "
      "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
-    {"is_stale", (PyCFunction)(void (*)(void))spot_is_stale_of, METH_FASTCALL,
+    {"is_stale", (PyCFunction)(void (*)(void))fp_spot_is_stale_of, METH_FASTCALL,
      "is_stale(asset, dt, data_frequency) -> BarData.is_stale(asset)'s answer at dt, or "
      "a reason (str)."},
-    {"value", (PyCFunction)(void (*)(void))spot_value_of, METH_FASTCALL,
+    {"value", (PyCFunction)(void (*)(void))fp_spot_value_of, METH_FASTCALL,
      "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
      "one asset, or a reason (str) the core leaves it to upstream."},
-    {"adjusted", (PyCFunction)(void (*)(void))spot_adjusted_of, METH_FASTCALL,
+    {"adjusted", (PyCFunction)(void (*)(void))fp_spot_adjusted_of, METH_FASTCALL,
      "adjusted(asset, field, dt, perspective_dt, data_frequency) -> "
      "DataPortal.get_adjusted_value's answer, or a reason (str)."},
     {NULL, NULL, 0, NULL},
@@ -49,11 +49,11 @@ Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                      &PyType_Type, &continuous, &PyDict_Type, &daily_rolls,
                                      &PyDict_Type, &minute_rolls))
         return NULL;
-    if (builder != Py_None && !PyObject_TypeCheck(builder, &PandasBuilder_Type)) {
+    if (builder != Py_None && !PyObject_TypeCheck(builder, &fp_PandasBuilder_Type)) {
         PyErr_SetString(PyExc_TypeError, "builder must be a PandasBuilder or None");
         return NULL;
     }
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+    if (!PyObject_TypeCheck(minutes, &fp_Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "minutes must be a Minutes");
         return NULL;
     }
@@ -133,7 +133,7 @@ Spot_dealloc(SpotObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-PyTypeObject Spot_Type = {
+PyTypeObject fp_Spot_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.Spot",
     .tp_basicsize = sizeof(SpotObject),
