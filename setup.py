@@ -9,15 +9,15 @@ import os
 import numpy
 from setuptools import Extension, setup
 
-SOURCES = ["src/module.c", "src/arrays.c", "src/arguments.c", "src/calendar.c",
-           "src/ranges.c", "src/windows.c", "src/objects.c", "src/history_common.c",
-           "src/history.c", "src/minutes.c", "src/partial_day.c", "src/fields.c",
-           "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/rolls.c", "src/spot.c",
-           "src/current.c", "src/spot_type.c", "src/stamps.c", "src/methods.c"]
+SOURCES = ["src/module.c", "src/arrays.c", "src/arguments.c", "src/reasons.c",
+           "src/calendar.c", "src/ranges.c", "src/windows.c", "src/objects.c",
+           "src/history_common.c", "src/history.c", "src/minutes.c", "src/partial_day.c",
+           "src/fields.c", "src/ratios.c", "src/lookups.c", "src/tapes.c", "src/rolls.c",
+           "src/spot.c", "src/current.c", "src/spot_type.c", "src/stamps.c", "src/methods.c"]
 
 # Every header: the extension is built again when one of them changes.
 HEADERS = ["include/fastportal.h", "include/arrays.h", "include/arguments.h",
-           "include/calendar.h", "include/ranges.h", "include/windows.h",
+           "include/reasons.h", "include/calendar.h", "include/ranges.h", "include/windows.h",
            "include/objects.h", "include/history_common.h", "include/history.h",
            "include/minutes.h", "include/partial_day.h", "include/fields.h",
            "include/ratios.h", "include/lookups.h", "include/tapes.h", "include/rolls.h",

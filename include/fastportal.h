@@ -5,6 +5,7 @@
  * arrays.c      frozen arrays: the core's own read-only copies of what it reads; NumPy's
  *               C API for all the files
  * arguments.c   the (end, count) arguments of the window methods
+ * reasons.c     why a call is left to upstream: every reason, interned once
  * calendar.c    Calendar: session lookups over int64 nanosecond arrays
  * ranges.c      session windows as zero-copy views and DatetimeIndex objects
  * windows.c     AdjustedColumn: adjusted, rounded, versioned history buffers

@@ -4,9 +4,6 @@
 
 #include "objects.h"
 
-extern PyObject *fp_str_window_bounds, *fp_str_column, *fp_str_minute_window, *fp_str_before_data;
-extern PyObject *fp_str_column_range, *fp_str_no_assets;
-
 int fp_history_init_strings(void);
 void fp_history_served(void);
 PyObject *fp_history_windows_served(PyObject *module, PyObject *reset);

@@ -11,9 +11,10 @@
  */
 #include "current.h"
 #include "objects.h"
+#include "reasons.h"
 #include "spot.h"
 
-static PyObject *str_symbol, *why_times, *why_repeated, *why_form, *why_builder;
+static PyObject *str_symbol;
 
 /* The items of a list or tuple, as a new tuple (a snapshot the caller's code cannot
    change), or NULL with no error set for anything else or an empty one. */
@@ -53,7 +54,7 @@ read_assets(SpotObject *self, PyObject *assets, PyObject *field, PyObject *dt,
         if (fast <= 0)
             return fast;
         if (reads[j].kind != V_FLOAT && reads[j].kind != V_INT) {
-            *why = why_times;
+            *why = FP_WHY(TIMES);
             return 0;
         }
     }
@@ -132,11 +133,11 @@ fp_spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs
 {
     int ready = check_call(self, nargs, "current_series");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *assets = items_of(args[0]);
     if (assets == NULL)
-        return leave(why_form);
-    PyObject *why = why_form, *result = NULL;
+        return leave(FP_WHY(FORM));
+    PyObject *why = FP_WHY(FORM), *result = NULL;
     SpotRead *reads = PyMem_Calloc((size_t)PyTuple_GET_SIZE(assets), sizeof(SpotRead));
     if (reads == NULL) {
         PyErr_NoMemory();
@@ -145,7 +146,7 @@ fp_spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs
     /* the items are checked by the reads before they are hashed together */
     int fast = read_assets(self, assets, args[1], args[2], args[3], reads, &why);
     if (fast > 0 && (fast = all_different(assets)) == 0)
-        why = why_repeated;
+        why = FP_WHY(REPEATED_ITEMS);
     if (fast > 0) {
         result = series_of(self, reads, assets, args[1]);
         if (result != NULL)
@@ -165,11 +166,11 @@ fp_spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs
 {
     int ready = check_call(self, nargs, "current_fields");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *fields = items_of(args[1]);
     if (fields == NULL)
-        return leave(why_form);
-    PyObject *why = why_form, *result = NULL, *name = NULL;
+        return leave(FP_WHY(FORM));
+    PyObject *why = FP_WHY(FORM), *result = NULL, *name = NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(fields);
     SpotRead *reads = PyMem_Calloc((size_t)count, sizeof(SpotRead));
     if (reads == NULL) {
@@ -188,7 +189,7 @@ fp_spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs
         Py_DECREF(one);
     }
     if (fast > 0 && (fast = all_different(fields)) == 0)
-        why = why_repeated;
+        why = FP_WHY(REPEATED_ITEMS);
     if (fast > 0 && (name = PyObject_GetAttr(args[0], str_symbol)) == NULL)
         fast = -1;
     if (fast > 0) {
@@ -286,16 +287,16 @@ fp_spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_frame");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *assets = items_of(args[0]);
     if (assets == NULL)
-        return leave(why_form);
+        return leave(FP_WHY(FORM));
     PyObject *fields = items_of(args[1]);
     if (fields == NULL) {
         Py_DECREF(assets);
-        return leave(why_form);
+        return leave(FP_WHY(FORM));
     }
-    PyObject *why = why_form, *result = NULL;
+    PyObject *why = FP_WHY(FORM), *result = NULL;
     Py_ssize_t rows = PyTuple_GET_SIZE(assets), width = PyTuple_GET_SIZE(fields);
     SpotRead *reads = NULL;
     if (width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(SpotRead) / rows) {
@@ -313,8 +314,8 @@ fp_spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
                            reads + i * rows, &why);
     if (fast > 0 && (fast = all_different(assets)) > 0)
         fast = all_different(fields);
-    if (fast == 0 && why == why_form)
-        why = why_repeated;  /* the reads all answered: a list repeats an item */
+    if (fast == 0 && why == FP_WHY(FORM))
+        why = FP_WHY(REPEATED_ITEMS);  /* the reads all answered: a list repeats an item */
     if (fast > 0) {
         result = frame_of(self, reads, assets, fields);
         if (result != NULL)
@@ -332,10 +333,5 @@ done:
 int
 fp_current_init_strings(void)
 {
-    return (str_symbol = PyUnicode_InternFromString("symbol")) == NULL ||
-           (why_times = PyUnicode_InternFromString("times")) == NULL ||
-           (why_repeated = PyUnicode_InternFromString("repeated items")) == NULL ||
-           (why_form = PyUnicode_InternFromString("form")) == NULL ||
-           (why_builder = PyUnicode_InternFromString("pandas internals")) == NULL
-               ? -1 : 0;
+    return (str_symbol = PyUnicode_InternFromString("symbol")) == NULL ? -1 : 0;
 }

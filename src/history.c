@@ -22,6 +22,7 @@
 #include "minutes.h"
 #include "objects.h"
 #include "ranges.h"
+#include "reasons.h"
 #include "windows.h"
 
 typedef struct {
@@ -41,7 +42,7 @@ window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count,
                PyObject **why)
 {
     Py_ssize_t start_loc = end_loc - count + 1;  /* count <= PY_SSIZE_T_MAX: no overflow */
-    *why = start_loc < self->first_day ? fp_str_before_data : fp_str_window_bounds;
+    *why = start_loc < self->first_day ? FP_WHY(BEFORE_DATA) : FP_WHY(WINDOW_BOUNDS);
     if (self->offset < 0 || start_loc < self->first_day || start_loc < self->offset ||
         end_loc - self->offset >= self->rows)
         return -1;
@@ -62,7 +63,7 @@ window_column(PyObject *columns, PyObject *asset, PyObject *field, Py_ssize_t en
         return column;
     Py_DECREF(column);
     if (covers == 0)
-        *why = fp_str_column_range;
+        *why = FP_WHY(COLUMN_RANGE);
     return NULL;
 }
 
@@ -174,7 +175,7 @@ daily_window(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t *end_lo
              Py_ssize_t *end_row, Py_ssize_t *count, PyObject **why)
 {
     int parsed = fp_history_count(args[3], count);
-    *why = fp_str_window_bounds;
+    *why = FP_WHY(WINDOW_BOUNDS);
     if (parsed <= 0)
         return parsed;
     if ((*end_loc = fp_daily_window_end(self->calendar, args[0])) < 0)
@@ -211,7 +212,7 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
     Py_ssize_t count;
     int parsed = fp_history_count(args[3], &count);
     if (parsed <= 0)
-        return parsed < 0 ? NULL : fp_history_reason(fp_str_window_bounds);
+        return parsed < 0 ? NULL : fp_history_reason(FP_WHY(WINDOW_BOUNDS));
     if (end_loc < 0 || end_loc >= self->calendar->count) {
         PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
         return NULL;
@@ -388,24 +389,24 @@ minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t 
 {
     int parsed = fp_history_count(args[3], count);
     if (parsed <= 0) {
-        *why = fp_str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return parsed;
     }
     int64_t position;
     int exact = fp_trading_minute_position(self->minutes, args[0], &position);
     if (exact <= 0) {  /* not a trading minute, or not a Timestamp: upstream raises or parses */
-        *why = fp_str_minute_window;
+        *why = FP_WHY(MINUTE_WINDOW);
         return exact;
     }
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
     /* compared as counts, so that a count near 2**63 cannot overflow a window start */
     int64_t end = position - self->offset;
     if (*count > position - self->first_trading + 1) {
-        *why = fp_str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
+        *why = FP_WHY(BEFORE_DATA); /* upstream refuses it: HistoryWindowStartsBeforeData */
         return 0;
     }
     if (*count > end + 1 || end >= rows) {
-        *why = fp_str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return 0;
     }
     *end_row = (Py_ssize_t)end;
@@ -443,7 +444,7 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
                               &scales) < 0)
         return NULL;
     if (PyTuple_GET_SIZE(call[1]) == 0) {
-        out = fp_history_reason(fp_str_no_assets);  /* upstream's concatenation raises */
+        out = fp_history_reason(FP_WHY(NO_ASSETS));  /* upstream's concatenation raises */
     } else {
         int found = minute_window_rows(self, call, &end_row, &count, &why);
         out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)

@@ -4,10 +4,9 @@
  */
 #include "history_common.h"
 #include "objects.h"
+#include "reasons.h"
 
-static PyObject *str_price, *str_sid, *str_new_column;
-PyObject *fp_str_window_bounds, *fp_str_column, *fp_str_minute_window, *fp_str_before_data;
-PyObject *fp_str_column_range, *fp_str_no_assets;
+static PyObject *str_price, *str_sid;
 
 /* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
    of fastportal.stats(), counted here so that the hot path pays no Python for it. */
@@ -36,13 +35,6 @@ int
 fp_history_init_strings(void)
 {
     if ((str_price = PyUnicode_InternFromString("price")) == NULL ||
-        (fp_str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
-        (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
-        (fp_str_column = PyUnicode_InternFromString("column")) == NULL ||
-        (fp_str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
-        (fp_str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
-        (fp_str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
-        (fp_str_no_assets = PyUnicode_InternFromString("no assets")) == NULL ||
         (str_sid = PyUnicode_InternFromString("sid")) == NULL)
         return -1;
     return 0;
@@ -59,7 +51,7 @@ fp_history_reason(PyObject *text)
 PyObject *
 fp_history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
 {
-    if (out != str_new_column && out != fp_str_column_range)
+    if (out != FP_WHY(NEW_COLUMN) && out != FP_WHY(COLUMN_RANGE))
         return out;
     PyObject *reason = Py_BuildValue("(Onn)", out, first, last);
     Py_DECREF(out);
@@ -154,11 +146,11 @@ fp_history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject 
     Py_DECREF(key);
     if (column == NULL) {
         if (!PyErr_Occurred())
-            *why = str_new_column;
+            *why = FP_WHY(NEW_COLUMN);
         return NULL;
     }
     if (column == Py_None) {
-        *why = fp_str_column;
+        *why = FP_WHY(COLUMN);
         return NULL;
     }
     Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */

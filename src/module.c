@@ -1,4 +1,4 @@
-/* fastportal._core: the module, its types and functions. */
+/* fastportal._core: the module, its types, functions and constants. */
 #include "arguments.h"
 #include "arrays.h"
 #include "calendar.h"
@@ -13,6 +13,7 @@
 #include "partial_day.h"
 #include "ranges.h"
 #include "ratios.h"
+#include "reasons.h"
 #include "rolls.h"
 #include "spot.h"
 #include "spot_type.h"
@@ -47,14 +48,39 @@ add_type(PyObject *module, PyTypeObject *type, const char *name)
     return 0;
 }
 
+/* Each reason as a constant named after it (_core.BEFORE_DATA == "before data"), and
+   _core.REASONS, all of them in reasons.h's order: the names the shim compares and counts
+   by, so that each text is written once. */
+static int
+add_reasons(PyObject *module)
+{
+#define FP_REASON_NAME(name, text) #name,
+    static const char *const names[FP_REASON_COUNT] = {FP_REASON_LIST(FP_REASON_NAME)};
+#undef FP_REASON_NAME
+    PyObject *texts = PyTuple_New(FP_REASON_COUNT);
+    if (texts == NULL)
+        return -1;
+    for (int i = 0; i < FP_REASON_COUNT; i++) {
+        PyTuple_SET_ITEM(texts, i, Py_NewRef(fp_reasons[i]));
+        if (PyModule_AddObjectRef(module, names[i], fp_reasons[i]) < 0) {
+            Py_DECREF(texts);
+            return -1;
+        }
+    }
+    int added = PyModule_AddObjectRef(module, "REASONS", texts);
+    Py_DECREF(texts);
+    return added;
+}
+
 PyMODINIT_FUNC
 PyInit__core(void)
 {
-    if (fp_arrays_init() < 0 || fp_calendar_init_strings() < 0 ||
-        fp_objects_init_strings() < 0 || fp_history_init_strings() < 0 || fp_minutes_init_strings() < 0 ||
-        fp_fields_init_strings() < 0 || fp_lookups_init_strings() < 0 ||
-        fp_spot_init_strings() < 0 || fp_current_init_strings() < 0 ||
-        fp_stamps_init_strings() < 0 || fp_methods_init_strings() < 0)
+    if (fp_arrays_init() < 0 || fp_reasons_init() < 0 || fp_calendar_init_strings() < 0 ||
+        fp_objects_init_strings() < 0 || fp_history_init_strings() < 0 ||
+        fp_minutes_init_strings() < 0 || fp_fields_init_strings() < 0 ||
+        fp_lookups_init_strings() < 0 || fp_spot_init_strings() < 0 ||
+        fp_current_init_strings() < 0 || fp_stamps_init_strings() < 0 ||
+        fp_methods_init_strings() < 0)
         return NULL;
     PyObject *module = PyModule_Create(&core_module);
     if (module == NULL)
@@ -71,7 +97,7 @@ PyInit__core(void)
         add_type(module, &fp_SpotTape_Type, "SpotTape") < 0 ||
         add_type(module, &fp_Spot_Type, "Spot") < 0 ||
         add_type(module, &fp_RollTable_Type, "RollTable") < 0 ||
-        add_type(module, &fp_FastMethod_Type, "FastMethod") < 0) {
+        add_type(module, &fp_FastMethod_Type, "FastMethod") < 0 || add_reasons(module) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -26,6 +26,7 @@
 #include "minutes.h"
 #include "objects.h"
 #include "ranges.h"
+#include "reasons.h"
 #include "windows.h"
 
 #include <math.h>
@@ -133,7 +134,7 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     if (w->between_sessions || kind < 0) {
         /* no minute of the session yet to fold, or a field with no fold (upstream
            answers or raises) */
-        *why = w->between_sessions ? fp_str_minute_window : fp_str_column;
+        *why = w->between_sessions ? FP_WHY(MINUTE_WINDOW) : FP_WHY(COLUMN);
         return -1;
     }
     Py_ssize_t end_row = w->end_row;
@@ -147,7 +148,7 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     Py_ssize_t first = (Py_ssize_t)(w->first_minute - self->minute_offset);
     Py_ssize_t last = (Py_ssize_t)(w->minute - self->minute_offset);
     if (first < 0) {
-        *why = fp_str_minute_window; /* before the minute reader: upstream says what */
+        *why = FP_WHY(MINUTE_WINDOW); /* before the minute reader: upstream says what */
         return -1;
     }
     PyObject *bars = fp_history_column(self->minute_columns, asset, field, why);
@@ -157,8 +158,9 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     const double *raw = covers > 0 ? fp_column_raw(bars, first, last) : NULL;
     Py_DECREF(bars);
     if (raw == NULL) {
+        /* the shim builds the rows, or says upstream answers */
         if (covers == 0)
-            *why = fp_str_column_range; /* the shim builds the rows, or says upstream answers */
+            *why = FP_WHY(COLUMN_RANGE);
         return -1;
     }
     *value = fold_session(kind, raw, last - first + 1);
@@ -173,7 +175,7 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
 {
     int parsed = fp_history_count(args[3], &w->count);
     if (parsed <= 0) {
-        *why = fp_str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return parsed;
     }
     int on_minute = fp_trading_minute_position(self->minutes, args[0], &w->minute);
@@ -182,7 +184,7 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
         on_minute = w->between_sessions =
             fp_next_session_start(self->minutes, args[0], &w->minute);
     if (on_minute <= 0) {
-        *why = fp_str_minute_window;
+        *why = FP_WHY(MINUTE_WINDOW);
         return on_minute;
     }
     if (fp_session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
@@ -193,7 +195,7 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
     if (self->offset < 0 || start < self->first_day || start < self->offset ||
         w->session - self->offset >= self->rows) {
         /* before the first trading day upstream refuses the window; elsewhere it answers */
-        *why = start < self->first_day ? fp_str_before_data : fp_str_window_bounds;
+        *why = start < self->first_day ? FP_WHY(BEFORE_DATA) : FP_WHY(WINDOW_BOUNDS);
         return 0;
     }
     w->end_row = w->session - self->offset;
@@ -211,7 +213,7 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
         int given = value_given(w, asset, field, &today);
         if (given <= 0) {
             if (given == 0)
-                *why = fp_str_minute_window;
+                *why = FP_WHY(MINUTE_WINDOW);
             return -1;
         }
     }

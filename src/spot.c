@@ -21,6 +21,7 @@
 #include "calendar.h"
 #include "minutes.h"
 #include "ratios.h"
+#include "reasons.h"
 #include "rolls.h"
 #include "tapes.h"
 
@@ -35,11 +36,6 @@ static PyObject *spot_field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
 static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
-static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
-static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
-static PyObject *why_adjusted, *why_other_calendar, *why_adjusted_time;
-static PyObject *why_new_roll, *why_roll_range, *why_no_roll, *why_no_contract, *why_across_roll;
-static PyObject *why_contract_tape;
 
 Py_ssize_t fp_spot_served;
 
@@ -125,11 +121,11 @@ static int
 contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject **why)
 {
     if (contract == Py_None || contract == Py_False) {
-        *why = why_no_contract;
+        *why = FP_WHY(NO_CONTRACT);
         return 0;
     }
     if (Py_TYPE(contract) != Py_TYPE(call->contract)) {
-        *why = why_across_roll;
+        *why = FP_WHY(PRICE_ACROSS_ROLL);
         return 0;
     }
     PyObject *found = PyDict_GetItemWithError(call->tapes, contract);
@@ -138,7 +134,7 @@ contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject
     SpotTapeObject *tape = (SpotTapeObject *)found, *now = call->tape;
     if (found == NULL || !PyObject_TypeCheck(found, &fp_SpotTape_Type) ||
         tape->asset_type != (PyObject *)Py_TYPE(contract)) {
-        *why = why_contract_tape;
+        *why = FP_WHY(CONTRACT_TAPE);
         return 0;
     }
     int same_geometry = call->minute_data
@@ -147,7 +143,7 @@ contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject
         : tape->sessions != NULL &&
           PyArray_DIM(tape->sessions, 0) == PyArray_DIM(now->sessions, 0);
     if (!same_geometry) {
-        *why = why_across_roll;
+        *why = FP_WHY(PRICE_ACROSS_ROLL);
         return 0;
     }
     *out = tape;
@@ -164,13 +160,14 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
     const int64_t *sessions = PyArray_DATA(call->tape->sessions);
     for (Py_ssize_t at = loc;; at--) {
         if (at < 0) {
-            *why = why_across_roll;  /* a session before the reader's: not in the table */
+            /* a session before the reader's: not in the table */
+            *why = FP_WHY(PRICE_ACROSS_ROLL);
             return 0;
         }
         PyObject *contract = fp_roll_contract(call->roll, sessions[at], NULL);
         SpotTapeObject *tape = call->tape;
         if (contract == NULL) {
-            *why = why_roll_range;
+            *why = FP_WHY(ROLL_RANGE);
             return 0;
         }
         int fast = contract == call->contract ? 1 : contract_tape(call, contract, &tape, why);
@@ -362,7 +359,7 @@ minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRe
     PyObject *contract = fp_roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
     SpotTapeObject *tape = call->tape;
     if (contract == NULL) {
-        *why = why_roll_range;
+        *why = FP_WHY(ROLL_RANGE);
         return 0;
     }
     uint32_t close;
@@ -373,7 +370,7 @@ minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRe
         if (fast <= 0)
             return fast;
         if (!minute_bar(tape, BAR_CLOSE, traded, &close)) {
-            *why = why_across_roll;  /* not in the other contract's window */
+            *why = FP_WHY(PRICE_ACROSS_ROLL);  /* not in the other contract's window */
             return 0;
         }
     }
@@ -393,7 +390,7 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             Py_ssize_t row = minute_row(tape, minute, 0);
             uint32_t raw = 0;
             if (row == -2 || (row >= 0 && !minute_bar(tape, BAR_CLOSE, row, &raw))) {
-                *why = row == -2 ? why_reader_range : why_tape_range;
+                *why = row == -2 ? FP_WHY(READER_RANGE) : FP_WHY(TAPE_RANGE);
                 return 0;
             }
             if (raw != 0) {
@@ -402,14 +399,14 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             }
         }
         if (call->search_start % NANOS_PER_MINUTE != 0 || call->search_start < 0) {
-            *why = why_dates;  /* upstream divides it into minutes as a float */
+            *why = FP_WHY(ASSET_DATES);  /* upstream divides it into minutes as a float */
             return 0;
         }
         Py_ssize_t traded = last_traded_search(tape, minute, call->search_start);
         if (traded == -3)
             return -1;
         if (traded == -2) {
-            *why = why_tape_range;
+            *why = FP_WHY(TAPE_RANGE);
             return 0;
         }
         if (traded < 0) {
@@ -444,11 +441,11 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
     Py_ssize_t row = minute_row(tape, minute, 0);
     uint32_t raw = 0;
     if (row == -2) {
-        *why = why_reader_range;
+        *why = FP_WHY(READER_RANGE);
         return 0;
     }
     if (row >= 0 && !minute_bar(tape, call->field, row, &raw)) {
-        *why = why_tape_range;
+        *why = FP_WHY(TAPE_RANGE);
         return 0;
     }
     if (call->field == F_VOLUME) {
@@ -502,7 +499,7 @@ static int
 no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
 {
     PyObject *contracts = call->roll->contracts;
-    *why = why_no_contract;
+    *why = FP_WHY(NO_CONTRACT);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(contracts); i++) {
         PyObject *contract = PyTuple_GET_ITEM(contracts, i);
         if (!is_served(self, (PyObject *)Py_TYPE(contract)))
@@ -526,23 +523,23 @@ continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject 
     PyObject *rolls = call->minute_data ? self->minute_rolls : self->daily_rolls;
     PyObject *table = PyDict_GetItemWithError(rolls, asset);
     if (table == NULL) {
-        *why = why_new_roll;
+        *why = FP_WHY(NEW_ROLL);
         return PyErr_Occurred() ? -1 : 0;
     }
     if (!PyObject_TypeCheck(table, &fp_RollTable_Type)) {
-        *why = why_no_roll;
+        *why = FP_WHY(NO_ROLL_TABLE);
         return 0;
     }
     /* a daily reader asks at the session, a minute reader at the minute */
     PyObject *contract = fp_roll_contract((RollTableObject *)table,
                                           call->minute_data ? call->dt : call->session, NULL);
     if (contract == NULL) {
-        *why = why_roll_range;
+        *why = FP_WHY(ROLL_RANGE);
         return 0;
     }
     if (contract == Py_False || (contract == Py_None && !call->minute_data &&
                                  call->field != F_CONTRACT && call->field != F_LAST_TRADED)) {
-        *why = why_no_contract;  /* upstream raises, or reads a sid of None */
+        *why = FP_WHY(NO_CONTRACT);  /* upstream raises, or reads a sid of None */
         return 0;
     }
     call->roll = (RollTableObject *)Py_NewRef(table);
@@ -563,26 +560,26 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     PyObject *kind = (PyObject *)Py_TYPE(asset);
     int continuous = kind == self->continuous;
     if (!continuous && !is_served(self, kind)) {
-        *why = why_asset;
+        *why = FP_WHY(ASSET_TYPE);
         return 0;
     }
     if ((call->field = spot_field_of(field)) < 0) {
-        *why = why_field;
+        *why = FP_WHY(FIELD);
         return 0;
     }
     if ((call->minute_data = frequency_of(frequency)) < 0) {
-        *why = why_frequency;
+        *why = FP_WHY(DATA_FREQUENCY);
         return 0;
     }
     MinuteSpot spot;
     int fast = fp_minutes_locate(self->minutes, dt, &spot);
     if (fast <= 0) {
-        *why = why_calendar;
+        *why = FP_WHY(CALENDAR);
         return fast;
     }
     int aware;
     if ((fast = utc_or_naive(self, dt, &aware)) <= 0) {
-        *why = why_zone;
+        *why = FP_WHY(TIME_ZONE);
         return fast;
     }
     call->dt = spot.nanos;
@@ -592,7 +589,7 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     if (dated > 0)
         dated = naive_date(self, asset, str_end_date, &call->end);
     if (dated <= 0) {
-        *why = why_dates;
+        *why = FP_WHY(ASSET_DATES);
         return dated;
     }
     call->search_start = call->start;
@@ -600,20 +597,20 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         /* upstream names None for an asset not alive, and fails otherwise */
         if (!alive(call))
             return 1;
-        *why = why_field;
+        *why = FP_WHY(FIELD);
         return 0;
     }
     if (continuous) {
         if (call->field != F_LAST_TRADED && !alive(call))
             return 1;  /* not alive: fp_spot_read answers without a contract */
         if (call->minute_data && !aware) {
-            *why = why_zone;  /* the roll table is of UTC minutes */
+            *why = FP_WHY(TIME_ZONE);  /* the roll table is of UTC minutes */
             return 0;
         }
         int found = continuous_contract(self, asset, call, why);
         if (found > 0 && call->contract != Py_None &&
             !is_served(self, (PyObject *)Py_TYPE(call->contract))) {
-            *why = why_asset;  /* a table naming something else than a contract */
+            *why = FP_WHY(ASSET_TYPE);  /* a table naming something else than a contract */
             return 0;
         }
         if (found <= 0 || call->field == F_CONTRACT)
@@ -625,24 +622,24 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         asset = call->contract;
         kind = (PyObject *)Py_TYPE(asset);
         if ((dated = naive_date(self, asset, str_start_date, &call->search_start)) <= 0) {
-            *why = why_dates;
+            *why = FP_WHY(ASSET_DATES);
             return dated;
         }
     }
     PyObject *tapes = call->minute_data ? self->minute_tapes : self->daily_tapes;
     PyObject *tape = PyDict_GetItemWithError(tapes, asset);
     if (tape == NULL) {
-        *why = why_new_tape;
+        *why = FP_WHY(NEW_TAPE);
         return PyErr_Occurred() ? -1 : 0;
     }
     if (!PyObject_TypeCheck(tape, &fp_SpotTape_Type) ||
         (call->minute_data ? ((SpotTapeObject *)tape)->opens
                            : ((SpotTapeObject *)tape)->sessions) == NULL) {
-        *why = why_no_tape;
+        *why = FP_WHY(NO_TAPE);
         return 0;
     }
     if (((SpotTapeObject *)tape)->asset_type != kind) {
-        *why = why_new_tape;  /* another type's asset of the same sid */
+        *why = FP_WHY(NEW_TAPE);  /* another type's asset of the same sid */
         return 0;
     }
     /* held: the caller may run Python code (a Timestamp's value, the restrictions) */
@@ -734,14 +731,14 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         return 1;  /* NaT times a ratio is NaT */
     if (read->kind == V_SESSION || read->kind == V_MINUTE || read->kind == V_OBJECT ||
         call->tape == NULL) {
-        *why = why_adjusted_time;  /* upstream's product raises (a time, None) */
+        *why = FP_WHY(ADJUSTED_TIME);  /* upstream's product raises (a time, None) */
         return 0;
     }
     int64_t perspective;
     int known = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), perspective_dt,
                                    &perspective);
     if (known <= 0 || call->tape->timeline == Py_None) {
-        *why = why_adjusted;
+        *why = FP_WHY(ADJUSTED);
         return known < 0 ? -1 : 0;
     }
     double ratio;
@@ -750,7 +747,7 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
             return -1;
         PyErr_Clear();  /* a volume split of 0: upstream raises it */
-        *why = why_adjusted;
+        *why = FP_WHY(ADJUSTED);
         return 0;
     }
     read_float(read, (read->kind == V_INT ? (double)read->count : read->real) * ratio);
@@ -872,16 +869,16 @@ fp_spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (daily < 0)
         return NULL;
     if (calendar != fp_minutes_calendar(self->minutes)->upstream)
-        return Py_NewRef(why_other_calendar);
+        return Py_NewRef(FP_WHY(ANOTHER_CALENDAR));
     if ((PyObject *)Py_TYPE(asset) == self->continuous)
-        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
+        return Py_NewRef(FP_WHY(ASSET_TYPE));  /* upstream's parameter check refuses it */
     SpotCall call;
     PyObject *why = NULL;
     int64_t auto_close = 0;
     int no_auto_close = 1;
     int fast = fp_spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
     if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
-        why = why_dates;
+        why = FP_WHY(ASSET_DATES);
     if (fast <= 0) {
         fp_spot_call_done(&call);
         return fast < 0 ? NULL : Py_NewRef(why);
@@ -902,7 +899,7 @@ fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (check_nargs(nargs, 3, "is_stale") < 0)
         return NULL;
     if ((PyObject *)Py_TYPE(args[0]) == self->continuous)
-        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
+        return Py_NewRef(FP_WHY(ASSET_TYPE));  /* upstream's parameter check refuses it */
     SpotCall call;
     SpotRead volume, last;
     PyObject *why = NULL;
@@ -910,7 +907,7 @@ fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
                             &why);
     if (fast > 0 && call.dt < 0) {
         fast = 0;
-        why = why_calendar;
+        why = FP_WHY(CALENDAR);
     }
     int64_t day = fast > 0 ? call.dt - call.dt % NANOS_PER_DAY : 0;
     int answer = 0;  /* not stale: not alive on the day, or a volume now */
@@ -946,17 +943,9 @@ fp_spot_init_strings(void)
 {
     struct { PyObject **slot; const char *text; } strings[] = {
         {&str_daily, "daily"}, {&str_minute, "minute"}, {&str_start_date, "start_date"},
-        {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"}, {&why_asset, "asset type"},
+        {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"},
         {&str_auto_close_date, "auto_close_date"}, {&str_is_exchange_open, "is_exchange_open"},
-        {&str_next_open, "next_open"}, {&why_other_calendar, "another calendar"},
-        {&why_field, "field"}, {&why_frequency, "data frequency"},
-        {&why_calendar, "calendar"}, {&why_zone, "time zone"}, {&why_dates, "asset dates"},
-        {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},
-        {&why_no_tape, "no tape"}, {&why_reader_range, "reader range"},
-        {&why_adjusted, "adjusted"}, {&why_adjusted_time, "adjusted time"},
-        {&why_new_roll, "new roll"}, {&why_roll_range, "roll range"},
-        {&why_no_roll, "no roll table"}, {&why_no_contract, "no contract"},
-        {&why_across_roll, "price across a roll"}, {&why_contract_tape, "contract tape"},
+        {&str_next_open, "next_open"},
     };
     for (int f = 0; f < FIELDS; f++)
         if ((spot_field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)
