@@ -1,46 +1,11 @@
-/* What spot.c and tapes.c share: one asset's bars in one reader. */
+/* spot.c: DataPortal's spot values, read from the tapes of one asset (tapes.c) and the
+ * roll tables of continuous futures (rolls.c); what spot_type.c and current.c share.
+ */
 #ifndef FASTPORTAL_SPOT_H
 #define FASTPORTAL_SPOT_H
 
-#include "fastportal.h"
-
-enum bar { BAR_OPEN, BAR_HIGH, BAR_LOW, BAR_CLOSE, BAR_VOLUME, BARS };
-
-typedef struct {
-    PyObject_HEAD
-    PyArrayObject *bars;      /* uint32 (BARS, rows), the core's own copy */
-    Py_ssize_t *traded;       /* per row: the last counted row at or before it that traded */
-    Py_ssize_t rows;
-    Py_ssize_t first;         /* daily: the reader's session position of row 0;
-                                 minute: the reader row of row 0 */
-    Py_ssize_t length;        /* minute: the asset's rows in the reader (beyond: no bar) */
-    double scale;             /* what the reader multiplies a nonzero price by */
-    PyObject *timeline;       /* an equity's AdjustmentTimeline, or None */
-    PyArrayObject *sessions;  /* daily: the reader's sessions, int64 ns (else NULL) */
-    PyArrayObject *opens;     /* minute: the reader's market opens, epoch minutes */
-    PyArrayObject *closes;    /* minute: its market closes */
-    long per_day;             /* minute: the reader's minutes per day */
-    Py_ssize_t prior;         /* minute: the last reader row before first that traded, -1 */
-    uint32_t prior_close;     /* its raw close */
-    PyObject *asset_type;     /* the type of the assets it is the tape of */
-    PyObject *known;          /* minute: the reader's _known_zero_volume_dict, or None */
-    PyObject *sid;            /* the key of the asset in it */
-} SpotTapeObject;
-
-extern PyTypeObject SpotTape_Type;
-
-typedef struct {
-    PyObject_HEAD
-    PyArrayObject *starts;   /* int64 ns, increasing: where each stretch begins */
-    PyObject *contracts;     /* tuple: each stretch's contract (a Future, None or False) */
-    int64_t end;             /* the last key the table covers */
-} RollTableObject;
-
-extern PyTypeObject RollTable_Type;
-
-/* rolls.c: the contract of the stretch holding key (borrowed; *stretch its index if not
-   NULL), or NULL (no error set) outside the table. */
-PyObject *roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch);
+#include "rolls.h"
+#include "tapes.h"
 
 enum field { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, F_PRICE, F_LAST_TRADED, F_CONTRACT,
              FIELDS };
@@ -74,7 +39,7 @@ typedef struct {
 
 /* One call's inputs, checked. */
 typedef struct {
-    SpotTapeObject *tape;  /* held by the call: spot_call_done() releases it */
+    SpotTapeObject *tape;  /* held by the call: fp_spot_call_done() releases it */
     RollTableObject *roll; /* a continuous future's table, held likewise, or NULL */
     PyObject *contract;    /* the contract its table names now (borrowed from roll) */
     PyObject *tapes;       /* the Spot's tapes of the call's reader (borrowed) */
@@ -88,43 +53,30 @@ typedef struct {
     int trading;         /* dt is a trading minute of the calendar */
 } SpotCall;
 
-extern PyObject *spot_field_strs[FIELDS];
-extern Py_ssize_t spot_served;  /* values answered, for spot_values_served() */
+extern Py_ssize_t fp_spot_served;  /* values answered, for fp_spot_values_served() */
 
-/* spot.c */
-int spot_field_of(PyObject *field);
+int fp_spot_init_strings(void);
+PyObject *fp_spot_values_served(PyObject *module, PyObject *reset);
 /* Checks one call and finds its tape: 1, 0 with *why (a borrowed str), -1 on error. */
-int spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
-              PyObject *frequency, SpotCall *call, PyObject **why);
+int fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+                 PyObject *frequency, SpotCall *call, PyObject **why);
 /* Reads the call's value: 1, 0 with *why, -1 on error. Runs no Python code of its own;
    a continuous future's read across a roll looks up another contract's tape, whose
    hash and equality are its asset type's (a served type's). Every object it reads
    after that is held by the call or used before anything else runs. */
-int spot_read(SpotCall *call, SpotRead *out, PyObject **why);
+int fp_spot_read(SpotCall *call, SpotRead *out, PyObject **why);
 
 static inline void
-spot_call_done(SpotCall *call)
+fp_spot_call_done(SpotCall *call)
 {
     Py_CLEAR(call->tape);
     Py_CLEAR(call->roll);
 }
 
-/* Spot's methods, for methods.c */
-PyObject *spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-
-/* current.c: BarData.current's Series and frames */
-PyObject *spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-PyObject *spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
-int current_init_strings(void);
-
-static inline const uint32_t *
-tape_bars(SpotTapeObject *tape, int bar)
-{
-    return (const uint32_t *)PyArray_GETPTR2(tape->bars, bar, 0);
-}
+/* Spot's methods, for spot_type.c and methods.c */
+PyObject *fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

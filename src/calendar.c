@@ -6,7 +6,11 @@
  * Timestamps, errors) is passed to the upstream calendar, so its answers and its
  * exceptions are the ones the caller sees.
  */
-#include "fastportal.h"
+#include "calendar.h"
+#include "arguments.h"
+#include "arrays.h"
+#include "objects.h"
+#include "ranges.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 
@@ -18,7 +22,7 @@ static PyObject *str_minute_to_session;
 
 /* Index of the first element >= value in an ascending array (count if none). */
 Py_ssize_t
-sorted_position(const int64_t *values, Py_ssize_t count, int64_t value)
+fp_sorted_position(const int64_t *values, Py_ssize_t count, int64_t value)
 {
     Py_ssize_t lo = 0, hi = count;
     while (lo < hi) {
@@ -51,7 +55,7 @@ direction_of(PyObject *direction)
 /* 1 and *out set for a pandas Timestamp (exactly: a subclass could answer .value its own
    way), 0 for anything else, -1 on error. */
 int
-timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
+fp_timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
 {
     if (Py_TYPE(obj) != (PyTypeObject *)cal->timestamp_type)
         return 0;
@@ -74,9 +78,9 @@ timestamp_nanos(CalendarObject *cal, PyObject *obj, int64_t *out)
 
 /* Position of a session label, or -1 (no error set) when it is not one. */
 Py_ssize_t
-calendar_label_position(CalendarObject *cal, int64_t nanos)
+fp_calendar_label_position(CalendarObject *cal, int64_t nanos)
 {
-    Py_ssize_t i = sorted_position(cal->sess, cal->count, nanos);
+    Py_ssize_t i = fp_sorted_position(cal->sess, cal->count, nanos);
     return (i < cal->count && cal->sess[i] == nanos) ? i : -1;
 }
 
@@ -92,11 +96,11 @@ upstream_session_index(CalendarObject *cal, PyObject *minute, PyObject *directio
     if (session == NULL)
         return -1;
     int64_t nanos = 0;
-    int found = timestamp_nanos(cal, session, &nanos);
+    int found = fp_timestamp_nanos(cal, session, &nanos);
     Py_DECREF(session);
     if (found < 0)
         return -1;
-    Py_ssize_t i = found ? calendar_label_position(cal, nanos) : -1;
+    Py_ssize_t i = found ? fp_calendar_label_position(cal, nanos) : -1;
     if (i < 0)
         PyErr_SetString(PyExc_RuntimeError,
                         "the calendar answered a session that is not among its sessions");
@@ -111,7 +115,7 @@ fast_session_index(CalendarObject *cal, int64_t nanos, int dir)
     if (nanos % NANOS_PER_MINUTE != 0 || nanos < cal->first[0] ||
         nanos > cal->last[cal->count - 1])
         return -1;
-    Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
+    Py_ssize_t i = fp_sorted_position(cal->last, cal->count, nanos);
     /* With breaks ignored a session is open on every minute from its first to its last;
        i is the first session whose last minute is not before `nanos`. */
     if (dir == DIRECTION_NEXT || nanos >= cal->first[i])
@@ -121,12 +125,12 @@ fast_session_index(CalendarObject *cal, int64_t nanos, int dir)
     return -1;
 }
 
-Py_ssize_t
+static Py_ssize_t
 session_index_of(CalendarObject *cal, PyObject *minute, PyObject *direction)
 {
     int dir = direction_of(direction);
     int64_t nanos = 0;
-    int fast = dir < 0 ? 0 : timestamp_nanos(cal, minute, &nanos);
+    int fast = dir < 0 ? 0 : fp_timestamp_nanos(cal, minute, &nanos);
     if (fast < 0)
         return -1;
     Py_ssize_t i = fast ? fast_session_index(cal, nanos, dir) : -1;
@@ -166,7 +170,7 @@ Calendar_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                              "timestamp_type", NULL};
     PyObject *upstream, *first_obj, *last_obj, *builder, *timestamp_type;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO!O:Calendar", kwlist, &upstream,
-                                     &first_obj, &last_obj, &PandasBuilder_Type, &builder,
+                                     &first_obj, &last_obj, &fp_PandasBuilder_Type, &builder,
                                      &timestamp_type))
         return NULL;
     if (!PyType_Check(timestamp_type)) {
@@ -185,9 +189,9 @@ Calendar_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (asi8 == NULL)
         goto fail;
     /* one at a time: a conversion must not run with the last one's error pending */
-    if ((self->sessions = int64_vector(asi8, "sessions")) == NULL ||
-        (self->first_minutes = int64_vector(first_obj, "first_minutes")) == NULL ||
-        (self->last_minutes = int64_vector(last_obj, "last_minutes")) == NULL)
+    if ((self->sessions = fp_int64_vector(asi8, "sessions")) == NULL ||
+        (self->first_minutes = fp_int64_vector(first_obj, "first_minutes")) == NULL ||
+        (self->last_minutes = fp_int64_vector(last_obj, "last_minutes")) == NULL)
         goto fail;
     self->count = PyArray_DIM(self->sessions, 0);
     if (self->count == 0 || PyArray_DIM(self->first_minutes, 0) != self->count ||
@@ -288,7 +292,7 @@ Calendar_session_index(CalendarObject *self, PyObject *const *args, Py_ssize_t n
 /* Session position of a daily window ending at `minute`: the portal's minute_to_session
    of the label BarData's minute_to_session gave. -1 with an error set on failure. */
 Py_ssize_t
-daily_window_end(CalendarObject *cal, PyObject *minute)
+fp_daily_window_end(CalendarObject *cal, PyObject *minute)
 {
     Py_ssize_t i = session_index_of(cal, minute, NULL);
     return i < 0 ? -1 : label_session_index(cal, i);
@@ -297,7 +301,7 @@ daily_window_end(CalendarObject *cal, PyObject *minute)
 static PyObject *
 Calendar_daily_window_end(CalendarObject *self, PyObject *minute)
 {
-    Py_ssize_t j = daily_window_end(self, minute);
+    Py_ssize_t j = fp_daily_window_end(self, minute);
     return j < 0 ? NULL : PyLong_FromSsize_t(j);
 }
 
@@ -316,7 +320,7 @@ static PyObject *
 Calendar_session_position(CalendarObject *self, PyObject *label)
 {
     int64_t nanos = 0;
-    int fast = timestamp_nanos(self, label, &nanos);
+    int fast = fp_timestamp_nanos(self, label, &nanos);
     if (fast < 0)
         return NULL;
     if (fast) {
@@ -326,7 +330,7 @@ Calendar_session_position(CalendarObject *self, PyObject *label)
             return NULL;
         int naive = tz == Py_None;
         Py_DECREF(tz);
-        Py_ssize_t i = naive ? calendar_label_position(self, nanos) : -1;
+        Py_ssize_t i = naive ? fp_calendar_label_position(self, nanos) : -1;
         if (i >= 0)
             return PyLong_FromSsize_t(i);
     }
@@ -337,18 +341,18 @@ static PyObject *
 Calendar_sessions_window(CalendarObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "sessions_window", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "sessions_window", &end, &count) < 0)
         return NULL;
-    return window_of_sessions(self, end, count);
+    return fp_window_of_sessions(self, end, count);
 }
 
 static PyObject *
 Calendar_sessions_index(CalendarObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "sessions_index", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "sessions_index", &end, &count) < 0)
         return NULL;
-    return index_of_sessions(self, end, count);
+    return fp_index_of_sessions(self, end, count);
 }
 
 static PyMethodDef Calendar_methods[] = {
@@ -377,7 +381,7 @@ static PyObject *
 Calendar_get_sessions(CalendarObject *self, void *closure)
 {
     (void)closure;
-    return readonly_view(self->sessions, 0, self->count);  /* never the core's own array */
+    return fp_readonly_view(self->sessions, 0, self->count);  /* never the core's own array */
 }
 
 static PyObject *
@@ -403,7 +407,7 @@ Calendar_length(CalendarObject *self)
 
 static PySequenceMethods Calendar_as_sequence = {.sq_length = (lenfunc)Calendar_length};
 
-PyTypeObject Calendar_Type = {
+PyTypeObject fp_Calendar_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "fastportal._core.Calendar",
     .tp_basicsize = sizeof(CalendarObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
@@ -418,7 +422,7 @@ PyTypeObject Calendar_Type = {
 };
 
 int
-calendar_init_strings(void)
+fp_calendar_init_strings(void)
 {
     str_value = PyUnicode_InternFromString("value");
     str_next = PyUnicode_InternFromString("next");

@@ -9,10 +9,12 @@
  * Here the values are read into a fresh array and the objects assembled by the
  * PandasBuilder (objects.c), with object Indexes of the assets and the fields.
  */
-#include "fastportal.h"
+#include "current.h"
+#include "objects.h"
+#include "reasons.h"
 #include "spot.h"
 
-static PyObject *str_symbol, *why_times, *why_repeated, *why_form, *why_builder;
+static PyObject *str_symbol;
 
 /* The items of a list or tuple, as a new tuple (a snapshot the caller's code cannot
    change), or NULL with no error set for anything else or an empty one. */
@@ -44,15 +46,15 @@ read_assets(SpotObject *self, PyObject *assets, PyObject *field, PyObject *dt,
 {
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(assets); j++) {
         SpotCall call;
-        int fast = spot_call(self, PyTuple_GET_ITEM(assets, j), field, dt, frequency, &call,
-                             why);
+        int fast = fp_spot_call(self, PyTuple_GET_ITEM(assets, j), field, dt, frequency, &call,
+                                why);
         if (fast > 0)
-            fast = spot_read(&call, &reads[j], why);
-        spot_call_done(&call);
+            fast = fp_spot_read(&call, &reads[j], why);
+        fp_spot_call_done(&call);
         if (fast <= 0)
             return fast;
         if (reads[j].kind != V_FLOAT && reads[j].kind != V_INT) {
-            *why = why_times;
+            *why = FP_WHY(TIMES);
             return 0;
         }
     }
@@ -98,8 +100,8 @@ series_of(SpotObject *self, const SpotRead *reads, PyObject *labels, PyObject *n
     PyObject *values = column_values(reads, PyTuple_GET_SIZE(labels), &ints);
     if (values == NULL)
         return NULL;
-    PyObject *index = build_object_index(b, labels, Py_None);
-    PyObject *series = index == NULL ? NULL : build_series(b, values, index, name);
+    PyObject *index = fp_build_object_index(b, labels, Py_None);
+    PyObject *series = index == NULL ? NULL : fp_build_series(b, values, index, name);
     Py_XDECREF(index);
     Py_DECREF(values);
     return series;
@@ -127,15 +129,15 @@ leave(PyObject *why)
 
 /* current(assets, field): a Series over the assets, named field. */
 PyObject *
-spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_series");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *assets = items_of(args[0]);
     if (assets == NULL)
-        return leave(why_form);
-    PyObject *why = why_form, *result = NULL;
+        return leave(FP_WHY(FORM));
+    PyObject *why = FP_WHY(FORM), *result = NULL;
     SpotRead *reads = PyMem_Calloc((size_t)PyTuple_GET_SIZE(assets), sizeof(SpotRead));
     if (reads == NULL) {
         PyErr_NoMemory();
@@ -144,11 +146,11 @@ spot_current_series(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     /* the items are checked by the reads before they are hashed together */
     int fast = read_assets(self, assets, args[1], args[2], args[3], reads, &why);
     if (fast > 0 && (fast = all_different(assets)) == 0)
-        why = why_repeated;
+        why = FP_WHY(REPEATED_ITEMS);
     if (fast > 0) {
         result = series_of(self, reads, assets, args[1]);
         if (result != NULL)
-            spot_served += PyTuple_GET_SIZE(assets);
+            fp_spot_served += PyTuple_GET_SIZE(assets);
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -160,15 +162,15 @@ done:
 
 /* current(asset, fields): a Series over the fields, named the asset's symbol. */
 PyObject *
-spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_fields");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *fields = items_of(args[1]);
     if (fields == NULL)
-        return leave(why_form);
-    PyObject *why = why_form, *result = NULL, *name = NULL;
+        return leave(FP_WHY(FORM));
+    PyObject *why = FP_WHY(FORM), *result = NULL, *name = NULL;
     Py_ssize_t count = PyTuple_GET_SIZE(fields);
     SpotRead *reads = PyMem_Calloc((size_t)count, sizeof(SpotRead));
     if (reads == NULL) {
@@ -187,13 +189,13 @@ spot_current_fields(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(one);
     }
     if (fast > 0 && (fast = all_different(fields)) == 0)
-        why = why_repeated;
+        why = FP_WHY(REPEATED_ITEMS);
     if (fast > 0 && (name = PyObject_GetAttr(args[0], str_symbol)) == NULL)
         fast = -1;
     if (fast > 0) {
         result = series_of(self, reads, fields, name);
         if (result != NULL)
-            spot_served += count;
+            fp_spot_served += count;
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -266,10 +268,10 @@ frame_of(SpotObject *self, const SpotRead *reads, PyObject *assets, PyObject *fi
             row++;
         }
     }
-    index = build_object_index(b, assets, Py_None);
-    columns = index == NULL ? NULL : build_object_index(b, fields, Py_None);
+    index = fp_build_object_index(b, assets, Py_None);
+    columns = index == NULL ? NULL : fp_build_object_index(b, fields, Py_None);
     if (columns != NULL)
-        frame = build_frame_of_blocks(b, values, positions, index, columns);
+        frame = fp_build_frame_of_blocks(b, values, positions, index, columns);
 done:
     PyMem_Free(ints);
     Py_XDECREF(values);
@@ -281,20 +283,20 @@ done:
 
 /* current(assets, fields): a DataFrame, the assets down and the fields across. */
 PyObject *
-spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int ready = check_call(self, nargs, "current_frame");
     if (ready <= 0)
-        return ready < 0 ? NULL : leave(why_builder);
+        return ready < 0 ? NULL : leave(FP_WHY(PANDAS_INTERNALS));
     PyObject *assets = items_of(args[0]);
     if (assets == NULL)
-        return leave(why_form);
+        return leave(FP_WHY(FORM));
     PyObject *fields = items_of(args[1]);
     if (fields == NULL) {
         Py_DECREF(assets);
-        return leave(why_form);
+        return leave(FP_WHY(FORM));
     }
-    PyObject *why = why_form, *result = NULL;
+    PyObject *why = FP_WHY(FORM), *result = NULL;
     Py_ssize_t rows = PyTuple_GET_SIZE(assets), width = PyTuple_GET_SIZE(fields);
     SpotRead *reads = NULL;
     if (width > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(SpotRead) / rows) {
@@ -312,12 +314,12 @@ spot_current_frame(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
                            reads + i * rows, &why);
     if (fast > 0 && (fast = all_different(assets)) > 0)
         fast = all_different(fields);
-    if (fast == 0 && why == why_form)
-        why = why_repeated;  /* the reads all answered: a list repeats an item */
+    if (fast == 0 && why == FP_WHY(FORM))
+        why = FP_WHY(REPEATED_ITEMS);  /* the reads all answered: a list repeats an item */
     if (fast > 0) {
         result = frame_of(self, reads, assets, fields);
         if (result != NULL)
-            spot_served += rows * width;
+            fp_spot_served += rows * width;
     }
     else if (fast == 0)
         result = Py_NewRef(why);
@@ -329,12 +331,7 @@ done:
 }
 
 int
-current_init_strings(void)
+fp_current_init_strings(void)
 {
-    return (str_symbol = PyUnicode_InternFromString("symbol")) == NULL ||
-           (why_times = PyUnicode_InternFromString("times")) == NULL ||
-           (why_repeated = PyUnicode_InternFromString("repeated items")) == NULL ||
-           (why_form = PyUnicode_InternFromString("form")) == NULL ||
-           (why_builder = PyUnicode_InternFromString("pandas internals")) == NULL
-               ? -1 : 0;
+    return (str_symbol = PyUnicode_InternFromString("symbol")) == NULL ? -1 : 0;
 }

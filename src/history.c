@@ -14,7 +14,16 @@
  * the column is to hold, as (why, first, last): in the answer, not on the object, where
  * another thread's call could overwrite them before the shim reads them.
  */
-#include "fastportal.h"
+#include "history.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "fields.h"
+#include "history_common.h"
+#include "minutes.h"
+#include "objects.h"
+#include "ranges.h"
+#include "reasons.h"
+#include "windows.h"
 
 typedef struct {
     PyObject_HEAD
@@ -25,66 +34,6 @@ typedef struct {
     Py_ssize_t rows;        /* sessions in the reader */
 } DailyHistoryObject;
 
-PyObject *str_price, *str_window_bounds, *str_new_column, *str_column, *str_minute_window;
-PyObject *str_before_data, *str_column_range, *str_no_assets, *str_sid;
-
-/* Windows handed out by DailyHistory, MinuteHistory and PartialDayHistory: the "served"
-   of fastportal.stats(), counted here so that the hot path pays no Python for it. */
-static Py_ssize_t windows_served;
-
-void
-history_served(void)
-{
-    windows_served++;
-}
-
-PyObject *
-history_windows_served(PyObject *module, PyObject *reset)
-{
-    (void)module;
-    int clear = PyObject_IsTrue(reset);
-    if (clear < 0)
-        return NULL;
-    PyObject *count = PyLong_FromSsize_t(windows_served);
-    if (count != NULL && clear)
-        windows_served = 0;
-    return count;
-}
-
-int
-history_init_strings(void)
-{
-    if ((str_price = PyUnicode_InternFromString("price")) == NULL ||
-        (str_window_bounds = PyUnicode_InternFromString("window bounds")) == NULL ||
-        (str_new_column = PyUnicode_InternFromString("new column")) == NULL ||
-        (str_column = PyUnicode_InternFromString("column")) == NULL ||
-        (str_minute_window = PyUnicode_InternFromString("minute window")) == NULL ||
-        (str_before_data = PyUnicode_InternFromString("before data")) == NULL ||
-        (str_column_range = PyUnicode_InternFromString("column range")) == NULL ||
-        (str_no_assets = PyUnicode_InternFromString("no assets")) == NULL ||
-        (str_sid = PyUnicode_InternFromString("sid")) == NULL)
-        return -1;
-    return 0;
-}
-
-PyObject *
-history_reason(PyObject *text)
-{
-    Py_INCREF(text);
-    return text;
-}
-
-/* out, or (out, first, last) when out asks the shim for a column: see the top. */
-PyObject *
-history_reason_with_rows(PyObject *out, Py_ssize_t first, Py_ssize_t last)
-{
-    if (out != str_new_column && out != str_column_range)
-        return out;
-    PyObject *reason = Py_BuildValue("(Onn)", out, first, last);
-    Py_DECREF(out);
-    return reason;
-}
-
 /* The window's last reader row, or -1 with *why: "before data" when it starts before
    the first trading day (upstream refuses it), "window bounds" when it lies outside the
    reader (upstream answers). */
@@ -93,163 +42,29 @@ window_end_row(DailyHistoryObject *self, Py_ssize_t end_loc, Py_ssize_t count,
                PyObject **why)
 {
     Py_ssize_t start_loc = end_loc - count + 1;  /* count <= PY_SSIZE_T_MAX: no overflow */
-    *why = start_loc < self->first_day ? str_before_data : str_window_bounds;
+    *why = start_loc < self->first_day ? FP_WHY(BEFORE_DATA) : FP_WHY(WINDOW_BOUNDS);
     if (self->offset < 0 || start_loc < self->first_day || start_loc < self->offset ||
         end_loc - self->offset >= self->rows)
         return -1;
     return end_loc - self->offset;
 }
 
-/* The bar_count of a series() call: 1 with *count set, 0 when it is too large for any
-   window (upstream says how it fails), -1 with an error set. */
-int
-history_count(PyObject *arg, Py_ssize_t *count)
-{
-    *count = PyLong_AsSsize_t(arg);
-    if (*count == -1 && PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-            return -1;
-        PyErr_Clear();
-        return 0;
-    }
-    if (*count < 1) {
-        PyErr_Format(PyExc_ValueError, "bar_count must be at least 1, got %zd", *count);
-        return -1;
-    }
-    return 1;
-}
-
-int
-history_check_args(Py_ssize_t nargs, PyObject *field)
-{
-    if (nargs != 4 && nargs != 5) {
-        PyErr_Format(PyExc_TypeError, "series() takes dt, asset, field, bar_count and "
-                     "optionally scales (%zd given)", nargs);
-        return -1;
-    }
-    if (!PyUnicode_Check(field)) {
-        PyErr_SetString(PyExc_TypeError, "field must be a str");
-        return -1;
-    }
-    return 0;
-}
-
-/* The optional scales argument of a call: 0 with *out NULL (None or absent) or a
-   PyMem buffer of the `count` floats of a tuple; -1 with an error set. */
-int
-history_scales(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t at, Py_ssize_t count,
-               double **out)
-{
-    *out = NULL;
-    if (nargs <= at || args[at] == Py_None)
-        return 0;
-    PyObject *scales = args[at];
-    if (!PyTuple_CheckExact(scales) || PyTuple_GET_SIZE(scales) != count) {
-        PyErr_Format(PyExc_TypeError, "scales must be None or a tuple of %zd floats", count);
-        return -1;
-    }
-    double *values = PyMem_Malloc((count > 0 ? count : 1) * sizeof(double));
-    if (values == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = PyTuple_GET_ITEM(scales, i);
-        if (!PyFloat_CheckExact(item)) {
-            PyMem_Free(values);
-            PyErr_Format(PyExc_TypeError, "scales must be None or a tuple of %zd floats",
-                         count);
-            return -1;
-        }
-        values[i] = PyFloat_AS_DOUBLE(item);
-    }
-    *out = values;
-    return 0;
-}
-
-/* values *= scale, as upstream multiplies a window by its adjustment ratio. */
-void
-history_scale(double *values, Py_ssize_t count, double scale)
-{
-    for (Py_ssize_t i = 0; i < count; i++)
-        values[i] *= scale;
-}
-
-/* The column of (asset, field): a new reference; or NULL with *why set to the reason it
-   is not served (no error set), or NULL with an error set. */
-PyObject *
-history_column(PyObject *columns, PyObject *asset, PyObject *field, PyObject **why)
-{
-    *why = NULL;
-    PyObject *key = PyTuple_Pack(2, asset, field);
-    if (key == NULL)
-        return NULL;
-    PyObject *column = PyDict_GetItemWithError(columns, key);  /* borrowed */
-    Py_DECREF(key);
-    if (column == NULL) {
-        if (!PyErr_Occurred())
-            *why = str_new_column;
-        return NULL;
-    }
-    if (column == Py_None) {
-        *why = str_column;
-        return NULL;
-    }
-    Py_INCREF(column);  /* a price seed runs Python code, which may change the dict */
-    return column;
-}
-
-/* history_column(...) for a window of reader rows end_row-count+1..end_row: also NULL
+/* fp_history_column(...) for a window of reader rows end_row-count+1..end_row: also NULL
    with *why "column range" when the column holds other rows. */
 static PyObject *
 window_column(PyObject *columns, PyObject *asset, PyObject *field, Py_ssize_t end_row,
               Py_ssize_t count, PyObject **why)
 {
-    PyObject *column = history_column(columns, asset, field, why);
+    PyObject *column = fp_history_column(columns, asset, field, why);
     if (column == NULL)
         return NULL;
-    int covers = column_covers(column, end_row - count + 1, end_row);
+    int covers = fp_column_covers(column, end_row - count + 1, end_row);
     if (covers > 0)
         return column;
     Py_DECREF(column);
     if (covers == 0)
-        *why = str_column_range;
+        *why = FP_WHY(COLUMN_RANGE);
     return NULL;
-}
-
-int
-history_is_price(PyObject *field)
-{
-    return field == str_price || PyUnicode_Compare(field, str_price) == 0;
-}
-
-int
-history_is_sid(PyObject *field)
-{
-    return field == str_sid || PyUnicode_Compare(field, str_sid) == 0;
-}
-
-/* A float64 array of contract sids as the int64 array upstream's minute loader holds
-   them in (its sid window is an Int64Window): a new array of the same shape. The values
-   are whole numbers read from an int64 column; anything else becomes INT64_MIN, what
-   NumPy's cast gives for a value int64 cannot hold. */
-PyObject *
-history_sid_ints(PyObject *values)
-{
-    PyArrayObject *source = (PyArrayObject *)values;
-    PyObject *ints = PyArray_SimpleNew(PyArray_NDIM(source), PyArray_DIMS(source), NPY_INT64);
-    if (ints == NULL)
-        return NULL;
-    const double *from = (const double *)PyArray_DATA(source);
-    int64_t *to = (int64_t *)PyArray_DATA((PyArrayObject *)ints);
-    npy_intp size = PyArray_SIZE(source);
-    for (npy_intp i = 0; i < size; i++) {
-        double v = from[i];
-        /* -2**63 <= v < 2**63, NaN failing both */
-        to[i] = v >= -9223372036854775808.0 && v < 9223372036854775808.0 ? (int64_t)v
-                                                                           : INT64_MIN;
-    }
-    return ints;
 }
 
 /* What a daily or minute window of several fields reads: the columns and the rows. */
@@ -265,13 +80,13 @@ fill_rows_window(void *state, PyObject *asset, PyObject *field, double *out, PyO
     PyObject *column = window_column(w->columns, asset, field, w->end_row, w->count, why);
     if (column == NULL)
         return -1;
-    int filled = column_fill(column, w->end_row, w->count, history_is_price(field), out);
+    int filled = fp_column_fill(column, w->end_row, w->count, fp_history_is_price(field), out);
     Py_DECREF(column);
     return filled;
 }
 
 /* The Series of rows end_row-count+1..end_row of (asset, field) over `index` (stolen),
-   multiplied by *scale if any; its values int64 if `sid_ints` (history_sid_ints). */
+   multiplied by *scale if any; its values int64 if `sid_ints` (fp_history_sid_ints). */
 static PyObject *
 series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
           PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
@@ -283,16 +98,16 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
     PyObject *column = window_column(columns, asset, field, end_row, count, &why);
     if (column == NULL) {
         Py_DECREF(index);
-        return why ? history_reason(why) : NULL;
+        return why ? fp_history_reason(why) : NULL;
     }
-    int price = history_is_price(field);
-    values = column_window(column, end_row, count, price);
+    int price = fp_history_is_price(field);
+    values = fp_column_window(column, end_row, count, price);
     if (values != NULL && scale != NULL)
-        history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
+        fp_history_scale((double *)PyArray_DATA((PyArrayObject *)values), count, *scale);
     if (values != NULL && sid_ints)
-        Py_SETREF(values, history_sid_ints(values));
-    if (values != NULL && (series = build_series(builder, values, index, asset)) != NULL)
-        history_served();
+        Py_SETREF(values, fp_history_sid_ints(values));
+    if (values != NULL && (series = fp_build_series(builder, values, index, asset)) != NULL)
+        fp_history_served();
     Py_DECREF(column);
     Py_XDECREF(values);
     Py_DECREF(index);
@@ -301,8 +116,8 @@ series_of(PandasBuilderObject *builder, PyObject *columns, PyObject *asset,
 
 /* The frame of `assets` (a list or tuple), each column's rows end_row-count+1..end_row
    (multiplied by its scale, if any), over `index` (stolen), its values int64 if
-   `sid_ints` (history_sid_ints); or the reason one of the columns is not served. */
-PyObject *
+   `sid_ints` (fp_history_sid_ints); or the reason one of the columns is not served. */
+static PyObject *
 history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
               PyObject *field, Py_ssize_t end_row, Py_ssize_t count, PyObject *index,
               PyObject *column_axis, const double *scales, int sid_ints)
@@ -311,13 +126,13 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         return NULL;
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
     if (width == 0) {  /* upstream's daily window of no assets */
-        PyObject *empty = build_empty_frame(builder, index);
+        PyObject *empty = fp_build_empty_frame(builder, index);
         Py_DECREF(index);
         if (empty != NULL)
-            history_served();
+            fp_history_served();
         return empty;
     }
-    int price = history_is_price(field);
+    int price = fp_history_is_price(field);
     npy_intp dims[2] = {width, count};
     PyObject *block = PyArray_SimpleNew(2, dims, NPY_FLOAT64);
     PyObject *out = NULL;
@@ -329,102 +144,27 @@ history_frame(PandasBuilderObject *builder, PyObject *columns, PyObject *assets,
         PyObject *column = window_column(columns, PySequence_Fast_GET_ITEM(assets, j), field,
                                          end_row, count, &why);
         if (column == NULL) {
-            out = why ? history_reason(why) : NULL;
+            out = why ? fp_history_reason(why) : NULL;
             goto done;
         }
-        int filled = column_fill(column, end_row, count, price, rows + j * count);
+        int filled = fp_column_fill(column, end_row, count, price, rows + j * count);
         Py_DECREF(column);
         if (filled < 0)
             goto done;
         if (scales != NULL)
-            history_scale(rows + j * count, count, scales[j]);
+            fp_history_scale(rows + j * count, count, scales[j]);
     }
     if (sid_ints) {
-        Py_SETREF(block, history_sid_ints(block));
+        Py_SETREF(block, fp_history_sid_ints(block));
         if (block == NULL)
             goto done;
     }
-    if ((out = build_frame(builder, block, index, assets, column_axis)) != NULL)
-        history_served();
+    if ((out = fp_build_frame(builder, block, index, assets, column_axis)) != NULL)
+        fp_history_served();
 done:
     Py_XDECREF(block);
     Py_DECREF(index);
     return out;
-}
-
-/* The types of a frame() call's arguments: 0, or -1 with a TypeError set. */
-static int
-check_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args)
-{
-    if (nargs < 4 || nargs > 6) {
-        PyErr_Format(PyExc_TypeError, "frame() takes its end, assets, field, bar_count "
-                     "and optionally columns and scales (%zd given)", nargs);
-        return -1;
-    }
-    if (!PyList_CheckExact(args[1]) && !PyTuple_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "assets must be a list or a tuple");
-        return -1;
-    }
-    if (!PyUnicode_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "field must be a str");
-        return -1;
-    }
-    if (nargs >= 5 && args[4] != Py_None &&
-        Py_TYPE(args[4]) != builder->object_index_type) {
-        PyErr_SetString(PyExc_TypeError,
-                        "columns must be None or an Index as long as assets");
-        return -1;
-    }
-    return 0;
-}
-
-/* The arguments of a frame(end, assets, field, bar_count[, columns[, scales]]) call,
-   checked, into call[0..5]: the assets as a tuple taken once (call[1], a new reference),
-   so that what an asset's __hash__ or a price seed does to the caller's list cannot
-   reach the loops over it; *column_axis the Index to use as the columns (NULL: made from
-   the assets); *scales as history_scales gives them. 0, or -1 with an error set.
-   Release with history_frame_args_release. */
-int
-history_frame_args(PandasBuilderObject *builder, Py_ssize_t nargs, PyObject *const *args,
-                   PyObject **call, PyObject **column_axis, double **scales)
-{
-    *scales = NULL;
-    call[1] = NULL;
-    if (check_frame_args(builder, nargs, args) < 0 ||
-        (call[1] = PySequence_Tuple(args[1])) == NULL)
-        return -1;
-    call[0] = args[0];
-    call[2] = args[2];
-    call[3] = args[3];
-    call[4] = call[5] = Py_None;
-    for (Py_ssize_t i = 4; i < nargs; i++)
-        call[i] = args[i];
-    *column_axis = NULL;
-    if (call[4] != Py_None) {
-        Py_ssize_t length = PyObject_Size(call[4]);
-        if (length != PyTuple_GET_SIZE(call[1])) {
-            if (length >= 0 || PyErr_ExceptionMatches(PyExc_TypeError)) {
-                PyErr_Clear();
-                PyErr_SetString(PyExc_TypeError,
-                                "columns must be None or an Index as long as assets");
-            }
-            Py_CLEAR(call[1]);
-            return -1;
-        }
-        *column_axis = call[4];
-    }
-    if (history_scales(call, 6, 5, PyTuple_GET_SIZE(call[1]), scales) < 0) {
-        Py_CLEAR(call[1]);
-        return -1;
-    }
-    return 0;
-}
-
-void
-history_frame_args_release(PyObject **call, double *scales)
-{
-    Py_CLEAR(call[1]);
-    PyMem_Free(scales);
 }
 
 
@@ -434,11 +174,11 @@ static int
 daily_window(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t *end_loc,
              Py_ssize_t *end_row, Py_ssize_t *count, PyObject **why)
 {
-    int parsed = history_count(args[3], count);
-    *why = str_window_bounds;
+    int parsed = fp_history_count(args[3], count);
+    *why = FP_WHY(WINDOW_BOUNDS);
     if (parsed <= 0)
         return parsed;
-    if ((*end_loc = daily_window_end(self->calendar, args[0])) < 0)
+    if ((*end_loc = fp_daily_window_end(self->calendar, args[0])) < 0)
         return -1;
     *end_row = window_end_row(self, *end_loc, *count, why);
     return *end_row < 0 ? 0 : 1;
@@ -450,13 +190,13 @@ DailyHistory_series(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     Py_ssize_t end_loc = 0, end_row = 0, count = 0;
     PyObject *why;
     double *scale;
-    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
-        history_scales(args, nargs, 4, 1, &scale) < 0)
+    if (fp_history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+        fp_history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
         : series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                    count, index_of_sessions(self->calendar, end_loc, count), scale, 0);
+                    count, fp_index_of_sessions(self->calendar, end_loc, count), scale, 0);
     PyMem_Free(scale);
     return out;
 }
@@ -470,9 +210,9 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
     if (end_loc == -1 && PyErr_Occurred())
         return NULL;
     Py_ssize_t count;
-    int parsed = history_count(args[3], &count);
+    int parsed = fp_history_count(args[3], &count);
     if (parsed <= 0)
-        return parsed < 0 ? NULL : history_reason(str_window_bounds);
+        return parsed < 0 ? NULL : fp_history_reason(FP_WHY(WINDOW_BOUNDS));
     if (end_loc < 0 || end_loc >= self->calendar->count) {
         PyErr_Format(PyExc_IndexError, "session %zd is outside the calendar", end_loc);
         return NULL;
@@ -480,9 +220,9 @@ daily_frame(DailyHistoryObject *self, PyObject *const *args, PyObject *column_ax
     PyObject *why;
     Py_ssize_t end_row = window_end_row(self, end_loc, count, &why);
     if (end_row < 0)
-        return history_reason(why);
+        return fp_history_reason(why);
     return history_frame(self->calendar->builder, self->columns, args[1], args[2], end_row,
-                         count, index_of_sessions(self->calendar, end_loc, count),
+                         count, fp_index_of_sessions(self->calendar, end_loc, count),
                          column_axis, scales, 0);
 }
 
@@ -491,11 +231,11 @@ DailyHistory_frame(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t n
 {
     PyObject *call[6], *column_axis;
     double *scales;
-    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
-                           &scales) < 0)
+    if (fp_history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                              &scales) < 0)
         return NULL;
     PyObject *out = daily_frame(self, call, column_axis, scales);
-    history_frame_args_release(call, scales);
+    fp_history_frame_args_release(call, scales);
     return out;
 }
 
@@ -507,15 +247,15 @@ DailyHistory_fields(DailyHistoryObject *self, PyObject *const *args, Py_ssize_t 
     Py_ssize_t end_loc = 0, end_row = 0, count = 0;
     PyObject *why;
     double *scales;
-    if (history_check_fields_args(nargs, args) < 0 ||
-        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
+    if (fp_history_check_fields_args(nargs, args) < 0 ||
+        fp_history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = daily_window(self, args, &end_loc, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                         count, index_of_sessions(self->calendar, end_loc, count), str_date,
-                         scales, 0);
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
+                            count, fp_index_of_sessions(self->calendar, end_loc, count),
+                            fp_str_date, scales, 0);
     PyMem_Free(scales);
     return out;
 }
@@ -527,7 +267,7 @@ DailyHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyObject *calendar, *columns, *offset_obj;
     Py_ssize_t first_day, rows, offset = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!Onn:DailyHistory", kwlist,
-                                     &Calendar_Type, &calendar, &PyDict_Type, &columns,
+                                     &fp_Calendar_Type, &calendar, &PyDict_Type, &columns,
                                      &offset_obj, &first_day, &rows))
         return NULL;
     if (offset_obj != Py_None) {
@@ -598,7 +338,7 @@ static PyMethodDef DailyHistory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject DailyHistory_Type = {
+PyTypeObject fp_DailyHistory_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.DailyHistory",
     .tp_basicsize = sizeof(DailyHistoryObject),
@@ -631,12 +371,12 @@ static PyObject *
 minute_index(MinuteHistoryObject *self, Py_ssize_t start, Py_ssize_t count)
 {
     Py_INCREF(self->calendar->dtype);
-    PyObject *labels = readonly_view_as(self->labels, start, count,
-                                        (PyArray_Descr *)self->calendar->dtype);
+    PyObject *labels = fp_readonly_view_as(self->labels, start, count,
+                                           (PyArray_Descr *)self->calendar->dtype);
     if (labels == NULL)
         return NULL;
-    PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,
-                                           self->dtype);
+    PyObject *index = fp_build_datetime_index(self->calendar->builder, labels, Py_None,
+                                              self->dtype);
     Py_DECREF(labels);
     return index;
 }
@@ -647,26 +387,26 @@ static int
 minute_window_rows(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t *end_row,
                    Py_ssize_t *count, PyObject **why)
 {
-    int parsed = history_count(args[3], count);
+    int parsed = fp_history_count(args[3], count);
     if (parsed <= 0) {
-        *why = str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return parsed;
     }
     int64_t position;
-    int exact = trading_minute_position(self->minutes, args[0], &position);
+    int exact = fp_trading_minute_position(self->minutes, args[0], &position);
     if (exact <= 0) {  /* not a trading minute, or not a Timestamp: upstream raises or parses */
-        *why = str_minute_window;
+        *why = FP_WHY(MINUTE_WINDOW);
         return exact;
     }
     Py_ssize_t rows = PyArray_DIM(self->labels, 0);
     /* compared as counts, so that a count near 2**63 cannot overflow a window start */
     int64_t end = position - self->offset;
     if (*count > position - self->first_trading + 1) {
-        *why = str_before_data; /* upstream refuses it: HistoryWindowStartsBeforeData */
+        *why = FP_WHY(BEFORE_DATA); /* upstream refuses it: HistoryWindowStartsBeforeData */
         return 0;
     }
     if (*count > end + 1 || end >= rows) {
-        *why = str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return 0;
     }
     *end_row = (Py_ssize_t)end;
@@ -678,17 +418,17 @@ MinuteHistory_series(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
 {
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
-    if (history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0)
+    if (fp_history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0)
         return NULL;
     double *scale;
-    if (history_scales(args, nargs, 4, 1, &scale) < 0)
+    if (fp_history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(
               series_of(self->calendar->builder, self->columns, args[1], args[2], end_row,
                         count, minute_index(self, end_row - count + 1, count), scale,
-                        scale == NULL && history_is_sid(args[2])),
+                        scale == NULL && fp_history_is_sid(args[2])),
               end_row - count + 1, end_row);
     PyMem_Free(scale);
     return out;
@@ -700,22 +440,22 @@ MinuteHistory_frame(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_t
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why, *call[6], *column_axis, *out;
     double *scales;
-    if (history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
-                           &scales) < 0)
+    if (fp_history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                              &scales) < 0)
         return NULL;
     if (PyTuple_GET_SIZE(call[1]) == 0) {
-        out = history_reason(str_no_assets);  /* upstream's concatenation raises */
+        out = fp_history_reason(FP_WHY(NO_ASSETS));  /* upstream's concatenation raises */
     } else {
         int found = minute_window_rows(self, call, &end_row, &count, &why);
-        out = found < 0 ? NULL : found == 0 ? history_reason(why)
-            : history_reason_with_rows(
+        out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+            : fp_history_reason_with_rows(
                   history_frame(self->calendar->builder, self->columns, call[1], call[2],
                                 end_row, count,
                                 minute_index(self, end_row - count + 1, count), column_axis,
-                                scales, scales == NULL && history_is_sid(call[2])),
+                                scales, scales == NULL && fp_history_is_sid(call[2])),
                   end_row - count + 1, end_row);
     }
-    history_frame_args_release(call, scales);
+    fp_history_frame_args_release(call, scales);
     return out;
 }
 
@@ -725,18 +465,18 @@ MinuteHistory_fields(MinuteHistoryObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t end_row = 0, count = 0;
     PyObject *why;
     double *scales;
-    if (history_check_fields_args(nargs, args) < 0 ||
-        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
+    if (fp_history_check_fields_args(nargs, args) < 0 ||
+        fp_history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = minute_window_rows(self, args, &end_row, &count, &why);
     RowsWindow w = {self->columns, end_row, count};
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(
-              history_fields(self->calendar->builder, fill_rows_window, &w, args[1], args[2],
-                             count, minute_index(self, end_row - count + 1, count),
-                             str_date_time, scales,
-                             scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
-                                 history_is_sid(PyTuple_GET_ITEM(args[2], 0))),
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(
+              fp_history_fields(self->calendar->builder, fill_rows_window, &w, args[1],
+                                args[2], count, minute_index(self, end_row - count + 1, count),
+                                fp_str_date_time, scales,
+                                scales == NULL && PyTuple_GET_SIZE(args[2]) == 1 &&
+                                 fp_history_is_sid(PyTuple_GET_ITEM(args[2], 0))),
               end_row - count + 1, end_row);
     PyMem_Free(scales);
     return out;
@@ -760,7 +500,7 @@ MinuteHistory_window_rows(MinuteHistoryObject *self, PyObject *const *args,
     call[3] = args[1];
     int found = minute_window_rows(self, call, &end_row, &count, &why);
     if (found <= 0)
-        return found < 0 ? NULL : history_reason(why);
+        return found < 0 ? NULL : fp_history_reason(why);
     return Py_BuildValue("(nn)", end_row - count + 1, end_row);
 }
 
@@ -772,7 +512,7 @@ MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyObject *minutes, *calendar, *columns, *labels_obj, *dtype;
     Py_ssize_t offset, first_trading;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!OOnn:MinuteHistory", kwlist,
-                                     &Minutes_Type, &minutes, &Calendar_Type, &calendar,
+                                     &fp_Minutes_Type, &minutes, &fp_Calendar_Type, &calendar,
                                      &PyDict_Type, &columns, &labels_obj, &dtype, &offset,
                                      &first_trading))
         return NULL;
@@ -783,7 +523,7 @@ MinuteHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     MinuteHistoryObject *self = (MinuteHistoryObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    self->labels = int64_vector(labels_obj, "labels");
+    self->labels = fp_int64_vector(labels_obj, "labels");
     if (self->labels == NULL) {
         Py_DECREF(self);
         return NULL;
@@ -852,7 +592,7 @@ static PyMethodDef MinuteHistory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject MinuteHistory_Type = {
+PyTypeObject fp_MinuteHistory_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.MinuteHistory",
     .tp_basicsize = sizeof(MinuteHistoryObject),

@@ -10,7 +10,11 @@
  * Session labels are boxed once per session; each answer is a fresh copy of the one kept
  * (stamps.c), as exchange_calendars hands out a fresh Timestamp each time.
  */
-#include "fastportal.h"
+#include "lookups.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "minutes.h"
+#include "stamps.h"
 
 typedef struct {
     PyObject_HEAD
@@ -29,13 +33,13 @@ session_label(CalendarLookupsObject *self, Py_ssize_t i)
 {
     PyObject *label = PyList_GET_ITEM(self->labels, i);
     if (label == Py_None) {
-        label = PySequence_GetItem(minutes_calendar(self->minutes)->sessions_index, i);
+        label = PySequence_GetItem(fp_minutes_calendar(self->minutes)->sessions_index, i);
         if (label == NULL)
             return NULL;
         PyList_SetItem(self->labels, i, label);  /* steals the new reference */
     }
     Py_INCREF(label);  /* a copy may run pandas' code, which could reach the list */
-    PyObject *fresh = timestamp_copy(label);
+    PyObject *fresh = fp_timestamp_copy(label);
     Py_DECREF(label);
     return fresh;
 }
@@ -69,7 +73,7 @@ CalendarLookups_minute_to_session(CalendarLookupsObject *self, PyObject *const *
     }
     int direction = nargs == 2 ? direction_named(args[1]) : DIRECTION_NEXT;
     MinuteSpot spot;
-    int fast = direction < 0 ? 0 : minutes_locate(self->minutes, args[0], &spot);
+    int fast = direction < 0 ? 0 : fp_minutes_locate(self->minutes, args[0], &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     if (direction == DIRECTION_NEXT || spot.in_session)
@@ -93,7 +97,8 @@ CalendarLookups_is_open_on_minute(CalendarLookupsObject *self, PyObject *const *
     PyObject *ignore_breaks = nargs == 2 ? args[1] : Py_False;
     MinuteSpot spot;
     /* a bool only: any other object's truth is its own code's to tell */
-    int fast = !PyBool_Check(ignore_breaks) ? 0 : minutes_locate(self->minutes, args[0], &spot);
+    int fast = !PyBool_Check(ignore_breaks) ? 0
+                                            : fp_minutes_locate(self->minutes, args[0], &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     /* with breaks ignored, a break's minutes (strictly between its ends) count as open:
@@ -105,7 +110,7 @@ static PyObject *
 CalendarLookups_is_trading_minute(CalendarLookupsObject *self, PyObject *minute)
 {
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, minute, &spot);
+    int fast = fp_minutes_locate(self->minutes, minute, &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     return PyBool_FromLong(spot.trading);
@@ -115,29 +120,29 @@ static PyObject *
 CalendarLookups_previous_minute(CalendarLookupsObject *self, PyObject *minute)
 {
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, minute, &spot);
+    int fast = fp_minutes_locate(self->minutes, minute, &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     /* the last trading minute before it; None before the first (upstream raises) */
-    return minutes_boxed_at(self->minutes, spot.position - 1);
+    return fp_minutes_boxed_at(self->minutes, spot.position - 1);
 }
 
 static PyObject *
 CalendarLookups_next_minute(CalendarLookupsObject *self, PyObject *minute)
 {
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, minute, &spot);
+    int fast = fp_minutes_locate(self->minutes, minute, &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     /* the first trading minute after it; None after the last (upstream raises) */
-    return minutes_boxed_at(self->minutes, spot.position + spot.trading);
+    return fp_minutes_boxed_at(self->minutes, spot.position + spot.trading);
 }
 
 static PyObject *
 CalendarLookups_next_open(CalendarLookupsObject *self, PyObject *minute)
 {
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, minute, &spot);
+    int fast = fp_minutes_locate(self->minutes, minute, &spot);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     /* the first open after the minute: searchsorted(opens, minute, "right") */
@@ -152,7 +157,7 @@ CalendarLookups_next_open(CalendarLookupsObject *self, PyObject *minute)
     }
     if (lo == PyArray_DIM(self->opens, 0))
         Py_RETURN_NONE;  /* at or after the last open: exchange_calendars raises */
-    return minutes_box(self->minutes, opens[lo]);
+    return fp_minutes_box(self->minutes, opens[lo]);
 }
 
 /* One of the session's times (times: a session each) as a UTC Timestamp, for a tz-naive
@@ -160,9 +165,9 @@ CalendarLookups_next_open(CalendarLookupsObject *self, PyObject *minute)
 static PyObject *
 session_time(CalendarLookupsObject *self, PyObject *session, const int64_t *times)
 {
-    CalendarObject *cal = minutes_calendar(self->minutes);
+    CalendarObject *cal = fp_minutes_calendar(self->minutes);
     int64_t nanos;
-    int fast = timestamp_nanos(cal, session, &nanos);  /* an exact Timestamp only */
+    int fast = fp_timestamp_nanos(cal, session, &nanos);  /* an exact Timestamp only */
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(Py_None);
     PyObject *tz = PyObject_GetAttr(session, str_tzinfo);
@@ -170,10 +175,10 @@ session_time(CalendarLookupsObject *self, PyObject *session, const int64_t *time
         return NULL;
     int naive = tz == Py_None;
     Py_DECREF(tz);
-    Py_ssize_t i = naive ? calendar_label_position(cal, nanos) : -1;
+    Py_ssize_t i = naive ? fp_calendar_label_position(cal, nanos) : -1;
     if (i < 0)
         Py_RETURN_NONE;  /* not a session, or tz-aware: exchange_calendars raises */
-    return minutes_box(self->minutes, times[i]);
+    return fp_minutes_box(self->minutes, times[i]);
 }
 
 static PyObject *
@@ -191,13 +196,13 @@ CalendarLookups_session_close(CalendarLookupsObject *self, PyObject *session)
 static PyObject *
 CalendarLookups_session_first_minute(CalendarLookupsObject *self, PyObject *session)
 {
-    return session_time(self, session, minutes_calendar(self->minutes)->first);
+    return session_time(self, session, fp_minutes_calendar(self->minutes)->first);
 }
 
 static PyObject *
 CalendarLookups_session_last_minute(CalendarLookupsObject *self, PyObject *session)
 {
-    return session_time(self, session, minutes_calendar(self->minutes)->last);
+    return session_time(self, session, fp_minutes_calendar(self->minutes)->last);
 }
 
 static PyObject *
@@ -206,15 +211,15 @@ CalendarLookups_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"minutes", "opens", "closes", NULL};
     PyObject *minutes, *opens_obj, *closes_obj;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO:CalendarLookups", kwlist,
-                                     &Minutes_Type, &minutes, &opens_obj, &closes_obj))
+                                     &fp_Minutes_Type, &minutes, &opens_obj, &closes_obj))
         return NULL;
     /* everything made before the object exists: the conversions run Python code, which
        must not find it half made */
-    Py_ssize_t count = minutes_calendar(minutes)->count;
+    Py_ssize_t count = fp_minutes_calendar(minutes)->count;
     PyArrayObject *opens = NULL, *closes = NULL;
     PyObject *labels = NULL;
-    if ((opens = int64_vector(opens_obj, "opens")) == NULL ||
-        (closes = int64_vector(closes_obj, "closes")) == NULL)
+    if ((opens = fp_int64_vector(opens_obj, "opens")) == NULL ||
+        (closes = fp_int64_vector(closes_obj, "closes")) == NULL)
         goto fail;
     if (PyArray_DIM(opens, 0) != count || PyArray_DIM(closes, 0) != count) {
         PyErr_Format(PyExc_ValueError, "opens and closes must have one entry for each of "
@@ -267,7 +272,7 @@ CalendarLookups_dealloc(CalendarLookupsObject *self)
 }
 
 int
-lookups_init_strings(void)
+fp_lookups_init_strings(void)
 {
     if ((str_next_dir = PyUnicode_InternFromString("next")) == NULL ||
         (str_previous_dir = PyUnicode_InternFromString("previous")) == NULL ||
@@ -302,7 +307,7 @@ static PyMethodDef CalendarLookups_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject CalendarLookups_Type = {
+PyTypeObject fp_CalendarLookups_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.CalendarLookups",
     .tp_basicsize = sizeof(CalendarLookupsObject),

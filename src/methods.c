@@ -13,8 +13,11 @@
  * The object is a method descriptor (like a function): `obj.method(...)` calls it with
  * obj first, `Class.method` is the object itself.
  */
-#include "fastportal.h"
+#include "methods.h"
+#include "current.h"
+#include "lookups.h"
 #include "spot.h"
+#include "spot_type.h"
 
 #include <stddef.h>
 
@@ -58,7 +61,7 @@ static PyObject *
 calendar_lookup(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *lookups = instance_item(args[0], str_lookups);
-    if (lookups == NULL || !PyObject_TypeCheck(lookups, &CalendarLookups_Type)) {
+    if (lookups == NULL || !PyObject_TypeCheck(lookups, &fp_CalendarLookups_Type)) {
         Py_XDECREF(lookups);
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     }
@@ -110,7 +113,7 @@ bar_state(PyObject *bar, BarState *state)
         state->item[i] = Py_XNewRef(item);
     }
     Py_DECREF(dict);
-    if (ready && Py_TYPE(state->item[SPOT]) == &Spot_Type)
+    if (ready && Py_TYPE(state->item[SPOT]) == &fp_Spot_Type)
         return 1;
     bar_state_release(state);
     return PyErr_Occurred() ? -1 : 0;
@@ -149,9 +152,9 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
         int several = PyList_CheckExact(assets) || PyTuple_CheckExact(assets);
         PyObject *(*ask)(SpotObject *, PyObject *const *, Py_ssize_t) = NULL;
         if (PyUnicode_CheckExact(fields))
-            ask = several ? spot_current_series : spot_value_of;
+            ask = several ? fp_spot_current_series : fp_spot_value_of;
         else if (PyList_CheckExact(fields) || PyTuple_CheckExact(fields))
-            ask = several ? spot_current_frame : spot_current_fields;
+            ask = several ? fp_spot_current_frame : fp_spot_current_fields;
         if (ask != NULL && (dt = bar_minute(&state)) != NULL) {
             PyObject *call[4] = {assets, fields, dt, state.item[FREQUENCY]};
             answer = ask(spot, call, 4);
@@ -162,12 +165,12 @@ bar_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t Py_UNUSED(nar
     else if ((dt = PyObject_CallNoArgs(state.item[CLOCK])) != NULL) {
         if (self->kind == BAR_IS_STALE) {
             PyObject *call[3] = {args[1], dt, state.item[FREQUENCY]};
-            answer = spot_is_stale_of(spot, call, 3);
+            answer = fp_spot_is_stale_of(spot, call, 3);
         }
         else {
             PyObject *call[7] = {args[1], dt, state.item[RESTRICTED], state.item[CALENDAR],
                                  state.item[DAILY], state.item[FREQUENCY], state.item[PORTAL]};
-            answer = spot_can_trade_of(spot, call, 7);
+            answer = fp_spot_can_trade_of(spot, call, 7);
         }
     }
     Py_XDECREF(dt);
@@ -186,13 +189,13 @@ static PyObject *
 portal_call(FastMethodObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *spot = instance_item(args[0], str_spot);
-    if (spot == NULL || Py_TYPE(spot) != &Spot_Type) {
+    if (spot == NULL || Py_TYPE(spot) != &fp_Spot_Type) {
         Py_XDECREF(spot);
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_NotImplemented);
     }
     PyObject *answer = self->kind == PORTAL_SPOT
-                           ? spot_value_of((SpotObject *)spot, args + 1, nargs - 1)
-                           : spot_adjusted_of((SpotObject *)spot, args + 1, nargs - 1);
+                           ? fp_spot_value_of((SpotObject *)spot, args + 1, nargs - 1)
+                           : fp_spot_adjusted_of((SpotObject *)spot, args + 1, nargs - 1);
     Py_DECREF(spot);
     if (answer != NULL && PyUnicode_Check(answer)) {
         Py_DECREF(answer);  /* a reason: the slow function asks again and counts it */
@@ -323,7 +326,7 @@ FastMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         const char *name = PyUnicode_AsUTF8(lookup);
         if (name == NULL)
             return NULL;
-        for (def = CalendarLookups_Type.tp_methods; def->ml_name != NULL; def++)
+        for (def = fp_CalendarLookups_Type.tp_methods; def->ml_name != NULL; def++)
             if (strcmp(def->ml_name, name) == 0)
                 break;
         if (def->ml_name == NULL ||
@@ -399,7 +402,7 @@ static PyMethodDef FastMethod_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject FastMethod_Type = {
+PyTypeObject fp_FastMethod_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.FastMethod",
     .tp_basicsize = sizeof(FastMethodObject),
@@ -420,7 +423,7 @@ PyTypeObject FastMethod_Type = {
 };
 
 int
-methods_init_strings(void)
+fp_methods_init_strings(void)
 {
     struct { PyObject **slot; const char *text; } strings[] = {
         {&str_lookups, "_fastportal_lookups"}, {&str_spot, "_fastportal_spot"},

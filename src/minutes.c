@@ -9,7 +9,11 @@
  * (inputs that are not Timestamps, out-of-range minutes, errors) is asked of
  * exchange_calendars, so its answers and exceptions are the caller's.
  */
-#include "fastportal.h"
+#include "minutes.h"
+#include "arguments.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "objects.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 #define NO_BREAK INT64_MIN /* NaT as int64: a session without a break */
@@ -31,7 +35,7 @@ static PyObject *str_minutes_window, *str_previous_minute, *str_next_minute;
 static PyObject *str_get_minute_idx;
 
 int
-minutes_init_strings(void)
+fp_minutes_init_strings(void)
 {
     if ((str_minutes_window = PyUnicode_InternFromString("minutes_window")) == NULL ||
         (str_previous_minute = PyUnicode_InternFromString("previous_minute")) == NULL ||
@@ -68,7 +72,7 @@ static int64_t
 minute_position(MinutesObject *self, int64_t nanos)
 {
     CalendarObject *cal = self->calendar;
-    Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
+    Py_ssize_t i = fp_sorted_position(cal->last, cal->count, nanos);
     if (i == cal->count)
         return self->cum[cal->count];
     if (nanos <= cal->first[i])
@@ -115,7 +119,7 @@ total_minutes(MinutesObject *self)
 static int
 whole_minute(MinutesObject *self, PyObject *minute, int64_t *nanos)
 {
-    int fast = timestamp_nanos(self->calendar, minute, nanos);
+    int fast = fp_timestamp_nanos(self->calendar, minute, nanos);
     if (fast <= 0)
         return fast;
     return *nanos % NANOS_PER_MINUTE == 0 && *nanos >= self->calendar->first[0] &&
@@ -125,9 +129,9 @@ whole_minute(MinutesObject *self, PyObject *minute, int64_t *nanos)
 /* For history.c: 1 and *pos when `minute` is a Timestamp exactly on a trading minute of
    `minutes` (a Minutes object), 0 when it is anything else, -1 on error. */
 int
-trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
+fp_trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
 {
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+    if (!PyObject_TypeCheck(minutes, &fp_Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
         return -1;
     }
@@ -144,9 +148,9 @@ trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
    minute inside the calendar's first and last minutes; 0 for anything else (which
    exchange_calendars answers); -1 on error. */
 int
-minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
+fp_minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
 {
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+    if (!PyObject_TypeCheck(minutes, &fp_Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
         return -1;
     }
@@ -155,7 +159,7 @@ minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
     int fast = whole_minute(self, minute, &spot->nanos);
     if (fast <= 0)
         return fast;
-    spot->session = sorted_position(cal->last, cal->count, spot->nanos);
+    spot->session = fp_sorted_position(cal->last, cal->count, spot->nanos);
     spot->in_session = spot->nanos >= cal->first[spot->session];
     spot->position = minute_position(self, spot->nanos);
     spot->trading = spot->position < total_minutes(self) &&
@@ -165,7 +169,7 @@ minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)
 
 /* For lookups.c: nanos as a Timestamp in the minutes' zone (UTC). */
 PyObject *
-minutes_box(PyObject *minutes, int64_t nanos)
+fp_minutes_box(PyObject *minutes, int64_t nanos)
 {
     PyObject *value = PyLong_FromLongLong(nanos);
     if (value == NULL)
@@ -178,16 +182,16 @@ minutes_box(PyObject *minutes, int64_t nanos)
 /* For lookups.c: the trading minute at position pos as a Timestamp, or None when pos is
    outside the minutes. */
 PyObject *
-minutes_boxed_at(PyObject *minutes, int64_t pos)
+fp_minutes_boxed_at(PyObject *minutes, int64_t pos)
 {
     MinutesObject *self = (MinutesObject *)minutes;
     if (pos < 0 || pos >= total_minutes(self))
         Py_RETURN_NONE;
-    return minutes_box(minutes, minute_at(self, pos));
+    return fp_minutes_box(minutes, minute_at(self, pos));
 }
 
 CalendarObject *
-minutes_calendar(PyObject *minutes)
+fp_minutes_calendar(PyObject *minutes)
 {
     return ((MinutesObject *)minutes)->calendar;
 }
@@ -197,9 +201,9 @@ minutes_calendar(PyObject *minutes)
    minute_to_session(minute, "next") is that session); 0 for anything else (a trading
    minute, a break, a minute after the last session, not a Timestamp); -1 on error. */
 int
-next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos)
+fp_next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos)
 {
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+    if (!PyObject_TypeCheck(minutes, &fp_Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
         return -1;
     }
@@ -209,7 +213,7 @@ next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos)
     int fast = whole_minute(self, minute, &nanos);
     if (fast <= 0)
         return fast;
-    Py_ssize_t i = sorted_position(cal->last, cal->count, nanos);
+    Py_ssize_t i = fp_sorted_position(cal->last, cal->count, nanos);
     if (i == cal->count || nanos >= cal->first[i])
         return 0;
     *pos = self->cum[i];
@@ -219,9 +223,9 @@ next_session_start(PyObject *minutes, PyObject *minute, int64_t *pos)
 /* For partial_day.c: the session of the trading minute at position pos and the
    position of that session's first minute. 0 on success, -1 with an error set. */
 int
-session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first)
+fp_session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t *first)
 {
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
+    if (!PyObject_TypeCheck(minutes, &fp_Minutes_Type)) {
         PyErr_SetString(PyExc_TypeError, "expected a Minutes object");
         return -1;
     }
@@ -231,8 +235,8 @@ session_of_position(PyObject *minutes, int64_t pos, Py_ssize_t *session, int64_t
                      (long long)pos);
         return -1;
     }
-    *session = sorted_position(self->calendar->last, self->calendar->count,
-                               minute_at(self, pos));
+    *session = fp_sorted_position(self->calendar->last, self->calendar->count,
+                                  minute_at(self, pos));
     *first = self->cum[*session];
     return 0;
 }
@@ -242,7 +246,7 @@ static PyObject *
 minute_values(MinutesObject *self, int64_t start, Py_ssize_t count)
 {
     npy_intp dims[1] = {count};
-    PyObject *out = (PyObject *)frozen_array(1, dims, NPY_INT64);
+    PyObject *out = (PyObject *)fp_frozen_array(1, dims, NPY_INT64);
     if (out == NULL)
         return NULL;
     int64_t *values = (int64_t *)PyArray_DATA((PyArrayObject *)out);
@@ -253,7 +257,7 @@ minute_values(MinutesObject *self, int64_t start, Py_ssize_t count)
     int64_t pos = start;
     while (pos < start + count) {
         values[pos - start] = minute_at(self, pos);
-        Py_ssize_t i = sorted_position(cal->last, cal->count, values[pos - start]);
+        Py_ssize_t i = fp_sorted_position(cal->last, cal->count, values[pos - start]);
         int64_t session_end = self->cum[i + 1];
         int64_t morning_end = self->cum[i] + morning_minutes(self, i);
         for (pos++; pos < start + count && pos < session_end; pos++) {
@@ -290,7 +294,7 @@ static PyObject *
 Minutes_values(MinutesObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t start, count;
-    if (parse_end_and_count(args, nargs, "values", &start, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "values", &start, &count) < 0)
         return NULL;
     if (start < 0 || count < 0 || start > total_minutes(self) ||
         count > total_minutes(self) - start) {
@@ -327,8 +331,8 @@ datetime_index_of_minutes(MinutesObject *self, int64_t first, Py_ssize_t size)
     Py_DECREF(values);
     if (labels == NULL)
         return NULL;
-    PyObject *index = build_datetime_index(self->calendar->builder, labels, Py_None,
-                                           self->dtype);
+    PyObject *index = fp_build_datetime_index(self->calendar->builder, labels, Py_None,
+                                              self->dtype);
     Py_DECREF(labels);
     return index;
 }
@@ -421,7 +425,7 @@ Minutes_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"calendar", "last_am_minutes", "first_pm_minutes", "dtype",
                              "box", NULL};
     PyObject *calendar, *last_am_obj, *first_pm_obj, *dtype, *box;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOO:Minutes", kwlist, &Calendar_Type,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOO:Minutes", kwlist, &fp_Calendar_Type,
                                      &calendar, &last_am_obj, &first_pm_obj, &dtype, &box))
         return NULL;
     if (!PyCallable_Check(box)) {
@@ -435,8 +439,8 @@ Minutes_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->calendar = (CalendarObject *)calendar;
     CalendarObject *cal = self->calendar;
     /* one at a time: a conversion must not run with the last one's error pending */
-    if ((self->last_am_minutes = int64_vector(last_am_obj, "last_am_minutes")) == NULL ||
-        (self->first_pm_minutes = int64_vector(first_pm_obj, "first_pm_minutes")) == NULL)
+    if ((self->last_am_minutes = fp_int64_vector(last_am_obj, "last_am_minutes")) == NULL ||
+        (self->first_pm_minutes = fp_int64_vector(first_pm_obj, "first_pm_minutes")) == NULL)
         goto fail;
     if (PyArray_DIM(self->last_am_minutes, 0) != cal->count ||
         PyArray_DIM(self->first_pm_minutes, 0) != cal->count) {
@@ -447,7 +451,7 @@ Minutes_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->last_am = (const int64_t *)PyArray_DATA(self->last_am_minutes);
     self->first_pm = (const int64_t *)PyArray_DATA(self->first_pm_minutes);
     npy_intp dims[1] = {cal->count + 1};
-    self->cum_minutes = frozen_array(1, dims, NPY_INT64);
+    self->cum_minutes = fp_frozen_array(1, dims, NPY_INT64);
     if (self->cum_minutes == NULL)
         goto fail;
     int64_t *cum = (int64_t *)PyArray_DATA(self->cum_minutes);
@@ -531,7 +535,7 @@ static PyGetSetDef Minutes_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-PyTypeObject Minutes_Type = {
+PyTypeObject fp_Minutes_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.Minutes",
     .tp_basicsize = sizeof(MinutesObject),

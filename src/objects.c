@@ -11,7 +11,8 @@
  * (fastportal._pandas) before the builder is used; tests/test_objects.py compares the
  * two anatomies attribute by attribute.
  */
-#include "fastportal.h"
+#include "objects.h"
+#include "arrays.h"
 
 static PyObject *str_freq_attr;
 static PyObject *str_data, *str_name_attr, *str_cache, *str_id, *str_references;
@@ -20,9 +21,10 @@ static PyObject *str_axes, *str_blocks;
 static PyObject *str_is_copy, *str_mgr, *str_item_cache, *str_attrs, *str_flags;
 static PyObject *str_allows_duplicate_labels, *str_obj;
 static PyObject *str_known_consolidated, *str_is_consolidated;
+static PyObject *str_fields_name, *str_levels, *str_codes, *str_names, *str_sortorder;
 
 int
-objects_init_strings(void)
+fp_objects_init_strings(void)
 {
 #define INTERN(var, text) \
     if ((var = PyUnicode_InternFromString(text)) == NULL) return -1
@@ -44,12 +46,17 @@ objects_init_strings(void)
     INTERN(str_obj, "_obj");
     INTERN(str_known_consolidated, "_known_consolidated");
     INTERN(str_is_consolidated, "_is_consolidated");
+    INTERN(str_fields_name, "fields");
+    INTERN(str_levels, "_levels");
+    INTERN(str_codes, "_codes");
+    INTERN(str_names, "_names");
+    INTERN(str_sortorder, "sortorder");
 #undef INTERN
     return 0;
 }
 
 /* object.__new__(cls), as pandas' _simple_new and _from_mgr begin. */
-PyObject *
+static PyObject *
 build_bare(PyTypeObject *type, PyObject *no_args)
 {
     return PyBaseObject_Type.tp_new(type, no_args, NULL);
@@ -66,7 +73,7 @@ made_by_object_new(PyTypeObject *type)
 }
 
 /* object.__setattr__(obj, name, value), stealing value; -1 on error. */
-int
+static int
 build_set_stolen(PyObject *obj, PyObject *name, PyObject *value)
 {
     if (value == NULL)
@@ -110,7 +117,7 @@ fail:
 
 /* Index(labels, dtype=object, name=name) for the items of a list or tuple. */
 PyObject *
-build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
+fp_build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
 {
     npy_intp width = PySequence_Fast_GET_SIZE(labels);
     PyArrayObject *values = (PyArrayObject *)PyArray_SimpleNew(1, &width, NPY_OBJECT);
@@ -132,8 +139,8 @@ build_object_index(PandasBuilderObject *b, PyObject *labels, PyObject *name)
 
 /* DatetimeArray._simple_new(values, freq, dtype), then DatetimeIndex._simple_new(it). */
 PyObject *
-build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
-                     PyObject *dtype)
+fp_build_datetime_index(PandasBuilderObject *b, PyObject *values, PyObject *freq,
+                        PyObject *dtype)
 {
     PyObject *array_args[2] = {values, dtype};
     PyObject *array = PyObject_Vectorcall(b->array_new, array_args, 2, NULL);
@@ -215,7 +222,7 @@ ndframe_init(PandasBuilderObject *b, PyObject *obj, PyObject *manager)
 
 /* pd.Series(values, index=index, name=name, copy=False) for a 1-D array. */
 PyObject *
-build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
+fp_build_series(PandasBuilderObject *b, PyObject *values, PyObject *index, PyObject *name)
 {
     if (PyObject_Hash(name) == -1) {
         /* pandas' is_hashable turns only a TypeError into its own */
@@ -265,8 +272,8 @@ frame_of_blocks(PandasBuilderObject *b, PyObject *blocks, PyObject *index,
 /* pd.DataFrame(block.T, index=index, columns=columns, copy=False) for a (columns, rows)
    float64 block, as BlockManager and DataFrame._from_mgr assemble it. */
 PyObject *
-build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
-            PyObject *columns, PyObject *column_axis)
+fp_build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
+               PyObject *columns, PyObject *column_axis)
 {
     PyObject *column_index = NULL, *block = NULL, *blocks = NULL;
     PyObject *frame = NULL;
@@ -277,7 +284,7 @@ build_frame(PandasBuilderObject *b, PyObject *block_values, PyObject *index,
         column_index = column_axis;
         goto columns_done;
     }
-    column_index = build_object_index(b, columns, Py_None);
+    column_index = fp_build_object_index(b, columns, Py_None);
     if (column_index == NULL)
         goto done;
 columns_done:
@@ -298,8 +305,8 @@ done:
    consolidated: each block's (k, rows) values placed at its k column positions (an
    int64 array), the blocks in the order given. */
 PyObject *
-build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
-                      PyObject *index, PyObject *column_index)
+fp_build_frame_of_blocks(PandasBuilderObject *b, PyObject *values, PyObject *positions,
+                         PyObject *index, PyObject *column_index)
 {
     Py_ssize_t count = PyTuple_GET_SIZE(values);
     PyObject *blocks = PyTuple_New(count), *frame = NULL;
@@ -326,7 +333,7 @@ done:
 /* pd.DataFrame(None, index=index, columns=None): upstream's daily window of no assets,
    made by pandas' own constructor (it has no block for the builder to assemble). */
 PyObject *
-build_empty_frame(PandasBuilderObject *b, PyObject *index)
+fp_build_empty_frame(PandasBuilderObject *b, PyObject *index)
 {
     PyObject *args[2] = {Py_None, index};
     PyObject *names = Py_BuildValue("(s)", "index");
@@ -334,6 +341,108 @@ build_empty_frame(PandasBuilderObject *b, PyObject *index)
         return NULL;
     PyObject *frame = PyObject_Vectorcall((PyObject *)b->frame_type, args, 1, names);
     Py_DECREF(names);
+    return frame;
+}
+
+/* ---- several fields: rows (date, asset), a column per field (fields.c) ------------ */
+
+/* The codes of a level of `categories` labels, in the narrowest type pandas'
+   coerce_indexer_dtype picks: code of row r is r / repeat % categories. pandas takes
+   with codes unchecked, so they must never be written: a frozen array, which nothing can
+   make writable. */
+static PyObject *
+level_codes(Py_ssize_t rows, Py_ssize_t categories, Py_ssize_t repeat)
+{
+    int type = categories < INT8_MAX ? NPY_INT8 : categories < INT16_MAX ? NPY_INT16
+             : categories < INT32_MAX ? NPY_INT32 : NPY_INT64;
+    npy_intp dims[1] = {rows};
+    PyArrayObject *codes = fp_frozen_array(1, dims, type);
+    if (codes == NULL)
+        return NULL;
+    char *data = PyArray_DATA(codes);
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        Py_ssize_t code = r / repeat % categories;
+        switch (type) {
+        case NPY_INT8: ((int8_t *)data)[r] = (int8_t)code; break;
+        case NPY_INT16: ((int16_t *)data)[r] = (int16_t)code; break;
+        case NPY_INT32: ((int32_t *)data)[r] = (int32_t)code; break;
+        default: ((int64_t *)data)[r] = (int64_t)code;
+        }
+    }
+    return (PyObject *)codes;
+}
+
+/* FrozenList([a, b]) */
+static PyObject *
+frozen_pair(PandasBuilderObject *b, PyObject *first, PyObject *second)
+{
+    PyObject *pair = PyList_New(2);
+    if (pair == NULL)
+        return NULL;
+    Py_INCREF(first);
+    PyList_SET_ITEM(pair, 0, first);
+    Py_INCREF(second);
+    PyList_SET_ITEM(pair, 1, second);
+    PyObject *frozen = PyObject_CallOneArg((PyObject *)b->frozen_list_type, pair);
+    Py_DECREF(pair);
+    return frozen;
+}
+
+/* pd.MultiIndex(levels=[dates, assets], codes=..., names=[dt_label, None],
+   verify_integrity=False) for rows ordered by date, then asset. `dates` is a fresh
+   DatetimeIndex of `count` dates, made by the core (pandas takes the codes unchecked:
+   its length is not asked of it again): it takes dt_label as its name, as upstream's
+   level has it. count * width is the block's row count, which the caller has. */
+static PyObject *
+fields_multi_index(PandasBuilderObject *b, PyObject *dates, Py_ssize_t count,
+                   PyObject *assets, PyObject *dt_label)
+{
+    Py_ssize_t width = PyTuple_GET_SIZE(assets);
+    PyObject *asset_level = NULL, *date_codes = NULL, *asset_codes = NULL;
+    PyObject *levels = NULL, *codes = NULL, *index = NULL;
+    if (PyObject_GenericSetAttr(dates, str_name_attr, dt_label) < 0)
+        return NULL;
+    if ((asset_level = fp_build_object_index(b, assets, Py_None)) == NULL ||
+        (date_codes = level_codes(count * width, count, width)) == NULL ||
+        (asset_codes = level_codes(count * width, width, 1)) == NULL ||
+        (levels = frozen_pair(b, dates, asset_level)) == NULL ||
+        (codes = frozen_pair(b, date_codes, asset_codes)) == NULL)
+        goto done;
+    index = build_bare(b->multi_index_type, b->no_args);
+    if (index == NULL ||
+        build_set_stolen(index, str_cache, PyDict_New()) < 0 ||
+        PyObject_GenericSetAttr(index, str_levels, levels) < 0 ||
+        PyObject_GenericSetAttr(index, str_codes, codes) < 0 ||
+        build_set_stolen(index, str_names, Py_BuildValue("[OO]", dt_label, Py_None)) < 0 ||
+        PyObject_GenericSetAttr(index, str_sortorder, Py_None) < 0 ||
+        build_set_stolen(index, str_id,
+                         PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) < 0 ||
+        PyObject_GenericSetAttr(index, str_references, Py_None) < 0)
+        Py_CLEAR(index);
+done:
+    Py_XDECREF(asset_level);
+    Py_XDECREF(date_codes);
+    Py_XDECREF(asset_codes);
+    Py_XDECREF(levels);
+    Py_XDECREF(codes);
+    return index;
+}
+
+/* The frame of a (fields, dates x assets) float64 block: rows (date, asset) over the
+   fresh DatetimeIndex `dates`, `assets` sorted and unique, columns the `fields`. */
+PyObject *
+fp_build_fields_frame(PandasBuilderObject *b, PyObject *block, PyObject *dates,
+                      Py_ssize_t count, PyObject *assets, PyObject *fields, PyObject *dt_label)
+{
+    PyObject *frame = NULL;
+    PyObject *index = fields_multi_index(b, dates, count, assets, dt_label);
+    if (index == NULL)
+        return NULL;
+    PyObject *columns = fp_build_object_index(b, fields, str_fields_name);
+    if (columns != NULL)
+        frame = fp_build_frame(b, block, index, NULL, columns);
+    Py_DECREF(index);
+    Py_XDECREF(columns);
     return frame;
 }
 
@@ -510,7 +619,7 @@ PandasBuilder_datetime_index(PandasBuilderObject *self, PyObject *const *args,
             PyErr_SetString(PyExc_TypeError,
                             "values must be a 1-D datetime64 array of the dtype's unit");
         else
-            index = build_datetime_index(self, (PyObject *)values, args[1], args[2]);
+            index = fp_build_datetime_index(self, (PyObject *)values, args[1], args[2]);
     }
     Py_DECREF(numpy_dtype);
     Py_XDECREF(values);
@@ -556,9 +665,9 @@ PandasBuilder_series(PandasBuilderObject *self, PyObject *const *args, Py_ssize_
         PyErr_Format(PyExc_ValueError, "%zd values for an index of %zd",
                      (Py_ssize_t)PyArray_DIM(values, 0), n);
     else if (Py_TYPE(args[1]) == self->index_type)
-        series = build_series(self, (PyObject *)values, args[1], args[2]);
-    else if ((index = build_object_index(self, args[1], Py_None)) != NULL)
-        series = build_series(self, (PyObject *)values, index, args[2]);
+        series = fp_build_series(self, (PyObject *)values, args[1], args[2]);
+    else if ((index = fp_build_object_index(self, args[1], Py_None)) != NULL)
+        series = fp_build_series(self, (PyObject *)values, index, args[2]);
     Py_XDECREF(index);
     Py_DECREF(values);
     return series;
@@ -638,7 +747,7 @@ own_blocks(PyObject *values, PyObject *positions, PyObject **blocks, PyObject **
         }
         PyArrayObject *native = (PyArrayObject *)PyArray_FROMANY(at, NPY_INT64, 1, 1,
                                                                  NPY_ARRAY_CARRAY_RO);
-        PyArrayObject *place = native == NULL ? NULL : frozen_copy(native);
+        PyArrayObject *place = native == NULL ? NULL : fp_frozen_copy(native);
         Py_XDECREF(native);
         if (place == NULL)
             goto fail;
@@ -669,9 +778,9 @@ PandasBuilder_blocks_frame(PandasBuilderObject *self, PyObject *const *args,
     if (own_blocks(args[0], args[1], &blocks, &places) < 0)
         return NULL;
     if (blocks_fit(blocks, places, PyTuple_GET_SIZE(args[3]), PyTuple_GET_SIZE(args[2])) &&
-        (index = build_object_index(self, args[2], Py_None)) != NULL &&
-        (columns = build_object_index(self, args[3], Py_None)) != NULL)
-        frame = build_frame_of_blocks(self, blocks, places, index, columns);
+        (index = fp_build_object_index(self, args[2], Py_None)) != NULL &&
+        (columns = fp_build_object_index(self, args[3], Py_None)) != NULL)
+        frame = fp_build_frame_of_blocks(self, blocks, places, index, columns);
     Py_DECREF(blocks);
     Py_DECREF(places);
     Py_XDECREF(index);
@@ -710,7 +819,7 @@ PandasBuilder_frame(PandasBuilderObject *self, PyObject *const *args, Py_ssize_t
                      (Py_ssize_t)PyArray_DIM(block, 0), (Py_ssize_t)PyArray_DIM(block, 1),
                      width, rows);
     else
-        frame = build_frame(self, (PyObject *)block, args[1], args[2], column_axis);
+        frame = fp_build_frame(self, (PyObject *)block, args[1], args[2], column_axis);
     Py_DECREF(block);
     return frame;
 }
@@ -759,9 +868,10 @@ PandasBuilder_fields_frame(PandasBuilderObject *self, PyObject *const *args, Py_
                      "%zd assets", (Py_ssize_t)PyArray_DIM(block, 0),
                      (Py_ssize_t)PyArray_DIM(block, 1), PyTuple_GET_SIZE(args[5]), count,
                      width);
-    else if ((index = build_datetime_index(self, (PyObject *)dates, args[2], args[3])) != NULL)
-        frame = build_fields_frame(self, (PyObject *)block, index, count, args[4], args[5],
-                                   args[6]);
+    else if ((index = fp_build_datetime_index(self, (PyObject *)dates, args[2],
+                                              args[3])) != NULL)
+        frame = fp_build_fields_frame(self, (PyObject *)block, index, count, args[4], args[5],
+                                      args[6]);
 done:
     Py_DECREF(numpy_dtype);
     Py_XDECREF(dates);
@@ -792,7 +902,7 @@ static PyMethodDef PandasBuilder_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject PandasBuilder_Type = {
+PyTypeObject fp_PandasBuilder_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.PandasBuilder",
     .tp_basicsize = sizeof(PandasBuilderObject),

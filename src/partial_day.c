@@ -19,7 +19,15 @@
  * may also end at a minute between two sessions, which upstream reads as the next
  * session.
  */
-#include "fastportal.h"
+#include "partial_day.h"
+#include "calendar.h"
+#include "fields.h"
+#include "history_common.h"
+#include "minutes.h"
+#include "objects.h"
+#include "ranges.h"
+#include "reasons.h"
+#include "windows.h"
 
 #include <math.h>
 
@@ -126,11 +134,11 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     if (w->between_sessions || kind < 0) {
         /* no minute of the session yet to fold, or a field with no fold (upstream
            answers or raises) */
-        *why = w->between_sessions ? str_minute_window : str_column;
+        *why = w->between_sessions ? FP_WHY(MINUTE_WINDOW) : FP_WHY(COLUMN);
         return -1;
     }
     Py_ssize_t end_row = w->end_row;
-    int alive = column_alive(daily, end_row);
+    int alive = fp_column_alive(daily, end_row);
     if (alive < 0)
         return -1;
     if (!alive) {
@@ -140,18 +148,19 @@ session_so_far(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, 
     Py_ssize_t first = (Py_ssize_t)(w->first_minute - self->minute_offset);
     Py_ssize_t last = (Py_ssize_t)(w->minute - self->minute_offset);
     if (first < 0) {
-        *why = str_minute_window; /* before the minute reader: upstream says what */
+        *why = FP_WHY(MINUTE_WINDOW); /* before the minute reader: upstream says what */
         return -1;
     }
-    PyObject *bars = history_column(self->minute_columns, asset, field, why);
+    PyObject *bars = fp_history_column(self->minute_columns, asset, field, why);
     if (bars == NULL)
         return -1;
-    int covers = column_covers(bars, first, last);
-    const double *raw = covers > 0 ? column_raw(bars, first, last) : NULL;
+    int covers = fp_column_covers(bars, first, last);
+    const double *raw = covers > 0 ? fp_column_raw(bars, first, last) : NULL;
     Py_DECREF(bars);
     if (raw == NULL) {
+        /* the shim builds the rows, or says upstream answers */
         if (covers == 0)
-            *why = str_column_range; /* the shim builds the rows, or says upstream answers */
+            *why = FP_WHY(COLUMN_RANGE);
         return -1;
     }
     *value = fold_session(kind, raw, last - first + 1);
@@ -164,21 +173,21 @@ static int
 find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow *w,
             PyObject **why)
 {
-    int parsed = history_count(args[3], &w->count);
+    int parsed = fp_history_count(args[3], &w->count);
     if (parsed <= 0) {
-        *why = str_window_bounds;
+        *why = FP_WHY(WINDOW_BOUNDS);
         return parsed;
     }
-    int on_minute = trading_minute_position(self->minutes, args[0], &w->minute);
+    int on_minute = fp_trading_minute_position(self->minutes, args[0], &w->minute);
     w->between_sessions = 0;
     if (on_minute == 0)
         on_minute = w->between_sessions =
-            next_session_start(self->minutes, args[0], &w->minute);
+            fp_next_session_start(self->minutes, args[0], &w->minute);
     if (on_minute <= 0) {
-        *why = str_minute_window;
+        *why = FP_WHY(MINUTE_WINDOW);
         return on_minute;
     }
-    if (session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
+    if (fp_session_of_position(self->minutes, w->minute, &w->session, &w->first_minute) < 0)
         return -1;
     w->wanted_first = (Py_ssize_t)(w->first_minute - self->minute_offset);
     w->wanted_last = (Py_ssize_t)(w->minute - self->minute_offset);
@@ -186,7 +195,7 @@ find_window(PartialDayHistoryObject *self, PyObject *const *args, PartialWindow 
     if (self->offset < 0 || start < self->first_day || start < self->offset ||
         w->session - self->offset >= self->rows) {
         /* before the first trading day upstream refuses the window; elsewhere it answers */
-        *why = start < self->first_day ? str_before_data : str_window_bounds;
+        *why = start < self->first_day ? FP_WHY(BEFORE_DATA) : FP_WHY(WINDOW_BOUNDS);
         return 0;
     }
     w->end_row = w->session - self->offset;
@@ -204,19 +213,19 @@ fill_asset(PartialDayHistoryObject *self, PyObject *asset, PyObject *field, int 
         int given = value_given(w, asset, field, &today);
         if (given <= 0) {
             if (given == 0)
-                *why = str_minute_window;
+                *why = FP_WHY(MINUTE_WINDOW);
             return -1;
         }
     }
-    PyObject *daily = history_column(self->daily_columns, asset, field, why);
+    PyObject *daily = fp_history_column(self->daily_columns, asset, field, why);
     if (daily == NULL)
         return -1;
     int failed =
         session_so_far(self, asset, field, kind_of(field), daily, w, &today, why) < 0 ||
-        (w->count > 1 && column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
+        (w->count > 1 && fp_column_fill(daily, w->end_row - 1, w->count - 1, 0, out) < 0);
     if (!failed) {
         out[w->count - 1] = today;
-        failed = price && column_price_fill(daily, w->end_row, w->count, out) < 0;
+        failed = price && fp_column_price_fill(daily, w->end_row, w->count, out) < 0;
     }
     Py_DECREF(daily);
     return failed ? -1 : 0;
@@ -232,7 +241,7 @@ static int
 fill_partial(void *state, PyObject *asset, PyObject *field, double *out, PyObject **why)
 {
     PartialFill *p = (PartialFill *)state;
-    return fill_asset(p->self, asset, field, history_is_price(field), p->w, out, why);
+    return fill_asset(p->self, asset, field, fp_history_is_price(field), p->w, out, why);
 }
 
 /* The Series of one asset at the window w. */
@@ -246,16 +255,17 @@ partial_series(PartialDayHistoryObject *self, PyObject *const *args, const Parti
     if (values == NULL)
         return NULL;
     double *out = (double *)PyArray_DATA((PyArrayObject *)values);
-    if (fill_asset(self, args[1], args[2], history_is_price(args[2]), w, out, &why) == 0) {
+    if (fill_asset(self, args[1], args[2], fp_history_is_price(args[2]), w, out, &why) == 0) {
         if (scale != NULL)
-            history_scale(out, w->count, *scale);
-        if ((index = index_of_sessions(self->calendar, w->session, w->count)) != NULL &&
-            (series = build_series(self->calendar->builder, values, index, args[1])) != NULL)
-            history_served();
+            fp_history_scale(out, w->count, *scale);
+        if ((index = fp_index_of_sessions(self->calendar, w->session, w->count)) != NULL &&
+            (series = fp_build_series(self->calendar->builder, values, index,
+                                      args[1])) != NULL)
+            fp_history_served();
     }
     Py_DECREF(values);
     Py_XDECREF(index);
-    return series == NULL && why != NULL ? history_reason(why) : series;
+    return series == NULL && why != NULL ? fp_history_reason(why) : series;
 }
 
 /* The optional `today` argument, the last of nargs when there are `at` + 1: a dict,
@@ -285,14 +295,14 @@ PartialDayHistory_series(PartialDayHistoryObject *self, PyObject *const *args,
     PyObject *why = NULL, *today;
     double *scale;
     if (today_argument(args, &nargs, 5, &today) < 0 ||
-        history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
-        history_scales(args, nargs, 4, 1, &scale) < 0)
+        fp_history_check_args(nargs, nargs >= 4 ? args[2] : NULL) < 0 ||
+        fp_history_scales(args, nargs, 4, 1, &scale) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
     w.today = today;
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(partial_series(self, args, &w, scale), w.wanted_first,
-                                   w.wanted_last);
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(partial_series(self, args, &w, scale), w.wanted_first,
+                                      w.wanted_last);
     PyMem_Free(scale);
     return out;
 }
@@ -306,10 +316,10 @@ partial_frame(PartialDayHistoryObject *self, PyObject *const *args, const Partia
     PyObject *assets = args[1];
     Py_ssize_t width = PySequence_Fast_GET_SIZE(assets);
     if (width == 0) {  /* upstream's daily window of no assets */
-        if ((index = index_of_sessions(self->calendar, w->session, w->count)) == NULL)
+        if ((index = fp_index_of_sessions(self->calendar, w->session, w->count)) == NULL)
             return NULL;
-        if ((frame = build_empty_frame(self->calendar->builder, index)) != NULL)
-            history_served();
+        if ((frame = fp_build_empty_frame(self->calendar->builder, index)) != NULL)
+            fp_history_served();
         Py_DECREF(index);
         return frame;
     }
@@ -318,22 +328,22 @@ partial_frame(PartialDayHistoryObject *self, PyObject *const *args, const Partia
     if (block == NULL)
         return NULL;
     double *rows = (double *)PyArray_DATA((PyArrayObject *)block);
-    int price = history_is_price(args[2]);
+    int price = fp_history_is_price(args[2]);
     for (Py_ssize_t j = 0; j < width; j++) {
         if (fill_asset(self, PySequence_Fast_GET_ITEM(assets, j), args[2], price, w,
                        rows + j * w->count, &why) < 0)
             goto done;
         if (scales != NULL)
-            history_scale(rows + j * w->count, w->count, scales[j]);
+            fp_history_scale(rows + j * w->count, w->count, scales[j]);
     }
-    if ((index = index_of_sessions(self->calendar, w->session, w->count)) != NULL)
-        if ((frame = build_frame(self->calendar->builder, block, index, assets,
-                                 column_axis)) != NULL)
-            history_served();
+    if ((index = fp_index_of_sessions(self->calendar, w->session, w->count)) != NULL)
+        if ((frame = fp_build_frame(self->calendar->builder, block, index, assets,
+                                    column_axis)) != NULL)
+            fp_history_served();
 done:
     Py_DECREF(block);
     Py_XDECREF(index);
-    return frame == NULL && why != NULL ? history_reason(why) : frame;
+    return frame == NULL && why != NULL ? fp_history_reason(why) : frame;
 }
 
 static PyObject *
@@ -344,15 +354,15 @@ PartialDayHistory_frame(PartialDayHistoryObject *self, PyObject *const *args,
     PyObject *why = NULL, *call[6], *column_axis, *today;
     double *scales;
     if (today_argument(args, &nargs, 6, &today) < 0 ||
-        history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
-                           &scales) < 0)
+        fp_history_frame_args(self->calendar->builder, nargs, args, call, &column_axis,
+                              &scales) < 0)
         return NULL;
     int found = find_window(self, call, &w, &why);
     w.today = today;
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(partial_frame(self, call, &w, column_axis, scales),
-                                   w.wanted_first, w.wanted_last);
-    history_frame_args_release(call, scales);
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(partial_frame(self, call, &w, column_axis, scales),
+                                      w.wanted_first, w.wanted_last);
+    fp_history_frame_args_release(call, scales);
     return out;
 }
 
@@ -364,17 +374,18 @@ PartialDayHistory_fields(PartialDayHistoryObject *self, PyObject *const *args,
     PyObject *why = NULL, *today;
     double *scales;
     if (today_argument(args, &nargs, 5, &today) < 0 ||
-        history_check_fields_args(nargs, args) < 0 ||
-        history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
+        fp_history_check_fields_args(nargs, args) < 0 ||
+        fp_history_scales(args, nargs, 4, PyTuple_GET_SIZE(args[2]), &scales) < 0)
         return NULL;
     int found = find_window(self, args, &w, &why);
     w.today = today;
     PartialFill fill = {self, &w};
-    PyObject *out = found < 0 ? NULL : found == 0 ? history_reason(why)
-        : history_reason_with_rows(
-              history_fields(self->calendar->builder, fill_partial, &fill, args[1], args[2],
-                             w.count, index_of_sessions(self->calendar, w.session, w.count),
-                             str_date, scales, 0),
+    PyObject *out = found < 0 ? NULL : found == 0 ? fp_history_reason(why)
+        : fp_history_reason_with_rows(
+              fp_history_fields(self->calendar->builder, fill_partial, &fill, args[1],
+                                args[2], w.count,
+                                fp_index_of_sessions(self->calendar, w.session, w.count),
+                                fp_str_date, scales, 0),
               w.wanted_first, w.wanted_last);
     PyMem_Free(scales);
     return out;
@@ -390,7 +401,7 @@ PartialDayHistory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_ssize_t offset, first_day, rows;
     long long minute_offset;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!nnnL:PartialDayHistory", kwlist,
-                                     &Calendar_Type, &calendar, &Minutes_Type, &minutes,
+                                     &fp_Calendar_Type, &calendar, &fp_Minutes_Type, &minutes,
                                      &PyDict_Type, &daily_columns, &PyDict_Type,
                                      &minute_columns, &offset, &first_day, &rows,
                                      &minute_offset))
@@ -470,7 +481,7 @@ static PyMethodDef PartialDayHistory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject PartialDayHistory_Type = {
+PyTypeObject fp_PartialDayHistory_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.PartialDayHistory",
     .tp_basicsize = sizeof(PartialDayHistoryObject),

@@ -7,45 +7,16 @@
  * every label, and that validation is where a profiled backtest spends its date-range
  * generations.
  */
-#include "fastportal.h"
-
-int
-check_window(Py_ssize_t end, Py_ssize_t count, Py_ssize_t size)
-{
-    if (end < 0 || end >= size) {
-        PyErr_Format(PyExc_IndexError, "window end %zd is outside 0..%zd", end, size - 1);
-        return -1;
-    }
-    if (count < 1 || count > end + 1) {
-        PyErr_Format(PyExc_ValueError,
-                     "window of %zd rows ending at %zd must hold 1 to %zd rows", count, end,
-                     end + 1);
-        return -1;
-    }
-    return 0;
-}
-
-/* The (end, count) arguments of every window method, as Py_ssize_t. */
-int
-parse_end_and_count(PyObject *const *args, Py_ssize_t nargs, const char *name,
-                    Py_ssize_t *end, Py_ssize_t *count)
-{
-    if (nargs != 2) {
-        PyErr_Format(PyExc_TypeError, "%s() takes end and count (%zd given)", name, nargs);
-        return -1;
-    }
-    if ((*end = PyLong_AsSsize_t(args[0])) == -1 && PyErr_Occurred())
-        return -1;
-    if ((*count = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
-        return -1;
-    return 0;
-}
+#include "ranges.h"
+#include "arguments.h"
+#include "calendar.h"
+#include "objects.h"
 
 /* A read-only 1-D view of base[start:start + count] read as `descr` (stolen; an 8-byte
    type for an 8-byte base) of a frozen array; the view keeps its memory's owner alive. */
 PyObject *
-readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
-                 PyArray_Descr *descr)
+fp_readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
+                    PyArray_Descr *descr)
 {
     npy_intp dims[1] = {count};
     PyObject *view = PyArray_NewFromDescr(
@@ -72,33 +43,33 @@ readonly_view_as(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count,
 
 /* A read-only 1-D view of base[start:start + count] of a frozen array. */
 PyObject *
-readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
+fp_readonly_view(PyArrayObject *base, Py_ssize_t start, Py_ssize_t count)
 {
     PyArray_Descr *descr = PyArray_DESCR(base);
     Py_INCREF(descr);
-    return readonly_view_as(base, start, count, descr);
+    return fp_readonly_view_as(base, start, count, descr);
 }
 
 PyObject *
-window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+fp_window_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    if (check_window(end, count, cal->count) < 0)
+    if (fp_check_window(end, count, cal->count) < 0)
         return NULL;
-    return readonly_view(cal->sessions, end - count + 1, count);
+    return fp_readonly_view(cal->sessions, end - count + 1, count);
 }
 
 PyObject *
-index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
+fp_index_of_sessions(CalendarObject *cal, Py_ssize_t end, Py_ssize_t count)
 {
-    if (check_window(end, count, cal->count) < 0)
+    if (fp_check_window(end, count, cal->count) < 0)
         return NULL;
     /* cal->dtype was checked to be an 8-byte datetime64 descriptor at construction. */
     Py_INCREF(cal->dtype);
-    PyObject *values = readonly_view_as(cal->sessions, end - count + 1, count,
-                                        (PyArray_Descr *)cal->dtype);
+    PyObject *values = fp_readonly_view_as(cal->sessions, end - count + 1, count,
+                                           (PyArray_Descr *)cal->dtype);
     if (values == NULL)
         return NULL;
-    PyObject *index = build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
+    PyObject *index = fp_build_datetime_index(cal->builder, values, cal->freq, cal->dtype);
     Py_DECREF(values);
     return index;
 }

@@ -8,7 +8,8 @@
  * returned it and left at the first entry after now. The product is taken here in that
  * same order, so it is the same float, and the history types scale the window by it.
  */
-#include "fastportal.h"
+#include "ratios.h"
+#include "arrays.h"
 
 enum { SPLITS, MERGERS, DIVIDENDS, KINDS };
 
@@ -58,9 +59,9 @@ timeline_ratio(AdjustmentTimelineObject *self, int volume, int64_t dt, int64_t n
 
 /* For spot.c: timeline_ratio of an AdjustmentTimeline. */
 int
-adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio)
+fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio)
 {
-    if (!PyObject_TypeCheck(timeline, &AdjustmentTimeline_Type)) {
+    if (!PyObject_TypeCheck(timeline, &fp_AdjustmentTimeline_Type)) {
         PyErr_SetString(PyExc_TypeError, "expected an AdjustmentTimeline");
         return -1;
     }
@@ -82,8 +83,9 @@ AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL)
         return NULL;
     for (int kind = 0; kind < KINDS; kind++) {
-        if ((self->dates[kind] = int64_vector(in[2 * kind], names[2 * kind])) == NULL ||
-            (self->ratios[kind] = float64_vector(in[2 * kind + 1], names[2 * kind + 1])) == NULL)
+        if ((self->dates[kind] = fp_int64_vector(in[2 * kind], names[2 * kind])) == NULL ||
+            (self->ratios[kind] = fp_float64_vector(in[2 * kind + 1],
+                                                    names[2 * kind + 1])) == NULL)
             goto fail;
         if (PyArray_DIM(self->dates[kind], 0) != PyArray_DIM(self->ratios[kind], 0)) {
             PyErr_Format(PyExc_ValueError, "%s and %s differ in length", names[2 * kind],
@@ -127,7 +129,7 @@ static PyMethodDef AdjustmentTimeline_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject AdjustmentTimeline_Type = {
+PyTypeObject fp_AdjustmentTimeline_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.AdjustmentTimeline",
     .tp_basicsize = sizeof(AdjustmentTimelineObject),

@@ -10,19 +10,20 @@
  * A stretch's contract is a Future, None (upstream names none), or False (upstream's
  * roll finder raises there: upstream answers).
  */
-#include "fastportal.h"
-#include "spot.h"
+#include "rolls.h"
+#include "arrays.h"
+#include "calendar.h"
 
 #include <structmember.h>
 
 PyObject *
-roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch)
+fp_roll_contract(RollTableObject *table, int64_t key, Py_ssize_t *stretch)
 {
     const int64_t *starts = PyArray_DATA(table->starts);
     Py_ssize_t count = PyArray_DIM(table->starts, 0);
     if (key < starts[0] || key > table->end)
         return NULL;
-    Py_ssize_t i = sorted_position(starts, count, key);
+    Py_ssize_t i = fp_sorted_position(starts, count, key);
     if (i == count || starts[i] != key)
         i--;
     if (stretch != NULL)
@@ -39,7 +40,7 @@ RollTable_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!L:RollTable", kwlist, &starts_arg,
                                      &PyTuple_Type, &contracts, &end))
         return NULL;
-    PyArrayObject *starts = int64_vector(starts_arg, "starts");
+    PyArrayObject *starts = fp_int64_vector(starts_arg, "starts");
     if (starts == NULL)
         return NULL;
     const int64_t *v = PyArray_DATA(starts);
@@ -75,7 +76,7 @@ RollTable_contract_at(RollTableObject *self, PyObject *key)
     long long nanos = PyLong_AsLongLong(key);
     if (nanos == -1 && PyErr_Occurred())
         return NULL;
-    PyObject *contract = roll_contract(self, nanos, NULL);
+    PyObject *contract = fp_roll_contract(self, nanos, NULL);
     if (contract == NULL) {
         PyErr_SetObject(PyExc_KeyError, key);
         return NULL;
@@ -118,7 +119,7 @@ RollTable_dealloc(RollTableObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-PyTypeObject RollTable_Type = {
+PyTypeObject fp_RollTable_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.RollTable",
     .tp_basicsize = sizeof(RollTableObject),

@@ -17,8 +17,13 @@
  * asks upstream, or, for "new tape" / "tape range", builds the asset's tape and asks
  * again.
  */
-#include "fastportal.h"
 #include "spot.h"
+#include "calendar.h"
+#include "minutes.h"
+#include "ratios.h"
+#include "reasons.h"
+#include "rolls.h"
+#include "tapes.h"
 
 #include <math.h>
 
@@ -27,19 +32,14 @@
 
 static const char *field_names[FIELDS] = {"open", "high", "low", "close", "volume", "price",
                                           "last_traded", "contract"};
-PyObject *spot_field_strs[FIELDS];
+static PyObject *spot_field_strs[FIELDS];
 
 static PyObject *str_daily, *str_minute, *str_start_date, *str_end_date, *str_tzinfo;
 static PyObject *str_auto_close_date, *str_is_exchange_open, *str_next_open;
-static PyObject *why_asset, *why_field, *why_frequency, *why_calendar, *why_zone;
-static PyObject *why_dates, *why_new_tape, *why_tape_range, *why_no_tape, *why_reader_range;
-static PyObject *why_adjusted, *why_other_calendar, *why_adjusted_time;
-static PyObject *why_new_roll, *why_roll_range, *why_no_roll, *why_no_contract, *why_across_roll;
-static PyObject *why_contract_tape;
 
-Py_ssize_t spot_served;
+Py_ssize_t fp_spot_served;
 
-int
+static int
 spot_field_of(PyObject *field)
 {
     for (int f = 0; f < FIELDS; f++)
@@ -90,7 +90,7 @@ naive_date(SpotObject *self, PyObject *asset, PyObject *name, int64_t *nanos)
     if (date == NULL)
         return -1;
     int aware = 0;
-    int fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+    int fast = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), date, nanos);
     if (fast > 0)
         fast = utc_or_naive(self, date, &aware);
     Py_DECREF(date);
@@ -109,7 +109,7 @@ read_float(SpotRead *out, double value)
 static void
 read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
 {
-    uint32_t raw = tape_bars(tape, bar)[row];
+    uint32_t raw = fp_tape_bars(tape, bar)[row];
     read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
 }
 
@@ -121,20 +121,20 @@ static int
 contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject **why)
 {
     if (contract == Py_None || contract == Py_False) {
-        *why = why_no_contract;
+        *why = FP_WHY(NO_CONTRACT);
         return 0;
     }
     if (Py_TYPE(contract) != Py_TYPE(call->contract)) {
-        *why = why_across_roll;
+        *why = FP_WHY(PRICE_ACROSS_ROLL);
         return 0;
     }
     PyObject *found = PyDict_GetItemWithError(call->tapes, contract);
     if (found == NULL && PyErr_Occurred())
         return -1;
     SpotTapeObject *tape = (SpotTapeObject *)found, *now = call->tape;
-    if (found == NULL || !PyObject_TypeCheck(found, &SpotTape_Type) ||
+    if (found == NULL || !PyObject_TypeCheck(found, &fp_SpotTape_Type) ||
         tape->asset_type != (PyObject *)Py_TYPE(contract)) {
-        *why = why_contract_tape;
+        *why = FP_WHY(CONTRACT_TAPE);
         return 0;
     }
     int same_geometry = call->minute_data
@@ -143,7 +143,7 @@ contract_tape(SpotCall *call, PyObject *contract, SpotTapeObject **out, PyObject
         : tape->sessions != NULL &&
           PyArray_DIM(tape->sessions, 0) == PyArray_DIM(now->sessions, 0);
     if (!same_geometry) {
-        *why = why_across_roll;
+        *why = FP_WHY(PRICE_ACROSS_ROLL);
         return 0;
     }
     *out = tape;
@@ -160,13 +160,14 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
     const int64_t *sessions = PyArray_DATA(call->tape->sessions);
     for (Py_ssize_t at = loc;; at--) {
         if (at < 0) {
-            *why = why_across_roll;  /* a session before the reader's: not in the table */
+            /* a session before the reader's: not in the table */
+            *why = FP_WHY(PRICE_ACROSS_ROLL);
             return 0;
         }
-        PyObject *contract = roll_contract(call->roll, sessions[at], NULL);
+        PyObject *contract = fp_roll_contract(call->roll, sessions[at], NULL);
         SpotTapeObject *tape = call->tape;
         if (contract == NULL) {
-            *why = why_roll_range;
+            *why = FP_WHY(ROLL_RANGE);
             return 0;
         }
         int fast = contract == call->contract ? 1 : contract_tape(call, contract, &tape, why);
@@ -177,7 +178,7 @@ daily_continuous_price(SpotCall *call, Py_ssize_t loc, SpotRead *out, PyObject *
             read_float(out, Py_NAN);
             return 1;
         }
-        if (tape_bars(tape, BAR_CLOSE)[row] != 0) {
+        if (fp_tape_bars(tape, BAR_CLOSE)[row] != 0) {
             read_price(tape, BAR_CLOSE, row, out);
             return 1;
         }
@@ -192,7 +193,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     SpotTapeObject *tape = call->tape;
     const int64_t *sessions = PyArray_DATA(tape->sessions);
     Py_ssize_t count = PyArray_DIM(tape->sessions, 0);
-    Py_ssize_t loc = sorted_position(sessions, count, call->session);
+    Py_ssize_t loc = fp_sorted_position(sessions, count, call->session);
     int on_date = loc < count && sessions[loc] == call->session;
     Py_ssize_t row = loc - tape->first;  /* < 0: before the asset's rows; >= rows: after */
     if (call->field == F_LAST_TRADED) {
@@ -213,7 +214,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     }
     if (call->field == F_VOLUME) {
         out->kind = V_INT;
-        out->count = tape_bars(tape, BAR_VOLUME)[row];
+        out->count = fp_tape_bars(tape, BAR_VOLUME)[row];
         return 1;
     }
     if (call->field != F_PRICE) {
@@ -222,7 +223,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     }
     if (call->roll != NULL)
         return daily_continuous_price(call, loc, out, why);
-    const uint32_t *close = tape_bars(tape, BAR_CLOSE);
+    const uint32_t *close = fp_tape_bars(tape, BAR_CLOSE);
     Py_ssize_t found = row;
     while (found >= 0 && close[found] == 0)
         found--;
@@ -235,8 +236,8 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
        products never fail; a timeline is an equity's) */
     if (found != row && tape->timeline != Py_None) {
         double ratio;
-        if (adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
-                             call->session, &ratio) == 0)
+        if (fp_adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
+                                call->session, &ratio) == 0)
             out->real *= ratio;
     }
     return 1;
@@ -249,7 +250,7 @@ static Py_ssize_t
 minute_row(SpotTapeObject *tape, int64_t minute, int forward_fill)
 {
     const int64_t *opens = PyArray_DATA(tape->opens), *closes = PyArray_DATA(tape->closes);
-    Py_ssize_t loc = sorted_position(opens, PyArray_DIM(tape->opens, 0), minute + 1) - 1;
+    Py_ssize_t loc = fp_sorted_position(opens, PyArray_DIM(tape->opens, 0), minute + 1) - 1;
     if (loc < 0)
         return -2;
     int64_t delta = minute - opens[loc];
@@ -278,7 +279,7 @@ minute_bar(SpotTapeObject *tape, int bar, Py_ssize_t row, uint32_t *raw)
     }
     if (row < tape->first || row >= tape->first + tape->rows)
         return 0;
-    *raw = tape_bars(tape, bar)[row - tape->first];
+    *raw = fp_tape_bars(tape, bar)[row - tape->first];
     return 1;
 }
 
@@ -344,7 +345,8 @@ last_traded_search(SpotTapeObject *tape, int64_t minute, int64_t start_nanos)
 static uint32_t
 found_close(SpotTapeObject *tape, Py_ssize_t row)
 {
-    return row < tape->first ? tape->prior_close : tape_bars(tape, BAR_CLOSE)[row - tape->first];
+    return row < tape->first ? tape->prior_close
+                             : fp_tape_bars(tape, BAR_CLOSE)[row - tape->first];
 }
 
 /* A continuous future's price when its contract last traded at another minute (reader
@@ -354,10 +356,10 @@ static int
 minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRead *out,
                         PyObject **why)
 {
-    PyObject *contract = roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
+    PyObject *contract = fp_roll_contract(call->roll, found * NANOS_PER_MINUTE, NULL);
     SpotTapeObject *tape = call->tape;
     if (contract == NULL) {
-        *why = why_roll_range;
+        *why = FP_WHY(ROLL_RANGE);
         return 0;
     }
     uint32_t close;
@@ -368,7 +370,7 @@ minute_continuous_close(SpotCall *call, Py_ssize_t traded, int64_t found, SpotRe
         if (fast <= 0)
             return fast;
         if (!minute_bar(tape, BAR_CLOSE, traded, &close)) {
-            *why = why_across_roll;  /* not in the other contract's window */
+            *why = FP_WHY(PRICE_ACROSS_ROLL);  /* not in the other contract's window */
             return 0;
         }
     }
@@ -388,7 +390,7 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             Py_ssize_t row = minute_row(tape, minute, 0);
             uint32_t raw = 0;
             if (row == -2 || (row >= 0 && !minute_bar(tape, BAR_CLOSE, row, &raw))) {
-                *why = row == -2 ? why_reader_range : why_tape_range;
+                *why = row == -2 ? FP_WHY(READER_RANGE) : FP_WHY(TAPE_RANGE);
                 return 0;
             }
             if (raw != 0) {
@@ -397,14 +399,14 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
             }
         }
         if (call->search_start % NANOS_PER_MINUTE != 0 || call->search_start < 0) {
-            *why = why_dates;  /* upstream divides it into minutes as a float */
+            *why = FP_WHY(ASSET_DATES);  /* upstream divides it into minutes as a float */
             return 0;
         }
         Py_ssize_t traded = last_traded_search(tape, minute, call->search_start);
         if (traded == -3)
             return -1;
         if (traded == -2) {
-            *why = why_tape_range;
+            *why = FP_WHY(TAPE_RANGE);
             return 0;
         }
         if (traded < 0) {
@@ -431,7 +433,7 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
                        (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
         if (!same_day && tape->timeline != Py_None) {
             double ratio;
-            if (adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
+            if (fp_adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
                 out->real *= ratio;
         }
         return 1;
@@ -439,11 +441,11 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
     Py_ssize_t row = minute_row(tape, minute, 0);
     uint32_t raw = 0;
     if (row == -2) {
-        *why = why_reader_range;
+        *why = FP_WHY(READER_RANGE);
         return 0;
     }
     if (row >= 0 && !minute_bar(tape, call->field, row, &raw)) {
-        *why = why_tape_range;
+        *why = FP_WHY(TAPE_RANGE);
         return 0;
     }
     if (call->field == F_VOLUME) {
@@ -497,7 +499,7 @@ static int
 no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
 {
     PyObject *contracts = call->roll->contracts;
-    *why = why_no_contract;
+    *why = FP_WHY(NO_CONTRACT);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(contracts); i++) {
         PyObject *contract = PyTuple_GET_ITEM(contracts, i);
         if (!is_served(self, (PyObject *)Py_TYPE(contract)))
@@ -505,7 +507,7 @@ no_contract_outside_market(SpotObject *self, SpotCall *call, PyObject **why)
         PyObject *tape = PyDict_GetItemWithError(self->minute_tapes, contract);
         if (tape == NULL && PyErr_Occurred())
             return -1;
-        if (tape == NULL || !PyObject_TypeCheck(tape, &SpotTape_Type) ||
+        if (tape == NULL || !PyObject_TypeCheck(tape, &fp_SpotTape_Type) ||
             ((SpotTapeObject *)tape)->opens == NULL)
             continue;
         return minute_row((SpotTapeObject *)tape, call->dt / NANOS_PER_MINUTE, 0) == -1;
@@ -521,23 +523,23 @@ continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject 
     PyObject *rolls = call->minute_data ? self->minute_rolls : self->daily_rolls;
     PyObject *table = PyDict_GetItemWithError(rolls, asset);
     if (table == NULL) {
-        *why = why_new_roll;
+        *why = FP_WHY(NEW_ROLL);
         return PyErr_Occurred() ? -1 : 0;
     }
-    if (!PyObject_TypeCheck(table, &RollTable_Type)) {
-        *why = why_no_roll;
+    if (!PyObject_TypeCheck(table, &fp_RollTable_Type)) {
+        *why = FP_WHY(NO_ROLL_TABLE);
         return 0;
     }
     /* a daily reader asks at the session, a minute reader at the minute */
-    PyObject *contract = roll_contract((RollTableObject *)table,
-                                       call->minute_data ? call->dt : call->session, NULL);
+    PyObject *contract = fp_roll_contract((RollTableObject *)table,
+                                          call->minute_data ? call->dt : call->session, NULL);
     if (contract == NULL) {
-        *why = why_roll_range;
+        *why = FP_WHY(ROLL_RANGE);
         return 0;
     }
     if (contract == Py_False || (contract == Py_None && !call->minute_data &&
                                  call->field != F_CONTRACT && call->field != F_LAST_TRADED)) {
-        *why = why_no_contract;  /* upstream raises, or reads a sid of None */
+        *why = FP_WHY(NO_CONTRACT);  /* upstream raises, or reads a sid of None */
         return 0;
     }
     call->roll = (RollTableObject *)Py_NewRef(table);
@@ -546,10 +548,10 @@ continuous_contract(SpotObject *self, PyObject *asset, SpotCall *call, PyObject 
 }
 
 /* Checks the arguments and finds the asset's tape: 1 with *call filled (release it with
-   spot_call_done()), 0 with *why, -1 on error. */
+   fp_spot_call_done()), 0 with *why, -1 on error. */
 int
-spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
-          PyObject *frequency, SpotCall *call, PyObject **why)
+fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
+             PyObject *frequency, SpotCall *call, PyObject **why)
 {
     call->tape = NULL;
     call->tapes = NULL;
@@ -558,36 +560,36 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     PyObject *kind = (PyObject *)Py_TYPE(asset);
     int continuous = kind == self->continuous;
     if (!continuous && !is_served(self, kind)) {
-        *why = why_asset;
+        *why = FP_WHY(ASSET_TYPE);
         return 0;
     }
     if ((call->field = spot_field_of(field)) < 0) {
-        *why = why_field;
+        *why = FP_WHY(FIELD);
         return 0;
     }
     if ((call->minute_data = frequency_of(frequency)) < 0) {
-        *why = why_frequency;
+        *why = FP_WHY(DATA_FREQUENCY);
         return 0;
     }
     MinuteSpot spot;
-    int fast = minutes_locate(self->minutes, dt, &spot);
+    int fast = fp_minutes_locate(self->minutes, dt, &spot);
     if (fast <= 0) {
-        *why = why_calendar;
+        *why = FP_WHY(CALENDAR);
         return fast;
     }
     int aware;
     if ((fast = utc_or_naive(self, dt, &aware)) <= 0) {
-        *why = why_zone;
+        *why = FP_WHY(TIME_ZONE);
         return fast;
     }
     call->dt = spot.nanos;
-    call->session = minutes_calendar(self->minutes)->sess[spot.session];
+    call->session = fp_minutes_calendar(self->minutes)->sess[spot.session];
     call->trading = spot.trading;
     int dated = naive_date(self, asset, str_start_date, &call->start);
     if (dated > 0)
         dated = naive_date(self, asset, str_end_date, &call->end);
     if (dated <= 0) {
-        *why = why_dates;
+        *why = FP_WHY(ASSET_DATES);
         return dated;
     }
     call->search_start = call->start;
@@ -595,49 +597,49 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         /* upstream names None for an asset not alive, and fails otherwise */
         if (!alive(call))
             return 1;
-        *why = why_field;
+        *why = FP_WHY(FIELD);
         return 0;
     }
     if (continuous) {
         if (call->field != F_LAST_TRADED && !alive(call))
-            return 1;  /* not alive: spot_read answers without a contract */
+            return 1;  /* not alive: fp_spot_read answers without a contract */
         if (call->minute_data && !aware) {
-            *why = why_zone;  /* the roll table is of UTC minutes */
+            *why = FP_WHY(TIME_ZONE);  /* the roll table is of UTC minutes */
             return 0;
         }
         int found = continuous_contract(self, asset, call, why);
         if (found > 0 && call->contract != Py_None &&
             !is_served(self, (PyObject *)Py_TYPE(call->contract))) {
-            *why = why_asset;  /* a table naming something else than a contract */
+            *why = FP_WHY(ASSET_TYPE);  /* a table naming something else than a contract */
             return 0;
         }
         if (found <= 0 || call->field == F_CONTRACT)
             return found;
-        if (call->contract == Py_None)  /* spot_read answers without a tape */
+        if (call->contract == Py_None)  /* fp_spot_read answers without a tape */
             return call->field == F_LAST_TRADED ? 1
                                                 : no_contract_outside_market(self, call, why);
         /* the contract's bars, as upstream's reader reads them */
         asset = call->contract;
         kind = (PyObject *)Py_TYPE(asset);
         if ((dated = naive_date(self, asset, str_start_date, &call->search_start)) <= 0) {
-            *why = why_dates;
+            *why = FP_WHY(ASSET_DATES);
             return dated;
         }
     }
     PyObject *tapes = call->minute_data ? self->minute_tapes : self->daily_tapes;
     PyObject *tape = PyDict_GetItemWithError(tapes, asset);
     if (tape == NULL) {
-        *why = why_new_tape;
+        *why = FP_WHY(NEW_TAPE);
         return PyErr_Occurred() ? -1 : 0;
     }
-    if (!PyObject_TypeCheck(tape, &SpotTape_Type) ||
+    if (!PyObject_TypeCheck(tape, &fp_SpotTape_Type) ||
         (call->minute_data ? ((SpotTapeObject *)tape)->opens
                            : ((SpotTapeObject *)tape)->sessions) == NULL) {
-        *why = why_no_tape;
+        *why = FP_WHY(NO_TAPE);
         return 0;
     }
     if (((SpotTapeObject *)tape)->asset_type != kind) {
-        *why = why_new_tape;  /* another type's asset of the same sid */
+        *why = FP_WHY(NEW_TAPE);  /* another type's asset of the same sid */
         return 0;
     }
     /* held: the caller may run Python code (a Timestamp's value, the restrictions) */
@@ -648,7 +650,7 @@ spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
 
 /* _get_single_asset_value on a checked call: 1, or 0 with *why. */
 int
-spot_read(SpotCall *call, SpotRead *out, PyObject **why)
+fp_spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
     if (call->field == F_CONTRACT) {
         out->kind = V_OBJECT;
@@ -700,22 +702,22 @@ check_nargs(Py_ssize_t nargs, Py_ssize_t wanted, const char *name)
 }
 
 PyObject *
-spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 4, "value") < 0)
         return NULL;
     SpotCall call;
     SpotRead read;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
+    int fast = fp_spot_call(self, args[0], args[1], args[2], args[3], &call, &why);
     if (fast > 0)
-        fast = spot_read(&call, &read, &why);
+        fast = fp_spot_read(&call, &read, &why);
     PyObject *value = fast > 0 ? boxed(self, &read) : NULL;  /* before the call's table goes */
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
     if (value != NULL)
-        spot_served++;
+        fp_spot_served++;
     return value;
 }
 
@@ -729,22 +731,23 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         return 1;  /* NaT times a ratio is NaT */
     if (read->kind == V_SESSION || read->kind == V_MINUTE || read->kind == V_OBJECT ||
         call->tape == NULL) {
-        *why = why_adjusted_time;  /* upstream's product raises (a time, None) */
+        *why = FP_WHY(ADJUSTED_TIME);  /* upstream's product raises (a time, None) */
         return 0;
     }
     int64_t perspective;
-    int known = timestamp_nanos(minutes_calendar(self->minutes), perspective_dt, &perspective);
+    int known = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), perspective_dt,
+                                   &perspective);
     if (known <= 0 || call->tape->timeline == Py_None) {
-        *why = why_adjusted;
+        *why = FP_WHY(ADJUSTED);
         return known < 0 ? -1 : 0;
     }
     double ratio;
-    if (adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
-                         perspective, &ratio) < 0) {
+    if (fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
+                            perspective, &ratio) < 0) {
         if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
             return -1;
         PyErr_Clear();  /* a volume split of 0: upstream raises it */
-        *why = why_adjusted;
+        *why = FP_WHY(ADJUSTED);
         return 0;
     }
     read_float(read, (read->kind == V_INT ? (double)read->count : read->real) * ratio);
@@ -754,24 +757,24 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 /* get_adjusted_value(asset, field, dt, perspective_dt, frequency): the spot value, and
    for an equity times the adjustments in (dt, perspective_dt]. */
 PyObject *
-spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_adjusted_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 5, "adjusted") < 0)
         return NULL;
     SpotCall call;
     SpotRead read;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
+    int fast = fp_spot_call(self, args[0], args[1], args[2], args[4], &call, &why);
     if (fast > 0)
-        fast = spot_read(&call, &read, &why);
+        fast = fp_spot_read(&call, &read, &why);
     if (fast > 0 && (PyObject *)Py_TYPE(args[0]) == self->equity)
         fast = adjust_read(self, &call, args[3], &read, &why);
     PyObject *value = fast > 0 ? boxed(self, &read) : NULL;
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
     if (value != NULL)
-        spot_served++;
+        fp_spot_served++;
     return value;
 }
 
@@ -787,7 +790,7 @@ auto_close_of(SpotObject *self, PyObject *asset, int64_t *nanos, int *none)
     *none = date == Py_None || date == self->nat;
     if (!*none) {
         int aware = 0;
-        fast = timestamp_nanos(minutes_calendar(self->minutes), date, nanos);
+        fast = fp_timestamp_nanos(fp_minutes_calendar(self->minutes), date, nanos);
         if (fast > 0)
             fast = utc_or_naive(self, date, &aware);
         if (fast > 0 && aware)
@@ -833,7 +836,7 @@ can_trade_checks(SpotObject *Py_UNUSED(self), SpotCall *call, PyObject *asset, P
     }
     SpotRead price;
     PyObject *why = NULL;
-    int fast = spot_read(call, &price, &why);
+    int fast = fp_spot_read(call, &price, &why);
     if (fast < 0)
         return NULL;
     if (fast > 0)
@@ -857,7 +860,7 @@ can_trade_checks(SpotObject *Py_UNUSED(self), SpotCall *call, PyObject *asset, P
    restrictions are asked, so that they are asked once; the last price, read last as
    upstream reads it, is asked of the portal (args[6]) if the tape cannot tell it. */
 PyObject *
-spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 7, "can_trade") < 0)
         return NULL;
@@ -865,25 +868,25 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     int daily = PyObject_IsTrue(args[4]);
     if (daily < 0)
         return NULL;
-    if (calendar != minutes_calendar(self->minutes)->upstream)
-        return Py_NewRef(why_other_calendar);
+    if (calendar != fp_minutes_calendar(self->minutes)->upstream)
+        return Py_NewRef(FP_WHY(ANOTHER_CALENDAR));
     if ((PyObject *)Py_TYPE(asset) == self->continuous)
-        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
+        return Py_NewRef(FP_WHY(ASSET_TYPE));  /* upstream's parameter check refuses it */
     SpotCall call;
     PyObject *why = NULL;
     int64_t auto_close = 0;
     int no_auto_close = 1;
-    int fast = spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
+    int fast = fp_spot_call(self, asset, spot_field_strs[F_PRICE], dt, args[5], &call, &why);
     if (fast > 0 && (fast = auto_close_of(self, asset, &auto_close, &no_auto_close)) == 0)
-        why = why_dates;
+        why = FP_WHY(ASSET_DATES);
     if (fast <= 0) {
-        spot_call_done(&call);
+        fp_spot_call_done(&call);
         return fast < 0 ? NULL : Py_NewRef(why);
     }
-    spot_served++;
+    fp_spot_served++;
     PyObject *answer = can_trade_checks(self, &call, asset, dt, restricted, calendar, daily,
                                         auto_close, no_auto_close, args[5], args[6]);
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     return answer;
 }
 
@@ -891,208 +894,58 @@ spot_can_trade_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
    (upstream normalizes dt rather than asking the calendar), no volume now, and a last
    trade before. */
 PyObject *
-spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
+fp_spot_is_stale_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (check_nargs(nargs, 3, "is_stale") < 0)
         return NULL;
     if ((PyObject *)Py_TYPE(args[0]) == self->continuous)
-        return Py_NewRef(why_asset);  /* upstream's parameter check refuses it */
+        return Py_NewRef(FP_WHY(ASSET_TYPE));  /* upstream's parameter check refuses it */
     SpotCall call;
     SpotRead volume, last;
     PyObject *why = NULL;
-    int fast = spot_call(self, args[0], spot_field_strs[F_VOLUME], args[1], args[2], &call, &why);
+    int fast = fp_spot_call(self, args[0], spot_field_strs[F_VOLUME], args[1], args[2], &call,
+                            &why);
     if (fast > 0 && call.dt < 0) {
         fast = 0;
-        why = why_calendar;
+        why = FP_WHY(CALENDAR);
     }
     int64_t day = fast > 0 ? call.dt - call.dt % NANOS_PER_DAY : 0;
     int answer = 0;  /* not stale: not alive on the day, or a volume now */
     if (fast > 0 && day >= call.start && day <= call.end &&
-        (fast = spot_read(&call, &volume, &why)) > 0 &&
+        (fast = fp_spot_read(&call, &volume, &why)) > 0 &&
         !(volume.kind == V_INT ? volume.count > 0 : volume.real > 0)) {
         /* no volume now: stale if it ever traded (a search upstream makes only here) */
         call.field = F_LAST_TRADED;
-        if ((fast = spot_read(&call, &last, &why)) > 0)
+        if ((fast = fp_spot_read(&call, &last, &why)) > 0)
             answer = last.kind != V_NAT;
     }
-    spot_call_done(&call);
+    fp_spot_call_done(&call);
     if (fast <= 0)
         return fast < 0 ? NULL : Py_NewRef(why);
-    spot_served++;
+    fp_spot_served++;
     return PyBool_FromLong(answer);
 }
 
-static PyMethodDef Spot_methods[] = {
-    {"current_series", (PyCFunction)(void (*)(void))spot_current_series, METH_FASTCALL,
-     "current_series(assets, field, dt, data_frequency) -> BarData.current(assets, field)'s "
-     "Series, or a reason (str)."},
-    {"current_fields", (PyCFunction)(void (*)(void))spot_current_fields, METH_FASTCALL,
-     "current_fields(asset, fields, dt, data_frequency) -> BarData.current(asset, fields)'s "
-     "Series, or a reason (str)."},
-    {"current_frame", (PyCFunction)(void (*)(void))spot_current_frame, METH_FASTCALL,
-     "current_frame(assets, fields, dt, data_frequency) -> BarData.current(assets, fields)'s "
-     "DataFrame, or a reason (str)."},
-    {"can_trade", (PyCFunction)(void (*)(void))spot_can_trade_of, METH_FASTCALL,
-     "can_trade(asset, dt, is_restricted, calendar, daily, data_frequency, portal) -> "
-     "BarData.can_trade(asset)'s answer at dt, or a reason (str)."},
-    {"is_stale", (PyCFunction)(void (*)(void))spot_is_stale_of, METH_FASTCALL,
-     "is_stale(asset, dt, data_frequency) -> BarData.is_stale(asset)'s answer at dt, or "
-     "a reason (str)."},
-    {"value", (PyCFunction)(void (*)(void))spot_value_of, METH_FASTCALL,
-     "value(asset, field, dt, data_frequency) -> DataPortal.get_spot_value's answer for "
-     "one asset, or a reason (str) the core leaves it to upstream."},
-    {"adjusted", (PyCFunction)(void (*)(void))spot_adjusted_of, METH_FASTCALL,
-     "adjusted(asset, field, dt, perspective_dt, data_frequency) -> "
-     "DataPortal.get_adjusted_value's answer, or a reason (str)."},
-    {NULL, NULL, 0, NULL},
-};
-
-/* ---- construction ---------------------------------------------------------------- */
-
-static PyObject *
-Spot_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
-{
-    static char *kwlist[] = {"minutes", "daily_tapes", "minute_tapes", "served", "equity",
-                             "utc_zones", "nat", "session_box", "minute_box", "builder",
-                             "continuous", "daily_rolls", "minute_rolls", NULL};
-    PyObject *minutes, *daily, *minute, *served, *equity, *zones, *nat, *session_box,
-        *minute_box, *builder, *continuous, *daily_rolls, *minute_rolls;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!O!OO!OOOOO!O!O!:Spot", kwlist, &minutes,
-                                     &PyDict_Type, &daily, &PyDict_Type, &minute,
-                                     &PyTuple_Type, &served, &equity, &PyTuple_Type, &zones,
-                                     &nat, &session_box, &minute_box, &builder,
-                                     &PyType_Type, &continuous, &PyDict_Type, &daily_rolls,
-                                     &PyDict_Type, &minute_rolls))
-        return NULL;
-    if (builder != Py_None && !PyObject_TypeCheck(builder, &PandasBuilder_Type)) {
-        PyErr_SetString(PyExc_TypeError, "builder must be a PandasBuilder or None");
-        return NULL;
-    }
-    if (!PyObject_TypeCheck(minutes, &Minutes_Type)) {
-        PyErr_SetString(PyExc_TypeError, "minutes must be a Minutes");
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(served); i++)
-        if (!PyType_Check(PyTuple_GET_ITEM(served, i))) {
-            PyErr_SetString(PyExc_TypeError, "served must be a tuple of types");
-            return NULL;
-        }
-    if (!PyType_Check(equity) || !PyCallable_Check(session_box) ||
-        !PyCallable_Check(minute_box)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "equity must be a type, session_box and minute_box callables");
-        return NULL;
-    }
-    SpotObject *self = (SpotObject *)type->tp_alloc(type, 0);
-    if (self == NULL)
-        return NULL;
-    self->minutes = Py_NewRef(minutes);
-    self->daily_tapes = Py_NewRef(daily);
-    self->minute_tapes = Py_NewRef(minute);
-    self->served = Py_NewRef(served);
-    self->equity = Py_NewRef(equity);
-    self->utc_zones = Py_NewRef(zones);
-    self->nat = Py_NewRef(nat);
-    self->session_box = Py_NewRef(session_box);
-    self->minute_box = Py_NewRef(minute_box);
-    self->builder = Py_NewRef(builder);
-    self->continuous = Py_NewRef(continuous);
-    self->daily_rolls = Py_NewRef(daily_rolls);
-    self->minute_rolls = Py_NewRef(minute_rolls);
-    return (PyObject *)self;
-}
-
-static int
-Spot_traverse(SpotObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(self->minutes);
-    Py_VISIT(self->daily_tapes);
-    Py_VISIT(self->minute_tapes);
-    Py_VISIT(self->served);
-    Py_VISIT(self->equity);
-    Py_VISIT(self->utc_zones);
-    Py_VISIT(self->nat);
-    Py_VISIT(self->session_box);
-    Py_VISIT(self->minute_box);
-    Py_VISIT(self->builder);
-    Py_VISIT(self->continuous);
-    Py_VISIT(self->daily_rolls);
-    Py_VISIT(self->minute_rolls);
-    return 0;
-}
-
-static int
-Spot_clear(SpotObject *self)
-{
-    Py_CLEAR(self->minutes);
-    Py_CLEAR(self->daily_tapes);
-    Py_CLEAR(self->minute_tapes);
-    Py_CLEAR(self->served);
-    Py_CLEAR(self->equity);
-    Py_CLEAR(self->utc_zones);
-    Py_CLEAR(self->nat);
-    Py_CLEAR(self->session_box);
-    Py_CLEAR(self->minute_box);
-    Py_CLEAR(self->builder);
-    Py_CLEAR(self->continuous);
-    Py_CLEAR(self->daily_rolls);
-    Py_CLEAR(self->minute_rolls);
-    return 0;
-}
-
-static void
-Spot_dealloc(SpotObject *self)
-{
-    PyObject_GC_UnTrack(self);
-    Spot_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
-}
-
-PyTypeObject Spot_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "fastportal._core.Spot",
-    .tp_basicsize = sizeof(SpotObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Spot(minutes, daily_tapes, minute_tapes, served, equity, utc_zones, nat, "
-              "session_box, minute_box, builder, continuous, daily_rolls, minute_rolls): a "
-              "DataPortal's spot values from its assets' tapes (dicts the caller fills: "
-              "asset -> SpotTape) and its continuous futures' roll tables (continuous "
-              "future -> RollTable).",
-    .tp_new = Spot_new,
-    .tp_traverse = (traverseproc)Spot_traverse,
-    .tp_clear = (inquiry)Spot_clear,
-    .tp_dealloc = (destructor)Spot_dealloc,
-    .tp_methods = Spot_methods,
-};
-
 PyObject *
-spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
+fp_spot_values_served(PyObject *Py_UNUSED(module), PyObject *reset)
 {
     int zero = PyObject_IsTrue(reset);
     if (zero < 0)
         return NULL;
-    PyObject *count = PyLong_FromSsize_t(spot_served);
+    PyObject *count = PyLong_FromSsize_t(fp_spot_served);
     if (count != NULL && zero)
-        spot_served = 0;
+        fp_spot_served = 0;
     return count;
 }
 
 int
-spot_init_strings(void)
+fp_spot_init_strings(void)
 {
     struct { PyObject **slot; const char *text; } strings[] = {
         {&str_daily, "daily"}, {&str_minute, "minute"}, {&str_start_date, "start_date"},
-        {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"}, {&why_asset, "asset type"},
+        {&str_end_date, "end_date"}, {&str_tzinfo, "tzinfo"},
         {&str_auto_close_date, "auto_close_date"}, {&str_is_exchange_open, "is_exchange_open"},
-        {&str_next_open, "next_open"}, {&why_other_calendar, "another calendar"},
-        {&why_field, "field"}, {&why_frequency, "data frequency"},
-        {&why_calendar, "calendar"}, {&why_zone, "time zone"}, {&why_dates, "asset dates"},
-        {&why_new_tape, "new tape"}, {&why_tape_range, "tape range"},
-        {&why_no_tape, "no tape"}, {&why_reader_range, "reader range"},
-        {&why_adjusted, "adjusted"}, {&why_adjusted_time, "adjusted time"},
-        {&why_new_roll, "new roll"}, {&why_roll_range, "roll range"},
-        {&why_no_roll, "no roll table"}, {&why_no_contract, "no contract"},
-        {&why_across_roll, "price across a roll"}, {&why_contract_tape, "contract tape"},
+        {&str_next_open, "next_open"},
     };
     for (int f = 0; f < FIELDS; f++)
         if ((spot_field_strs[f] = PyUnicode_InternFromString(field_names[f])) == NULL)

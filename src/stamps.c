@@ -11,7 +11,7 @@
  * references inside it) and once a copy made so has been compared with replace()'s,
  * value, unit, hash and repr; otherwise replace() makes every copy.
  */
-#include "fastportal.h"
+#include "stamps.h"
 
 #include <datetime.h>
 
@@ -94,7 +94,7 @@ alike(PyObject *a, PyObject *b)
 
 /* A new Timestamp equal to stamp (a Timestamp the core keeps), with a fresh __dict__. */
 PyObject *
-timestamp_copy(PyObject *stamp)
+fp_timestamp_copy(PyObject *stamp)
 {
     PyTypeObject *type = Py_TYPE(stamp);
     if (type == copyable && naive(stamp))
@@ -120,7 +120,7 @@ timestamp_copy(PyObject *stamp)
 }
 
 int
-stamps_init_strings(void)
+fp_stamps_init_strings(void)
 {
     (void)PyDateTimeAPI;  /* datetime.h's capsule pointer: only its struct is used here */
     str_replace_method = PyUnicode_InternFromString("replace");

@@ -16,8 +16,9 @@
  * session shorter than minutes_per_day; every row inside the opens; minutes whose
  * nanoseconds fit in int64), so that no lookup can leave the arrays or overflow.
  */
-#include "fastportal.h"
-#include "spot.h"
+#include "tapes.h"
+#include "arrays.h"
+#include "ratios.h"
 
 #define NANOS_PER_MINUTE INT64_C(60000000000)
 /* Epoch minutes whose nanoseconds (and the minute after) fit in int64. */
@@ -46,14 +47,14 @@ tape_geometry(SpotTapeObject *self, PyObject *sessions, PyObject *opens, PyObjec
               long minutes_per_day)
 {
     if (sessions != Py_None) {
-        if ((self->sessions = int64_vector(sessions, "sessions")) == NULL)
+        if ((self->sessions = fp_int64_vector(sessions, "sessions")) == NULL)
             return -1;
         if (!increasing(self->sessions))
             return invalid("sessions must be increasing");
         return 0;
     }
-    if ((self->opens = int64_vector(opens, "opens")) == NULL ||
-        (self->closes = int64_vector(closes, "closes")) == NULL)
+    if ((self->opens = fp_int64_vector(opens, "opens")) == NULL ||
+        (self->closes = fp_int64_vector(closes, "closes")) == NULL)
         return -1;
     Py_ssize_t days = PyArray_DIM(self->opens, 0);
     if (PyArray_DIM(self->closes, 0) != days || days == 0)
@@ -94,7 +95,7 @@ tape_traded(SpotTapeObject *self)
         PyErr_NoMemory();
         return -1;
     }
-    const uint32_t *volume = tape_bars(self, BAR_VOLUME);
+    const uint32_t *volume = fp_tape_bars(self, BAR_VOLUME);
     Py_ssize_t last = -1;
     for (Py_ssize_t row = 0; row < self->rows; row++) {
         if (volume[row] != 0 && row_counted(self, row))
@@ -121,7 +122,7 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                      &sessions, &opens, &closes, &per_day, &length, &prior,
                                      &prior_close, &known, &sid))
         return NULL;
-    if (timeline != Py_None && !PyObject_TypeCheck(timeline, &AdjustmentTimeline_Type)) {
+    if (timeline != Py_None && !PyObject_TypeCheck(timeline, &fp_AdjustmentTimeline_Type)) {
         PyErr_SetString(PyExc_TypeError, "timeline must be an AdjustmentTimeline or None");
         return NULL;
     }
@@ -157,7 +158,7 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "bars must be a 2-D array of uint32");
         goto fail;
     }
-    self->bars = frozen_copy(in);
+    self->bars = fp_frozen_copy(in);
     Py_DECREF(in);
     if (self->bars == NULL)
         goto fail;
@@ -209,7 +210,7 @@ SpotTape_dealloc(SpotTapeObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-PyTypeObject SpotTape_Type = {
+PyTypeObject fp_SpotTape_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fastportal._core.SpotTape",
     .tp_basicsize = sizeof(SpotTapeObject),

@@ -18,7 +18,11 @@
  * minute column holds the rows around the simulation's clock, not the whole bundle).
  * The functions for the other files take reader rows; inside, rows are the column's.
  */
-#include "fastportal.h"
+#include "windows.h"
+#include "arguments.h"
+#include "arrays.h"
+#include "calendar.h"
+#include "ranges.h"
 
 #include <math.h>
 #include <string.h>
@@ -94,7 +98,7 @@ static int
 ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
 {
     int64_t cutoff = (int64_t)end + self->perspective;
-    Py_ssize_t wanted = sorted_position(self->adj_loc, self->adjustments, cutoff + 1);
+    Py_ssize_t wanted = fp_sorted_position(self->adj_loc, self->adjustments, cutoff + 1);
     if (self->version != NULL && wanted == self->applied)
         return 0;
     if (self->previous != NULL && wanted == self->previous_applied) {
@@ -106,7 +110,7 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
         return 0;
     }
     npy_intp dims[1] = {self->rows};
-    PyArrayObject *version = frozen_array(1, dims, NPY_FLOAT64);
+    PyArrayObject *version = fp_frozen_array(1, dims, NPY_FLOAT64);
     if (version == NULL)
         return -1;
     double *values = (double *)PyArray_DATA(version);
@@ -123,7 +127,7 @@ ensure_version(AdjustedColumnObject *self, Py_ssize_t end)
 static const double *
 window_start(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count)
 {
-    if (check_window(end, count, self->rows) < 0 || ensure_version(self, end) < 0)
+    if (fp_check_window(end, count, self->rows) < 0 || ensure_version(self, end) < 0)
         return NULL;
     return (const double *)PyArray_DATA(self->version) + (end - count + 1);
 }
@@ -182,7 +186,7 @@ fill_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int pr
 static PyObject *
 new_window(AdjustedColumnObject *self, Py_ssize_t end, Py_ssize_t count, int price)
 {
-    if (check_window(end, count, self->rows) < 0)
+    if (fp_check_window(end, count, self->rows) < 0)
         return NULL;
     npy_intp dims[1] = {count};
     PyObject *out = PyArray_SimpleNew(1, dims, NPY_FLOAT64);
@@ -206,7 +210,7 @@ local_row(AdjustedColumnObject *self, Py_ssize_t row)
 static AdjustedColumnObject *
 as_column(PyObject *column)
 {
-    if (!PyObject_TypeCheck(column, &AdjustedColumn_Type)) {
+    if (!PyObject_TypeCheck(column, &fp_AdjustedColumn_Type)) {
         PyErr_Format(PyExc_TypeError, "expected an AdjustedColumn, got %.200s",
                      Py_TYPE(column)->tp_name);
         return NULL;
@@ -216,7 +220,7 @@ as_column(PyObject *column)
 
 /* 1 when the column holds reader rows first..last, 0 when not, -1 on error. */
 int
-column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last)
+fp_column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last)
 {
     AdjustedColumnObject *self = as_column(column);
     if (self == NULL)
@@ -227,7 +231,7 @@ column_covers(PyObject *column, Py_ssize_t first, Py_ssize_t last)
 /* For partial_day.c: the raw reader rows first..last (as the bar reader gave them), NULL
    with an error set when they are not all in the column. */
 const double *
-column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last)
+fp_column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last)
 {
     AdjustedColumnObject *self = as_column(column);
     if (self == NULL)
@@ -244,7 +248,7 @@ column_raw(PyObject *column, Py_ssize_t first, Py_ssize_t last)
 
 /* For partial_day.c: 1 when the asset is alive at row, 0 when not, -1 on error. */
 int
-column_alive(PyObject *column, Py_ssize_t row)
+fp_column_alive(PyObject *column, Py_ssize_t row)
 {
     AdjustedColumnObject *self = as_column(column);
     if (self == NULL)
@@ -255,10 +259,10 @@ column_alive(PyObject *column, Py_ssize_t row)
 
 /* For partial_day.c: the price fill of a window already in out, rows end-count+1..end. */
 int
-column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out)
+fp_column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *out)
 {
     AdjustedColumnObject *self = as_column(column);
-    if (self == NULL || check_window(end = local_row(self, end), count, self->rows) < 0)
+    if (self == NULL || fp_check_window(end = local_row(self, end), count, self->rows) < 0)
         return -1;
     if (end > self->last_alive || nan_count(out, count) > 0)
         return fill_price(self, end, count, out);
@@ -267,17 +271,17 @@ column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double *ou
 
 /* Copy a column's window (a price window if `price`) into out, for history.c. */
 int
-column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
+fp_column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
 {
     AdjustedColumnObject *self = as_column(column);
-    if (self == NULL || check_window(end = local_row(self, end), count, self->rows) < 0)
+    if (self == NULL || fp_check_window(end = local_row(self, end), count, self->rows) < 0)
         return -1;
     return fill_window(self, end, count, price, out);
 }
 
 /* A fresh array of a column's window (a price window if `price`), for history.c. */
 PyObject *
-column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
+fp_column_window(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price)
 {
     AdjustedColumnObject *self = as_column(column);
     return self == NULL ? NULL : new_window(self, local_row(self, end), count, price);
@@ -320,9 +324,9 @@ AdjustedColumn_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyArrayObject *raw = NULL, *locs = NULL, *values = NULL;
     AdjustedColumnObject *self = NULL;
     /* one at a time: a conversion must not run with the last one's error pending */
-    if ((raw = float64_vector(raw_obj, "raw")) == NULL ||
-        (locs = int64_vector(locs_obj, "adjustment_locs")) == NULL ||
-        (values = float64_vector(values_obj, "adjustment_values")) == NULL)
+    if ((raw = fp_float64_vector(raw_obj, "raw")) == NULL ||
+        (locs = fp_int64_vector(locs_obj, "adjustment_locs")) == NULL ||
+        (values = fp_float64_vector(values_obj, "adjustment_values")) == NULL)
         goto fail;
     Py_ssize_t rows = PyArray_DIM(raw, 0), adjustments = PyArray_DIM(locs, 0);
     if (rows < 1) {
@@ -413,19 +417,19 @@ static PyObject *
 AdjustedColumn_view(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "view", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "view", &end, &count) < 0)
         return NULL;
     end = local_row(self, end);
     if (window_start(self, end, count) == NULL)
         return NULL;
-    return readonly_view(self->version, end - count + 1, count);
+    return fp_readonly_view(self->version, end - count + 1, count);
 }
 
 static PyObject *
 AdjustedColumn_copy(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "copy", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "copy", &end, &count) < 0)
         return NULL;
     end = local_row(self, end);
     return new_window(self, end, count, 0);
@@ -435,7 +439,7 @@ static PyObject *
 AdjustedColumn_price(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "price", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "price", &end, &count) < 0)
         return NULL;
     end = local_row(self, end);
     return new_window(self, end, count, 1);
@@ -445,7 +449,7 @@ static PyObject *
 AdjustedColumn_gaps(AdjustedColumnObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     Py_ssize_t end, count;
-    if (parse_end_and_count(args, nargs, "gaps", &end, &count) < 0)
+    if (fp_parse_end_and_count(args, nargs, "gaps", &end, &count) < 0)
         return NULL;
     end = local_row(self, end);
     const double *values = window_start(self, end, count);
@@ -466,7 +470,7 @@ AdjustedColumn_covers(AdjustedColumnObject *self, PyObject *const *args, Py_ssiz
         return NULL;
     if ((last = PyLong_AsSsize_t(args[1])) == -1 && PyErr_Occurred())
         return NULL;
-    return PyBool_FromLong(column_covers((PyObject *)self, first, last));
+    return PyBool_FromLong(fp_column_covers((PyObject *)self, first, last));
 }
 
 static PyMethodDef AdjustedColumn_methods[] = {
@@ -528,7 +532,7 @@ static PyGetSetDef AdjustedColumn_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-PyTypeObject AdjustedColumn_Type = {
+PyTypeObject fp_AdjustedColumn_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "fastportal._core.AdjustedColumn",
     .tp_basicsize = sizeof(AdjustedColumnObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,

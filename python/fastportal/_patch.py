@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pandas import Index
 
 from fastportal import _core
+from fastportal._core import (ARGUMENTS, ASSET_TYPE, ASSETS, BAR_COUNT, DUPLICATE_ASSETS,
+                              FIELDS, NON_MARKET_MINUTES, PANDAS_INTERNALS, PORTAL_ARGUMENTS)
 from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import fast_method as calendar_fast_method
 from fastportal._calendar import get_calendar_patches
@@ -186,10 +188,10 @@ def _make_bar_data_class(upstream_bar_data):
                 try:
                     check_arguments("history", args, kwargs)
                 except TypeError:
-                    refused("arguments")
+                    refused(ARGUMENTS)
                     raise
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
-                return refused_by_upstream("arguments", frequency, not self._fastportal_daily,
+                return refused_by_upstream(ARGUMENTS, frequency, not self._fastportal_daily,
                                            _upstream_call, upstream_history, self, *args,
                                            **kwargs)
             result = self._fastportal_history(*call)
@@ -199,7 +201,7 @@ def _make_bar_data_class(upstream_bar_data):
             if result is _REFUSED:
                 check_arguments("history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
-                return refused_by_upstream("bar count", frequency, not self._fastportal_daily,
+                return refused_by_upstream(BAR_COUNT, frequency, not self._fastportal_daily,
                                            _upstream_call, upstream_history, self, *args,
                                            **kwargs)
             if result is None:
@@ -282,9 +284,9 @@ def _make_bar_data_class(upstream_bar_data):
             if core is None:
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
                 if core is None:
-                    return fell_through("pandas internals")
+                    return fell_through(PANDAS_INTERNALS)
             if type(bar_count) is not int:
-                return fell_through("arguments")
+                return fell_through(ARGUMENTS)
             if bar_count < 1:
                 return _REFUSED
             now = self._fastportal_dt()
@@ -294,11 +296,11 @@ def _make_bar_data_class(upstream_bar_data):
                 # simulation) upstream steps back a minute and multiplies the window by
                 # the adjustments between that minute and now: the core does the same.
                 if self._fastportal_daily:
-                    fell_through("non-market minutes")
+                    fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
                 dt = core.previous_minute(now)
                 if dt is None:
-                    fell_through("non-market minutes")
+                    fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
             else:
                 dt = now
@@ -307,16 +309,16 @@ def _make_bar_data_class(upstream_bar_data):
                 if several is None:
                     # upstream's BarData asks the portal for one window per field, and
                     # those the core serves
-                    fell_through("fields")
+                    fell_through(FIELDS)
                     return _PER_WINDOW
                 return self._fastportal_fields(core, assets, fields, several, bar_count,
                                                frequency, dt, now if stepped else None)
             if fields not in COLUMN_OF_FIELD:
-                fell_through("fields")
+                fell_through(FIELDS)
                 return _PER_WINDOW
             single = type(assets) in core.served_types
             if not single and not _is_asset_list(assets):
-                return fell_through("assets")
+                return fell_through(ASSETS)
             scales = None
             if stepped:
                 try:
@@ -324,10 +326,10 @@ def _make_bar_data_class(upstream_bar_data):
                 except ZeroDivisionError:
                     # a volume split of ratio 0: upstream raises it once the window is
                     # built, or the window's own error first
-                    return fell_through("non-market minutes")
+                    return fell_through(NON_MARKET_MINUTES)
             if self._fastportal_daily:
                 if frequency != "1d":
-                    return fell_through("arguments")
+                    return fell_through(ARGUMENTS)
                 if single:
                     return core.daily_series(dt, assets, fields, bar_count)
                 end_loc = core.calendar.daily_window_end(dt)
@@ -340,7 +342,7 @@ def _make_bar_data_class(upstream_bar_data):
                 if single:
                     return core.partial_series(dt, assets, fields, bar_count, scales)
                 return core.partial_frame(assets, dt, bar_count, fields, scales)
-            return fell_through("arguments")
+            return fell_through(ARGUMENTS)
 
         def _fastportal_fields(self, core, assets, asked, fields, bar_count, frequency, dt,
                                now):
@@ -353,41 +355,41 @@ def _make_bar_data_class(upstream_bar_data):
             if single:
                 ordered = (assets,)
             elif not _is_asset_list(assets) or len(assets) == 0:
-                return fell_through("assets")
+                return fell_through(ASSETS)
             else:
                 for asset in assets:
                     if type(asset) not in core.served_types:
-                        return fell_through("asset type")
+                        return fell_through(ASSET_TYPE)
                 ordered = tuple(sorted(assets))
                 if len(set(ordered)) != len(ordered):
                     # upstream's stack refuses duplicate columns: its error stands
-                    fell_through("duplicate assets")
+                    fell_through(DUPLICATE_ASSETS)
                     return _PER_WINDOW
             scales = None
             if now is not None:
                 if type(assets) is core.continuous_type:
                     # upstream's get_adjustments cannot iterate a bare continuous future
                     # and raises; its error stands
-                    fell_through("non-market minutes")
+                    fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
                 first = assets if single else assets[0]
                 try:
                     scales = tuple(core.ratios((first,), field, dt, now)[0]
                                    for field in fields)
                 except ZeroDivisionError:  # as for one field
-                    fell_through("non-market minutes")
+                    fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
             # upstream reads the assets and the fields in the order the strategy gave them
             in_order = ([assets] if single else assets, asked)
             if self._fastportal_daily:
                 if frequency != "1d":
-                    return fell_through("arguments")
+                    return fell_through(ARGUMENTS)
                 return core.daily_fields(dt, ordered, fields, bar_count, in_order)
             if frequency == "1m":
                 return core.minute_fields(dt, ordered, fields, bar_count, scales, in_order)
             if frequency == "1d":
                 return core.partial_fields(dt, ordered, fields, bar_count, scales, in_order)
-            return fell_through("arguments")
+            return fell_through(ARGUMENTS)
 
     BarData.__module__ = __name__
     BarData.__qualname__ = "BarData"
@@ -404,7 +406,7 @@ def _served_frame(portal, assets, end_dt, bar_count, frequency, field, data_freq
     """The core's frame for DataPortal.get_history_window, or None for upstream's."""
     core = portal_core(portal)
     if core is None:
-        return fell_through("pandas internals")
+        return fell_through(PANDAS_INTERNALS)
     columns = None
     if not all(type(asset) in core.served_types for asset in assets):
         # sids: upstream's loader looks them up, and the frame keeps them as its columns
@@ -413,21 +415,21 @@ def _served_frame(portal, assets, end_dt, bar_count, frequency, field, data_freq
         if (field == "price" or (frequency == "1d" and data_frequency == "minute")
                 or not all(type(asset) is int or type(asset) in core.served_types
                            for asset in assets)):
-            return fell_through("asset type")
+            return fell_through(ASSET_TYPE)
         try:
             resolved = portal.asset_finder.retrieve_all(assets)
         except Exception:
-            return fell_through("asset type")
+            return fell_through(ASSET_TYPE)
         columns = assets if isinstance(assets, Index) else Index(assets)
         assets = resolved
     if frequency == "1m":
         return core.minute_frame(assets, end_dt, bar_count, field, columns=columns)
     if frequency != "1d":
-        return fell_through("portal arguments")
+        return fell_through(PORTAL_ARGUMENTS)
     if data_frequency == "minute":
         return core.partial_frame(assets, end_dt, bar_count, field, columns=columns)
     if data_frequency != "daily":
-        return fell_through("portal arguments")
+        return fell_through(PORTAL_ARGUMENTS)
     return core.daily_frame(assets, core.calendar.session_index(end_dt), bar_count, field,
                             columns=columns)
 
@@ -455,11 +457,11 @@ def _make_get_history_window(upstream_get_history_window):
                 return frame
         elif type(bar_count) is int and bar_count < 1:
             return refused_by_upstream(
-                "bar count", frequency, data_frequency == "minute",
+                BAR_COUNT, frequency, data_frequency == "minute",
                 upstream_get_history_window, self, assets, end_dt, bar_count, frequency,
                 field, data_frequency, ffill)
         else:
-            fell_through("portal arguments")
+            fell_through(PORTAL_ARGUMENTS)
         return ask_upstream(
             frequency, data_frequency == "minute", upstream_get_history_window,
             self, assets, end_dt, bar_count, frequency, field, data_frequency, ffill

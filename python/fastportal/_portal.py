@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fastportal import _core
+from fastportal._core import (ASSET_TYPE, BEFORE_DATA, COLUMN_RANGE, CONTINUOUS_FUTURE,
+                              NEW_COLUMN, NO_MINUTE_READER, WINDOW_BEFORE_DATA)
 from fastportal._continuous import LoaderFollower
 from fastportal._pandas import builder
 
@@ -51,7 +53,7 @@ def refused(reason):
 
 
 def _refused_continuous():
-    refused("continuous future")
+    refused(CONTINUOUS_FUTURE)
 
 
 def fell_through(reason):
@@ -431,7 +433,7 @@ class PortalCore:
         (scales: the window multiplied by scales[0])."""
         history = self._minute_state or self._minute_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         if type(asset) is self.continuous_type:
             self._place_minute(history, dt, (asset,), (field,), bar_count)
         series = history.series(dt, asset, field, bar_count, scales)
@@ -445,13 +447,13 @@ class PortalCore:
         simulation, for one asset."""
         history = self._partial_state or self._partial_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         if type(asset) is self.continuous_type:
             today = self._place_partial(dt, (asset,), (field,), bar_count)
             series = history.series(dt, asset, field, bar_count, scales, today)
             if type(series) in NOT_SERVED:
                 why = reason_and_rows(series)[0]
-                if why == "before data":
+                if why == BEFORE_DATA:
                     self._refuse_before_data(history, dt, bar_count)
                 return fell_through(why)
             return series
@@ -477,9 +479,9 @@ class PortalCore:
         """After history.series(...) answered why it does not serve: the column it asks
         for built and the core asked again, upstream's refusal, or a fall through."""
         why, rows = reason_and_rows(answer)
-        if why == "before data":
+        if why == BEFORE_DATA:
             self._refuse_before_data(history, dt, bar_count)
-        if why != "new column" and why != "column range":
+        if why != NEW_COLUMN and why != COLUMN_RANGE:
             return fell_through(why)
         build_column(asset, field, rows)
         series = history.series(dt, asset, field, bar_count, scales)
@@ -538,7 +540,7 @@ class PortalCore:
         (scales: each asset's column multiplied by its own)."""
         history = self._minute_state or self._minute_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         self._place_minute(history, dt, assets, (field,), bar_count)
         return self._frame(history, self.minute_column, dt, assets, field, bar_count,
                            scales, columns)
@@ -547,7 +549,7 @@ class PortalCore:
         """get_history_window(assets, dt, ..., "1d", field, "minute") as upstream's frame."""
         history = self._partial_state or self._partial_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         today = self._place_partial(dt, assets, (field,), bar_count)
         return self._frame(history, self._partial_columns, dt, assets, field, bar_count,
                            scales, columns, today)
@@ -570,7 +572,7 @@ class PortalCore:
         each field's windows multiplied by its own; asked: as daily_fields)."""
         history = self._minute_state or self._minute_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         serve = lambda: self._fields(history, self.minute_column, dt, assets,  # noqa: E731
                                      fields, bar_count, scales)
         if asked is None or not self._any_continuous(assets):
@@ -607,7 +609,7 @@ class PortalCore:
         several fields (asked: as daily_fields)."""
         history = self._partial_state or self._partial_history()
         if history is None:
-            return fell_through("no minute reader")
+            return fell_through(NO_MINUTE_READER)
         if asked is None or not self._any_continuous(assets):
             return self._fields(history, self._partial_columns, dt, assets, fields,
                                 bar_count, scales)
@@ -688,9 +690,9 @@ class PortalCore:
         frame = history.fields(*call)
         if type(frame) in NOT_SERVED:
             why, rows = reason_and_rows(frame)
-            if why == "before data":
+            if why == BEFORE_DATA:
                 self._refuse_before_data(history, dt, bar_count)
-            if why != "new column" and why != "column range":
+            if why != NEW_COLUMN and why != COLUMN_RANGE:
                 return fell_through(why)
             for field in fields:
                 for asset in assets:
@@ -721,7 +723,7 @@ class PortalCore:
         """A window that starts before the first trading minute or day: upstream raises
         HistoryWindowStartsBeforeData, with a start it suggests, from the function called
         here. `end` is the window's minute, or a daily frame's session position."""
-        stats["refused as upstream: window before data"] += 1
+        refused(WINDOW_BEFORE_DATA)
         portal = self.portal
         if history is self._minute_state:
             portal._handle_minute_history_out_of_bounds(bar_count)
@@ -739,16 +741,16 @@ class PortalCore:
         (or `columns`, when given)."""
         served = self.served_types
         if not all(type(asset) in served for asset in assets):
-            return fell_through("asset type")
+            return fell_through(ASSET_TYPE)
         if isinstance(assets, pd.Index):
             assets, columns = list(assets), assets if columns is None else columns
         call = (end, assets, field, bar_count, columns, scales) + ((today,) if today else ())
         frame = history.frame(*call)
         if type(frame) in NOT_SERVED:
             why, rows = reason_and_rows(frame)
-            if why == "before data":
+            if why == BEFORE_DATA:
                 self._refuse_before_data(history, end, bar_count)
-            if why != "new column" and why != "column range":
+            if why != NEW_COLUMN and why != COLUMN_RANGE:
                 return fell_through(why)
             for asset in assets:
                 build_column(asset, field, rows)

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fastportal import _core
+from fastportal._core import (ADJUSTED_TIME, CONTRACT_TAPE, NEW_ROLL, NEW_TAPE, ROLL_RANGE,
+                              TAPE_RANGE)
 from fastportal._calendar import _lookups
 from fastportal._pandas import builder
 from fastportal._portal import adjustment_timeline, minutes_core, stats
@@ -161,7 +163,7 @@ def _reads_of(portal, asset, dt, minute_data, reason):
     if type(asset) is not ContinuousFuture:
         return [asset]
     table = portal.__dict__["_fastportal_rolls"][minute_data].get(asset)
-    if reason == "contract tape":
+    if reason == CONTRACT_TAPE:
         tapes = portal.__dict__["_fastportal_tapes"][minute_data]
         return {c for c in table.contracts if type(c) is Future and c not in tapes}
     key = dt.value if minute_data else portal.trading_calendar.minute_to_session(dt).value
@@ -178,7 +180,7 @@ def _answer(portal, ask, asset, dt, frequency):
             break
         minute_data = frequency == "minute"
         try:
-            if value == "new roll" or value == "roll range":
+            if value == NEW_ROLL or value == ROLL_RANGE:
                 store_roll(portal, minute_data, asset,
                            portal.trading_calendar.minute_to_session(dt))
             else:
@@ -191,7 +193,7 @@ def _answer(portal, ask, asset, dt, frequency):
     return value
 
 
-_BUILDS = ("new tape", "tape range", "new roll", "roll range", "contract tape")
+_BUILDS = (NEW_TAPE, TAPE_RANGE, NEW_ROLL, ROLL_RANGE, CONTRACT_TAPE)
 
 
 def _make_spot_value(upstream):
@@ -222,14 +224,14 @@ def _make_adjusted_value(upstream):
                             asset, dt, data_frequency)
             if type(value) is not str:
                 return value
-            if value == "adjusted time":
+            if value == ADJUSTED_TIME:
                 # a time multiplied by a ratio: upstream raises its own TypeError
                 try:
                     value = upstream(self, asset, field, dt, perspective_dt, data_frequency)
                 except Exception:
-                    stats["spot refused as upstream: adjusted time"] += 1
+                    stats["spot refused as upstream: " + ADJUSTED_TIME] += 1
                     raise
-                _fell_through("adjusted time")
+                _fell_through(ADJUSTED_TIME)
                 return value
             _fell_through(value)
         return upstream(self, asset, field, dt, perspective_dt, data_frequency, spot_value)

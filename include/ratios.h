@@ -1,0 +1,12 @@
+/* ratios.c: AdjustmentTimeline, the ratio before_trading_start scales a window by. */
+#ifndef FASTPORTAL_RATIOS_H
+#define FASTPORTAL_RATIOS_H
+
+#include "fastportal.h"
+
+extern PyTypeObject fp_AdjustmentTimeline_Type;
+
+int fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now,
+                        double *ratio);
+
+#endif
