@@ -56,6 +56,19 @@ def pytest_configure(config):
         "markers", "sweep: an exhaustive sweep, sampled unless FASTPORTAL_LONG=1")
 
 
+# Modules whose module-scoped fixture is costly (the profile command's runs): under
+# pytest-xdist's --dist loadgroup (make test) their tests stay together on one worker,
+# which builds the fixture once.
+ONE_WORKER_MODULES = ("test_profile_command.py",)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in ONE_WORKER_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
 @pytest.fixture(autouse=True)
 def sweep_marked(request):
     _in_a_sweep[0] = request.node.get_closest_marker("sweep") is not None
