@@ -52,8 +52,8 @@ $(STAMP): $(VENV)/.env-installed $(SOURCES)
 
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 # both cores; the tests of a module with a costly module-scoped fixture on one of them
-# (conftest.py's ONE_WORKER_MODULES)
-XDIST := -n 2 --dist loadgroup
+# (conftest.py's ONE_WORKER_MODULES and scheduler)
+XDIST := -n 2
 
 test: setup test-fastportal test-upstream
 
@@ -93,9 +93,11 @@ sanitize: setup
 	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(SANITIZE) $(PY) -c \
 		"import fastportal._core as c, os; assert c.__file__.startswith(os.path.abspath('$(SANITIZE)')), c.__file__"
+	@# an absolute PYTHONPATH: the child processes some tests start in tests/ import this
+	@# build too, not the one installed in .venv
 	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0 \
-		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(SANITIZE) $(PYTEST) -q $(XDIST) \
-		$(SANITIZE_TESTS)
+		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(CURDIR)/$(SANITIZE) $(PYTEST) -q \
+		$(XDIST) $(SANITIZE_TESTS)
 
 VALGRIND := .valgrind
 VALGRIND_TESTS := tests/test_core_fuzz.py tests/test_windows_core.py tests/test_spot_core.py \

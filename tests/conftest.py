@@ -57,16 +57,29 @@ def pytest_configure(config):
 
 
 # Modules whose module-scoped fixture is costly (the profile command's runs): under
-# pytest-xdist's --dist loadgroup (make test) their tests stay together on one worker,
-# which builds the fixture once.
+# pytest-xdist (make test: -n 2) their tests stay together on one worker, which builds the
+# fixture once; every other test goes to whichever worker is free. (pytest-xdist 3.8.0's
+# --dist loadgroup does not group under pytest 9.2, whose node ids it can no longer
+# rename: pytest-xdist issue 1386.)
 ONE_WORKER_MODULES = ("test_profile_command.py",)
 
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # pytest-xdist not installed: the tests run in one process
+    pass
+else:
+    class _Scheduling(LoadScopeScheduling):
+        """pytest-xdist's scheduling by work unit, a unit being a test, or all the tests
+        of one of ONE_WORKER_MODULES (handed out first: the largest units go first)."""
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.name in ONE_WORKER_MODULES:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return path if path.rsplit("/", 1)[-1] in ONE_WORKER_MODULES else nodeid
+
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") == "load":
+            return _Scheduling(config, log)
+        return None  # another --dist asked for: pytest-xdist's own
 
 
 @pytest.fixture(autouse=True)
