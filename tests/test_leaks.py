@@ -1,9 +1,9 @@
-"""A million history calls of mixed forms in one process (make test: 250,000): after a
+"""A million history calls of mixed forms in one process (make test: 100,000): after a
 warm-up, neither the process's resident memory nor the memory Python traces grows by
 1 MiB, and the reference counts of what the calls return and of what they are given stay
-as they were. A leak of 16 bytes a call (the smallest Python object) is 4 MB over
-250,000 calls. FASTPORTAL_LEAK_CALLS sets the number of calls (by default a million
-under FASTPORTAL_LONG=1, 250,000 otherwise)."""
+as they were. A leak of 16 bytes a call (the smallest Python object) is 1.6 MB over
+100,000 calls. FASTPORTAL_LEAK_CALLS sets the number of calls (by default a million
+under FASTPORTAL_LONG=1, 100,000 otherwise)."""
 
 import gc
 import itertools
@@ -18,7 +18,7 @@ from fastportal.study import scenarios
 
 from conftest import LONG, bar_data, session_minutes
 
-CALLS = int(os.environ.get("FASTPORTAL_LEAK_CALLS", 1_000_000 if LONG else 250_000))
+CALLS = int(os.environ.get("FASTPORTAL_LEAK_CALLS", 1_000_000 if LONG else 100_000))
 MIB = 1 << 20
 
 
