@@ -1,8 +1,13 @@
 # make setup    .venv with the pinned environment and fastportal built with -Werror
-# make test     setup, then the whole test suite (fastportal's, then upstream's own), then
-#               make sanitize and make fuzz-smoke
-# make test-long setup, then the property tests' long profile: 10,000 random bundles, each
-#               with its calls, patched against upstream (about 25 minutes)
+# make test     setup, then fastportal's test suite on both cores (pytest-xdist), its
+#               exhaustive sweeps (every minute of years, every session, every length...)
+#               checked on a fixed sample of their items (conftest.sample), then upstream's
+#               own suite, its unpatched and patched runs side by side
+# make test-long setup, then the sweeps on every item (FASTPORTAL_LONG=1, the tests marked
+#               sweep), the property tests' long profile (random bundles, each with its
+#               calls, patched against upstream: daily and minute on a core each), then
+#               make sanitize and make fuzz-smoke. .ci/run runs make test, then make
+#               test-long
 # make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
 # make bench    setup, then the per-call tables of benchmarks/
 # make sanitize setup, then the C-level and differential tests against the extension
@@ -31,8 +36,8 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 STAMP := $(VENV)/.fastportal-installed
 SOURCES := $(wildcard src/*.c include/*.h) setup.py pyproject.toml
 
-.PHONY: setup test test-long test-fastportal test-upstream sanitize valgrind fuzz fuzz-smoke profile \
-	bench clean
+.PHONY: setup test test-long test-fastportal test-sweeps test-properties-long test-upstream \
+	sanitize valgrind fuzz fuzz-smoke profile bench clean
 
 setup: $(STAMP)
 
@@ -45,13 +50,23 @@ $(STAMP): $(VENV)/.env-installed $(SOURCES)
 	FASTPORTAL_STRICT=1 $(PIP) install --no-build-isolation --no-deps -e .
 	touch $@
 
-test: setup test-fastportal test-upstream sanitize fuzz-smoke
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+# both cores; the tests of a module with a costly module-scoped fixture on one of them
+# (conftest.py's ONE_WORKER_MODULES and scheduler)
+XDIST := -n 2
 
-test-long: setup
-	FASTPORTAL_HYPOTHESIS=long $(PY) -m pytest -p no:cacheprovider tests/test_properties.py
+test: setup test-fastportal test-upstream
+
+test-long: setup test-sweeps test-properties-long sanitize fuzz-smoke
 
 test-fastportal: setup
-	$(PY) -m pytest -p no:cacheprovider tests
+	$(PYTEST) $(XDIST) tests
+
+test-sweeps: setup
+	FASTPORTAL_LONG=1 $(PYTEST) $(XDIST) -m sweep tests
+
+test-properties-long: setup
+	FASTPORTAL_HYPOTHESIS=long $(PYTEST) $(XDIST) tests/test_properties.py
 
 test-upstream: setup
 	$(PY) tests/upstream/run.py
@@ -78,9 +93,11 @@ sanitize: setup
 	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(SANITIZE) $(PY) -c \
 		"import fastportal._core as c, os; assert c.__file__.startswith(os.path.abspath('$(SANITIZE)')), c.__file__"
+	@# an absolute PYTHONPATH: the child processes some tests start in tests/ import this
+	@# build too, not the one installed in .venv
 	LD_PRELOAD="$(SANITIZE_PRELOAD)" ASAN_OPTIONS=detect_leaks=0 \
-		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(SANITIZE) $(PY) -m pytest \
-		-p no:cacheprovider -q $(SANITIZE_TESTS)
+		UBSAN_OPTIONS=print_stacktrace=1 PYTHONPATH=$(CURDIR)/$(SANITIZE) $(PYTEST) -q \
+		$(XDIST) $(SANITIZE_TESTS)
 
 VALGRIND := .valgrind
 VALGRIND_TESTS := tests/test_core_fuzz.py tests/test_windows_core.py tests/test_spot_core.py \

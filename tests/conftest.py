@@ -1,6 +1,8 @@
 """Shared fixtures: real bundles ingested once per session through zipline's machinery,
-and the comparison of patched against unpatched calls."""
+and the comparison of patched against unpatched calls; and the sample of the exhaustive
+sweeps that make test checks (all of them under make test-long)."""
 
+import os
 import warnings
 from contextlib import contextmanager
 
@@ -40,6 +42,66 @@ DIFFERENTIAL = BundleSpec(
 )
 
 FIELDS = ("open", "high", "low", "close", "volume", "price")
+
+# The exhaustive sweeps (every minute of years, every session, every length, ...) check
+# every item under FASTPORTAL_LONG=1 (make test-long), and a fixed sample of them
+# otherwise (make test): see sample(). Their tests are marked sweep, which make test-long
+# selects (-m sweep); sample() refuses to run in a test that is not.
+LONG = os.environ.get("FASTPORTAL_LONG", "") not in ("", "0")
+_in_a_sweep = [False]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sweep: an exhaustive sweep, sampled unless FASTPORTAL_LONG=1")
+
+
+# Modules whose module-scoped fixture is costly (the profile command's runs): under
+# pytest-xdist (make test: -n 2) their tests stay together on one worker, which builds the
+# fixture once; every other test goes to whichever worker is free. (pytest-xdist 3.8.0's
+# --dist loadgroup does not group under pytest 9.2, whose node ids it can no longer
+# rename: pytest-xdist issue 1386.)
+ONE_WORKER_MODULES = ("test_profile_command.py",)
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # pytest-xdist not installed: the tests run in one process
+    pass
+else:
+    class _Scheduling(LoadScopeScheduling):
+        """pytest-xdist's scheduling by work unit, a unit being a test, or all the tests
+        of one of ONE_WORKER_MODULES (handed out first: the largest units go first)."""
+
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return path if path.rsplit("/", 1)[-1] in ONE_WORKER_MODULES else nodeid
+
+    def pytest_xdist_make_scheduler(config, log):
+        if config.getvalue("dist") == "load":
+            return _Scheduling(config, log)
+        return None  # another --dist asked for: pytest-xdist's own
+
+
+@pytest.fixture(autouse=True)
+def sweep_marked(request):
+    _in_a_sweep[0] = request.node.get_closest_marker("sweep") is not None
+    yield
+    _in_a_sweep[0] = False
+
+
+def sample(items, stride, also=None):
+    """The items of a sweep (a sequence) that this run checks, as a list in their order:
+    every one under FASTPORTAL_LONG=1; otherwise every stride-th from the first, the last,
+    and those at the positions i for which also(i) is true. The same items every run (no
+    randomness); the strides used are primes, so that over a year of minutes the sample
+    falls on every minute of the day (1440), every minute of a session (390) and every
+    day of the week."""
+    assert _in_a_sweep[0], "a test that samples a sweep is marked @pytest.mark.sweep"
+    if LONG or stride <= 1:
+        return list(items)
+    last = len(items) - 1
+    return [items[i] for i in range(len(items))
+            if i % stride == 0 or i == last or (also is not None and also(i))]
 
 # 19 XNYS sessions with minute bars around Thanksgiving 2023: the holiday (11-23), the
 # early close the day after (session 8, 13:00 local), a split and dividends inside,
@@ -155,6 +217,23 @@ def continuous_futures(bundle, root="CL"):
     return [finder.create_continuous_future(root, offset, roll_style, adjustment)
             for roll_style in ("calendar", "volume") for offset in (0, 1, 2)
             for adjustment in (None, "mul", "add")]
+
+
+def near_rolls(bundle, cfs):
+    """For sample's also: whether the session at a position is one at which upstream's
+    roll finder names another contract for one of cfs than at the session before (or
+    raises, or stops raising), or is next to one; computed unpatched, and only when
+    sampling."""
+    if LONG:
+        return lambda position: True
+    portal = scenarios.data_portal(bundle)
+    sessions = bundle.equity_daily_bar_reader.sessions
+    with unpatched():
+        contracts = [[repr(outcome(lambda: portal._get_current_contract(cf, session)))
+                      for session in sessions] for cf in cfs]
+    changes = {position for column in contracts for position in range(1, len(sessions))
+               if column[position] != column[position - 1]}
+    return {p + d for p in changes for d in (-1, 0, 1)}.__contains__
 
 
 @pytest.fixture(scope="session")

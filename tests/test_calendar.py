@@ -1,6 +1,9 @@
 """The core Calendar against exchange_calendars, on zipline's (right-sided) calendars:
 every session's first and last minute, every break bound, the minutes either side, session
-labels and sub-minute times, in all three directions, errors included."""
+labels and sub-minute times, in all three directions, errors included. (make test: the
+bounds of every 5th session and of every session whose times of day or distance from the
+session before are not those of its neighbours: early closes, daylight saving changes,
+holidays; make test-long: of every session.)"""
 
 import numpy as np
 import pandas as pd
@@ -9,18 +12,37 @@ import pytest
 from fastportal._pandas import builder
 from fastportal._portal import calendar_core
 
-from conftest import outcome
+from conftest import outcome, sample
 
 ONE_MINUTE = pd.Timedelta(minutes=1)
+
+
+def probed_sessions(calendar, bounds):
+    """Positions of the sessions whose bounds are probed (conftest.sample): every 5th, and
+    both sessions either side of a change of a bound's time of day (an early close, a
+    daylight saving change, a day without a break) or of a distance from the session
+    before other than a weekday's or a weekend's (a holiday)."""
+    sessions = calendar.sessions
+    times = pd.concat([pd.Series(series.values.astype("datetime64[ns]") - sessions.values)
+                       for series in bounds], axis=1)
+    changed = (times != times.shift(1)).any(axis=1).to_numpy()
+    days = np.diff(sessions.values).astype("timedelta64[D]").astype(int)
+    holiday = np.concatenate([[True], ~((days == 1) | ((days == 3)
+                                                      & (sessions.weekday[1:] == 0)))])
+    edge = changed | holiday
+    edge[:-1] |= edge[1:]
+    return sample(range(len(sessions)), 5, also=edge.__getitem__)
 
 
 def probe_minutes(calendar):
     bounds = [calendar.first_minutes, calendar.last_minutes, calendar.opens, calendar.closes]
     if calendar.break_starts.notna().any():
-        bounds += [calendar.break_starts.dropna(), calendar.break_ends.dropna()]
+        bounds += [calendar.break_starts, calendar.break_ends]
+    positions = probed_sessions(calendar, bounds)
+    bounds = [series.iloc[positions].dropna() for series in bounds]
     minutes = pd.DatetimeIndex(pd.concat(bounds).values).tz_localize("UTC").unique()
     minutes = minutes.append([minutes - ONE_MINUTE, minutes + ONE_MINUTE]).unique()
-    labels = calendar.sessions.tz_localize("UTC")
+    labels = calendar.sessions[positions].tz_localize("UTC")
     return minutes.append(labels).sort_values()
 
 
@@ -41,6 +63,7 @@ def same(ours, theirs, context):
         assert ours == theirs, (context, ours, theirs)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", ["XNYS", "XLON", "CMES", "XHKG"])
 def test_minute_to_session_on_every_bound(name):
     from zipline.utils.calendar_utils import get_calendar

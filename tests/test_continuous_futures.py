@@ -6,16 +6,18 @@ styles, no adjustment, "mul" and "add"; every field, price and the contract's si
 continuous future, lists mixed with equities and contracts, several fields;
 get_history_window too. Upstream's answer for a continuous future depends on the range
 its loader built the window over, so the calls run in several orders: forward, walking
-back, and shuffled."""
+back, and shuffled. (make test: the sessions next to a roll of any of them, and every
+3rd, conftest.sample.)"""
 
 import random
 
 import pandas as pd
+import pytest
 
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import bar_data, continuous_futures, differential, outcome
+from conftest import bar_data, continuous_futures, differential, near_rolls, outcome, sample
 
 FIELDS = ("open", "high", "low", "close", "volume", "price", "sid")
 
@@ -45,9 +47,12 @@ def compare(bundle, calls):
     return differential(lambda: run(bundle, calls), labels)
 
 
+@pytest.mark.sweep
 def test_every_continuous_future_forward(futures_bundle):
     cfs = continuous_futures(futures_bundle)
-    calls = [(end, cf, field, n) for end in range(0, 250, 2) for cf in cfs
+    rolls = near_rolls(futures_bundle, cfs)
+    ends = sample(range(0, 250, 2), 3, also=lambda i: rolls(2 * i))
+    calls = [(end, cf, field, n) for end in ends for cf in cfs
              for field in FIELDS for n in (1, 5, 60)]
     theirs = compare(futures_bundle, calls)
     stats = fastportal.stats()
@@ -77,11 +82,13 @@ def test_orders_walking_back_and_shuffled(futures_bundle):
     assert not any(k.startswith("upstream answered") for k in stats), stats
 
 
+@pytest.mark.sweep
 def test_windows_around_every_roll_in_a_simulation_order(futures_bundle):
     """A strategy's order: each session once, several window lengths, every continuous
     future, the windows spanning the rolls at 50, 100, 150, 200 and the volume rolls."""
     cfs = continuous_futures(futures_bundle)
-    calls = [(end, cf, field, n) for end in range(250) for cf in cfs
+    ends = sample(range(250), 3, also=near_rolls(futures_bundle, cfs))
+    calls = [(end, cf, field, n) for end in ends for cf in cfs
              for field in ("price", "close") for n in (2, 20, 120)]
     theirs = compare(futures_bundle, calls)
     raised = sum(isinstance(t, Exception) for t in theirs)

@@ -1,15 +1,17 @@
 """Daily history, patched against unpatched zipline, on a bundle with splits, dividends and
 mergers (several on one date, off-session dates, the first and last sessions), assets that
 start and end inside windows, and gaps. Every field; window lengths from 1 to past the
-first trading day."""
+first trading day (make test: those whose window starts at or next to a session where
+something happens, and every 7th, conftest.sample)."""
 
 import pandas as pd
+import pytest
 
 import fastportal
 from fastportal.study import scenarios
 
 from conftest import (DIFFERENTIAL, FIELDS, assert_same, bar_data, differential, outcome,
-                      unpatched)
+                      sample, unpatched)
 
 # Sessions around which something happens in the differential bundle.
 EVENT_SESSIONS = (0, 1, 2, 12, 13, 30, 39, 40, 41, 60, 80, 100, 101, 103, 118, 119, 120,
@@ -36,13 +38,24 @@ def compare(bundle, calls):
                         [f"history at {call}" for call in calls])
 
 
+def window_starts_near_an_event(end):
+    """Of the windows ending at `end`, of lengths range(1, end + 3): whether the one at
+    position i starts at, or a session before or after, one of EVENT_SESSIONS (or before
+    the bundle's first)."""
+    near = {e + d for e in EVENT_SESSIONS for d in (-1, 0, 1)}
+    return lambda i: end - i in near or i + 1 >= end
+
+
+@pytest.mark.sweep
 def test_every_length_at_event_sessions(bundle, assets):
+    lengths = {end: sample(range(1, end + 3), 7, also=window_starts_near_an_event(end))
+               for end in EVENT_SESSIONS}
     calls = [
         (end, asset, field, n)
         for end in EVENT_SESSIONS
         for asset in assets
         for field in FIELDS
-        for n in range(1, end + 3)
+        for n in lengths[end]
         if field in ("close", "price", "volume") or n % 5 in (1, 2) or n >= end
     ]
     theirs = compare(bundle, calls)
@@ -56,13 +69,17 @@ def test_every_length_at_event_sessions(bundle, assets):
     assert not any(key.startswith(("fell through", "upstream")) for key in stats), stats
 
 
+@pytest.mark.sweep
 def test_every_session_short_and_full_windows(bundle, assets):
+    """(make test: the first 21 sessions, those at and next to EVENT_SESSIONS, and every
+    3rd, conftest.sample)"""
     from zipline.assets import Future
 
     assert sum(type(asset) is Future for asset in assets) == 1  # served alike
+    near = {e + d for e in EVENT_SESSIONS for d in (-1, 0, 1)}
     calls = [
         (end, asset, field, n)
-        for end in range(250)
+        for end in sample(range(250), 3, also=lambda end: end < 21 or end in near)
         for asset in assets
         for field in ("close", "price")
         for n in (1, 2, 20, end + 1)

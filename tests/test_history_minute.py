@@ -1,22 +1,27 @@
 """Minute history ("1m" in a minute simulation), patched against unpatched zipline, on a
 minute bundle ingested through zipline's writers: every field, windows of 1 minute to
 more than two sessions, ending at every minute of an early-close session and of a full
-one and at a sample of minutes of every session, across the holiday, a split, dividends,
-a merger, assets that start and stop trading, gap sessions and quiet stretches."""
+one (make test: every 5th and the last, conftest.sample) and at a sample of minutes of
+every session, across the holiday, a split, dividends, a merger, assets that start and
+stop trading, gap sessions and quiet stretches."""
+
+import pytest
 
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
+from conftest import (FIELDS, bar_data, differential, history_in_minutes, outcome, sample,
+                      session_minutes)
 
 
 def minute_history(bundle, assets, minutes, fields, lengths):
     return history_in_minutes(bundle, assets, minutes, fields, lengths, "1m")[0]
 
 
+@pytest.mark.sweep
 def test_every_minute_of_an_early_close_and_a_full_session(minute_bundle, minute_assets):
     for position in (8, 14):
-        minutes = list(session_minutes(minute_bundle, position))
+        minutes = sample(session_minutes(minute_bundle, position), 5)
         minute_history(minute_bundle, minute_assets, minutes, ("close", "price"),
                        (1, 30, 400))
     stats = fastportal.stats()

@@ -1,7 +1,8 @@
 """Daily history in a minute simulation (data.history(..., "1d") with minute data),
 patched against unpatched zipline on the minute bundle: the daily rows seen from the
 current session and the current session so far, as upstream's DailyHistoryAggregator
-folds it, from every minute of several sessions in simulation order: the first minute of
+folds it, from every minute of several sessions in simulation order (make test: the
+first 35 minutes of each, every 7th and the last, conftest.sample): the first minute of
 a session, quiet first half-hours (no trade yet), the early close, a split and a
 dividend taking effect, a merger, a gap session, and an asset on its first and last
 sessions and after it stopped trading."""
@@ -12,19 +13,22 @@ import pytest
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import FIELDS, bar_data, differential, history_in_minutes, outcome, session_minutes
+from conftest import (FIELDS, bar_data, differential, history_in_minutes, outcome, sample,
+                      session_minutes)
 
 
 def daily_history_in_minutes(bundle, assets, minutes, fields, lengths):
     return history_in_minutes(bundle, assets, minutes, fields, lengths, "1d")
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("position", [3, 6, 7, 8, 13])
 def test_every_minute_of_a_session(minute_bundle, minute_assets, position):
     # 3: BBB's first session; 6: a split and a dividend; 3 and 7: a quiet first
     # half-hour (no trade yet); 8: the early close;
-    # 13: the session after BBB's last.
-    minutes = list(session_minutes(minute_bundle, position))
+    # 13: the session after BBB's last. (The first half-hour and the first trade after
+    # it are checked minute by minute in make test too.)
+    minutes = sample(session_minutes(minute_bundle, position), 7, also=lambda i: i < 35)
     labels, theirs = daily_history_in_minutes(minute_bundle, minute_assets, minutes,
                                               ("open", "high", "close", "price", "volume"),
                                               (1, 3))

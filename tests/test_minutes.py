@@ -2,8 +2,8 @@
 exchange_calendars, which materialises every minute: every trading minute of the whole
 default range of XNYS (early closes), XLON, CMES and XHKG (breaks); minute positions of
 every minute and of the times between; minute_to_session for every minute of three years
-of XNYS and XHKG and of weeks with holidays, early closes and breaks on all four; minute
-windows and previous/next minute, errors included."""
+of XNYS and XHKG (make test: every 17th, conftest.sample) and of weeks with holidays, early
+closes and breaks on all four; minute windows and previous/next minute, errors included."""
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ import pytest
 from fastportal import _core
 from fastportal._portal import calendar_core, minutes_core
 
-from conftest import outcome
+from conftest import outcome, sample
 
 CALENDARS = ["XNYS", "XLON", "CMES", "XHKG"]
 MINUTE = 60 * 10**9
@@ -71,16 +71,18 @@ def test_minute_to_session_for_every_calendar_minute_of_some_weeks(name):
                      (minute, direction))
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("year", [2022, 2023, 2024])
 @pytest.mark.parametrize("name", ["XNYS", "XHKG"])
 def test_minute_to_session_for_every_minute_of_years(name, year):
-    """Every minute of the year, trading, in a break or closed, in all three directions:
-    the session label, or exchange_calendars' error for "none" on a closed minute."""
+    """Every minute of the year (make test: every 17th and the last), trading, in a break
+    or closed, in all three directions: the session label, or exchange_calendars' error
+    for "none" on a closed minute."""
     upstream = calendar(name)
     core = calendar_core(upstream)
     expected = upstream.minute_to_session
-    for minute in pd.date_range(f"{year}-01-01", f"{year}-12-31 23:59", freq="min",
-                                tz="UTC"):
+    for minute in sample(pd.date_range(f"{year}-01-01", f"{year}-12-31 23:59", freq="min",
+                                       tz="UTC"), 17):
         for direction in ("next", "previous", "none"):
             try:
                 theirs = expected(minute, direction)

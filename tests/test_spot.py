@@ -6,7 +6,7 @@ minute and futures bundles."""
 import pandas as pd
 import pytest
 from conftest import (DIFFERENTIAL, FUTURES, MINUTE, bar_data, differential, outcome,
-                      session_minutes)
+                      sample, session_minutes)
 
 import fastportal
 from fastportal.study import scenarios
@@ -60,15 +60,17 @@ def test_futures_spot_values_every_session(futures_bundle):
     portal_differential(futures_bundle, assets, list(sessions), "daily", sessions[-1])
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("position", MINUTE_SESSIONS)
 def test_minute_spot_values_every_minute(minute_bundle, minute_assets, position):
-    """Every trading minute of the session, and minutes around it outside the market:
-    the minute reader's values, its forward fill of price across sessions (adjusted
-    across splits and dividends) and its last traded minute."""
+    """Every trading minute of the session (make test: its first 35, every 5th and its
+    last, conftest.sample), and minutes around it outside the market: the minute
+    reader's values, its forward fill of price across sessions (adjusted across splits
+    and dividends) and its last traded minute."""
     minutes = session_minutes(minute_bundle, position)
     outside = [minutes[0] - pd.Timedelta(minutes=m) for m in (1, 60, 600)] + [
         minutes[-1] + pd.Timedelta(minutes=m) for m in (1, 30)]
-    dts = list(minutes) + outside
+    dts = sample(minutes, 5, also=lambda i: i < 35) + outside
     perspective = minutes[-1] + pd.Timedelta(days=3)
     portal_differential(minute_bundle, minute_assets, dts, "minute", perspective)
     portal_differential(minute_bundle, minute_assets, list(minutes[::37]), "daily",
@@ -332,12 +334,15 @@ def can_trade_is_stale_differential(bundle, assets, clocks, frequency):
     assert not [key for key in stats if key.startswith("spot fell through")], stats
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("position", (3, 7, 8, 9, 12))
 def test_can_trade_and_is_stale_every_minute(minute_bundle, minute_assets, position):
     """Every trading minute of BBB's first and last sessions, the holiday's neighbours
-    (8 closes early) and CCC's gap."""
+    (8 closes early) and CCC's gap (make test: the first 35 of each, every 5th and the
+    last, conftest.sample)."""
     minutes = session_minutes(minute_bundle, position)
-    can_trade_is_stale_differential(minute_bundle, minute_assets, list(minutes), "minute")
+    can_trade_is_stale_differential(minute_bundle, minute_assets,
+                                    sample(minutes, 5, also=lambda i: i < 35), "minute")
 
 
 def test_can_trade_and_is_stale_every_session(bundle, sessions, assets):

@@ -6,8 +6,8 @@ finder at every minute."""
 
 import pandas as pd
 import pytest
-from conftest import (FUTURES, MINUTE_FUTURES, continuous_futures, differential, outcome,
-                      session_minutes)
+from conftest import (FUTURES, MINUTE_FUTURES, continuous_futures, differential, near_rolls,
+                      outcome, sample, session_minutes)
 from test_spot import compare_spot_backtests
 
 import fastportal
@@ -58,23 +58,29 @@ def spot_differential(bundle, cfs, dts, frequency):
     return theirs
 
 
+@pytest.mark.sweep
 def test_daily_every_session(futures_bundle):
-    """Every session of 2023: rolls by auto-close date and by volume, a contract that
-    never trades, the chain ending before the bundle does."""
+    """Every session of 2023 (make test: those next to a roll and every 3rd,
+    conftest.sample): rolls by auto-close date and by volume, a contract that never
+    trades, the chain ending before the bundle does."""
     sessions = futures_bundle.equity_daily_bar_reader.sessions
-    spot_differential(futures_bundle, continuous_futures(futures_bundle), list(sessions),
-                      "daily")
+    cfs = continuous_futures(futures_bundle)
+    spot_differential(futures_bundle, cfs,
+                      sample(sessions, 3, also=near_rolls(futures_bundle, cfs)), "daily")
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("position", MINUTE_SESSIONS)
 def test_minute_every_minute(minute_futures_bundle, position):
-    """Every trading minute of the session and minutes outside it: the contract at the
-    minute, the price forward-filled through the contract's last trade."""
+    """Every trading minute of the session (make test: its first ten, every 7th and its
+    last, conftest.sample) and minutes outside it: the contract at the minute, the price
+    forward-filled through the contract's last trade."""
     minutes = session_minutes(minute_futures_bundle, position)
     outside = [minutes[0] - pd.Timedelta(minutes=m) for m in (1, 45, 600)] + [
         minutes[-1] + pd.Timedelta(minutes=m) for m in (1, 200)]
     cfs = continuous_futures(minute_futures_bundle, "FU")
-    spot_differential(minute_futures_bundle, cfs, list(minutes) + outside, "minute")
+    spot_differential(minute_futures_bundle, cfs,
+                      sample(minutes, 7, also=lambda i: i < 10) + outside, "minute")
 
 
 def test_daily_frequency_in_a_minute_bundle(minute_futures_bundle):

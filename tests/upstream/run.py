@@ -1,8 +1,8 @@
 """Upstream's own tests, from the zipline-reloaded sdist, unpatched and patched.
 
 Runs the sdist's history, data portal, bar data, continuous futures, algorithm,
-examples, clock and trade simulation test files twice: as they are, then with
-fastportal installed by fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
+examples, clock and trade simulation test files twice, side by side (one process each):
+as they are, and with fastportal installed by fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
 passes, and in every file no history call may fall through to upstream. Prints both
 counts and, for each file, the history calls the core served and those that fell
 through or that upstream answered or raised on; exits non-zero on any difference."""
@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -43,10 +44,14 @@ def sdist_tests():
     return source
 
 
-def run(source, patched):
+def start(source, patched):
+    """The run's pytest, started; its output goes to files (two runs at once would fill
+    and block on pipes that are read one after the other)."""
     name = "patched" if patched else "unpatched"
     report = CACHE / f"upstream-{name}.xml"
     stats_file = CACHE / f"upstream-{name}-stats.json"
+    report.unlink(missing_ok=True)
+    stats_file.unlink(missing_ok=True)
     env = dict(os.environ)
     env.pop("FASTPORTAL_STATS", None)
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
@@ -56,9 +61,24 @@ def run(source, patched):
         env["FASTPORTAL_STATS"] = str(stats_file)
         command += ["-p", "fastportal_plugin"]
     print(f"upstream suite, {name}: running {' '.join(FILES)}", flush=True)
-    child = subprocess.run(command + FILES, cwd=source, env=env, capture_output=True, text=True)
-    tail = child.stdout.strip().splitlines()[-1:] or [child.stderr[-2000:]]
-    print(f"  {tail[0]}", flush=True)
+    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    child = subprocess.Popen(command + FILES, cwd=source, env=env, stdout=out, stderr=err,
+                             text=True)
+    return name, child, out, err, report, stats_file
+
+
+def finish(started):
+    """The outcome of each test of a run started by start(), and its statistics."""
+    name, child, out, err, report, stats_file = started
+    child.wait()
+    out.seek(0)
+    err.seek(0)
+    stdout, stderr = out.read(), err.read()
+    out.close()
+    err.close()
+    tail = stdout.strip().splitlines()[-1:] or [stderr[-2000:]]
+    print(f"upstream suite, {name}: {tail[0]}", flush=True)
+    patched = name == "patched"
     outcomes = {}
     for case in ET.parse(report).getroot().iter("testcase"):
         test_id = f"{case.get('classname')}::{case.get('name')}"
@@ -83,8 +103,9 @@ def by_window(stats, outcome):
 
 def main():
     source = sdist_tests()
-    theirs, _ = run(source, patched=False)
-    ours, counts = run(source, patched=True)
+    unpatched, patched = start(source, patched=False), start(source, patched=True)
+    theirs, _ = finish(unpatched)
+    ours, counts = finish(patched)
     stats = counts["total"]
 
     def count(outcomes, kind):
