@@ -56,12 +56,13 @@ def pytest_configure(config):
         "markers", "sweep: an exhaustive sweep, sampled unless FASTPORTAL_LONG=1")
 
 
-# Modules whose module-scoped fixture is costly (the profile command's runs): under
+# Modules whose module-scoped fixture is costly (the profile command's runs, an upstream
+# zipline run): under
 # pytest-xdist (make test: -n 2) their tests stay together on one worker, which builds the
 # fixture once; every other test goes to whichever worker is free. (pytest-xdist 3.8.0's
 # --dist loadgroup does not group under pytest 9.2, whose node ids it can no longer
 # rename: pytest-xdist issue 1386.)
-ONE_WORKER_MODULES = ("test_profile_command.py",)
+ONE_WORKER_MODULES = ("test_profile_command.py", "test_zipline_ways.py")
 
 try:
     from xdist.scheduler import LoadScopeScheduling
