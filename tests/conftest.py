@@ -57,9 +57,9 @@ def pytest_configure(config):
 
 
 # Modules whose module-scoped fixture is costly (the profile command's runs, an upstream
-# zipline run): under
-# pytest-xdist (make test: -n 2) their tests stay together on one worker, which builds the
-# fixture once; every other test goes to whichever worker is free. (pytest-xdist 3.8.0's
+# zipline run): under pytest-xdist (make test: -n 2) their tests stay together on one
+# worker, which builds the fixture once; every other test goes to whichever worker is
+# free. (pytest-xdist 3.8.0's
 # --dist loadgroup does not group under pytest 9.2, whose node ids it can no longer
 # rename: pytest-xdist issue 1386.)
 ONE_WORKER_MODULES = ("test_profile_command.py", "test_zipline_ways.py")
