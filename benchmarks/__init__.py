@@ -1,1 +1,1 @@
-"""fastportal benchmarks: ratios measured side by side in one run (see BENCHMARKS.md)."""
+"""fastportal benchmarks: ratios measured side by side in one run (see docs/BENCHMARKS.md)."""

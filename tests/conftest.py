@@ -311,8 +311,8 @@ def exception_text(exc):
 
 
 def assert_same(ours, theirs, context=""):
-    """Equal as DESIGN.md defines it: values bit for bit, index, names, dtypes, freq,
-    flags; exceptions of the same type with the same message."""
+    """Equal as docs/DESIGN.md (section 3) defines it: values bit for bit, index, names,
+    dtypes, freq, flags; exceptions of the same type with the same message."""
     if isinstance(theirs, Exception):
         assert type(ours) is type(theirs), f"{context}: {ours!r} != {theirs!r}"
         assert exception_text(ours) == exception_text(theirs), context

@@ -1,6 +1,6 @@
 """Property tests: random bundles written with zipline's own writers (random_bundles.py),
 and on each a random sequence of BarData calls, patched against unpatched zipline and
-compared as DESIGN.md section 2 says (conftest's differential and assert_same).
+compared as docs/DESIGN.md section 3 says (conftest's differential and assert_same).
 
 The calls are history in every form (one asset or a list, tuple or Index of them; one
 field or several; lengths from 1 to past the start of the data, and a few below 1) in

@@ -7,7 +7,8 @@ import os
 import pstats
 import re
 
-# The functions of BENCHMARKS.md's profile, as (label, test on (file, function name)).
+# The functions of the profile in docs/BENCHMARKS.md, as (label, test on (file,
+# function name)).
 # data.history is upstream's BarData.history or, patched, fastportal's.
 HOT_FUNCTIONS = [
     ("data.history", lambda f, n: n == "history" and (

@@ -214,7 +214,7 @@ def data_portal(bundle):
     )
 
 
-# -- the scenarios of BENCHMARKS.md ------------------------------------------------------
+# -- the scenarios of docs/BENCHMARKS.md ------------------------------------------------
 
 def minute_spec():
     """`minute`: 10 symbols, XNYS minute bars for 2024-10 and the backtest's last day
