@@ -6,8 +6,8 @@ Every run (upstream, patched, or the oracle floor; with or without cProfile) is 
 warmed by another: the first run_algorithm of a process pays for imports, bundle
 loading and caches, and every mode pays it alike; a patched run's install() (patching,
 and the check of pandas' layout) is inside its timed and profiled span. The oracle's
-answers are computed beforehand by an upstream run in a process of its own and read from a pickle before the
-timed run starts; every timed run given them prepares them alike.
+answers are computed beforehand by an upstream run in a process of its own and read from
+a pickle before the timed run starts; every timed run given them prepares them alike.
 """
 
 import argparse
