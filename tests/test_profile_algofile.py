@@ -14,6 +14,7 @@ import pytest
 from conftest import MINUTE
 from example_bundle import EXAMPLES, assert_same_perf, example_root
 from fastportal.study import profiling
+from fastportal.study.cli import main
 
 FASTPORTAL = [sys.executable, "-m", "fastportal"]
 SMALL_ALGO = """
@@ -118,7 +119,8 @@ def test_without_matplotlib_tables_and_pstats_but_no_chart(root, tmp_path):
     assert history_calls(out, "patched.pstats") == SMALL_SESSIONS
 
 
-def test_errors_a_user_can_cause_are_one_line_and_status_2(root, tmp_path):
+def test_errors_a_user_can_cause_are_one_line_and_status_2(root, tmp_path, monkeypatch,
+                                                            capsys):
     (tmp_path / "algo.py").write_text(SMALL_ALGO)
     a_file = tmp_path / "a_file"
     a_file.write_text("")
@@ -137,17 +139,25 @@ def test_errors_a_user_can_cause_are_one_line_and_status_2(root, tmp_path):
                                              "--extension", "missing_ext.py"],
         "go with -f ALGOFILE": ["--scenario", "daily", "-b", "test"],
     }
+    # in this process: each is said before any backtest runs
+    monkeypatch.setenv("ZIPLINE_ROOT", str(root))
+    monkeypatch.chdir(tmp_path)
     for expected, args in cases.items():
-        done = profile(args, root, tmp_path)
-        assert done.returncode == 2, (expected, done.stdout, done.stderr)
-        assert done.stderr.count("\n") == 1 and expected in done.stderr, (expected,
-                                                                          done.stderr)
-        assert done.stderr.startswith("fastportal profile: ")
+        status = main(["profile", *map(str, args)])
+        said = capsys.readouterr()
+        assert status == 2, (expected, said)
+        assert said.err.count("\n") == 1 and expected in said.err, (expected, said.err)
+        assert said.err.startswith("fastportal profile: ")
+    # and through the command, its exit status
+    done = profile(cases["unknown bundle 'nope'"], root, tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("fastportal profile: unknown bundle")
+    assert done.stderr.count("\n") == 1
 
 
 def test_an_algorithm_that_raises_shows_its_own_traceback(root, tmp_path):
     (tmp_path / "algo.py").write_text(SMALL_ALGO.replace(
-        "    record(mean=mean)", "    record(mean=mean)\n    ratio = len(context.portfolio.positions) / 0\n"))
+        "    record(mean=mean)",
+        "    record(mean=mean)\n    ratio = len(context.portfolio.positions) / 0\n"))
     done = profile(["-f", "algo.py", *SMALL_OPTIONS, "--out", tmp_path / "out"], root,
                    tmp_path)
     assert done.returncode == 2, done.stderr
