@@ -4,7 +4,7 @@
 #               checked on a fixed sample of their items (conftest.sample), then upstream's
 #               own suite, its unpatched and patched runs side by side
 # make test-long setup, then the sweeps on every item (FASTPORTAL_LONG=1, the tests marked
-#               sweep), the property tests' long profile (random bundles, each with its
+#               sweep) and the whole-command tests marked long, the property tests' long profile (random bundles, each with its
 #               calls, patched against upstream: daily and minute on a core each), then
 #               make sanitize and make fuzz-smoke. .ci/run runs make test, then make
 #               test-long
@@ -60,10 +60,10 @@ test: setup test-fastportal test-upstream
 test-long: setup test-sweeps test-properties-long sanitize fuzz-smoke
 
 test-fastportal: setup
-	$(PYTEST) $(XDIST) tests
+	$(PYTEST) $(XDIST) -m "not long" tests
 
 test-sweeps: setup
-	FASTPORTAL_LONG=1 $(PYTEST) $(XDIST) -m sweep tests
+	FASTPORTAL_LONG=1 $(PYTEST) $(XDIST) -m "sweep or long" tests
 
 test-properties-long: setup
 	FASTPORTAL_HYPOTHESIS=long $(PYTEST) $(XDIST) tests/test_properties.py

@@ -54,6 +54,9 @@ _in_a_sweep = [False]
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "sweep: an exhaustive sweep, sampled unless FASTPORTAL_LONG=1")
+    config.addinivalue_line(
+        "markers", "long: a whole-command test that make test-long runs and make test "
+        "leaves out (another test of the same command stays in make test)")
 
 
 # Modules whose module-scoped fixture is costly (the profile command's runs, an upstream

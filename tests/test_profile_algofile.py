@@ -50,7 +50,8 @@ def history_calls(out, file):
 @pytest.mark.parametrize("example, options, calls", [
     ("dual_moving_average.py", ["-s", "2011-01-04", "-e", "2012-12-31", "--capital-base",
                                 "1e7"], (501 - 299) * 2),
-    ("buyapple.py", ["-s", "2014-01-02", "-e", "2014-10-31"], 0),
+    pytest.param("buyapple.py", ["-s", "2014-01-02", "-e", "2014-10-31"], 0,
+                 marks=pytest.mark.long),
 ])
 def test_an_example_algorithm_is_profiled_both_ways(example, options, calls, root, tmp_path):
     out = tmp_path / "out"
@@ -75,6 +76,7 @@ def test_an_example_algorithm_is_profiled_both_ways(example, options, calls, roo
     assert (out / "report.txt").read_text().splitlines()[1].startswith(f"{example} on bundle")
 
 
+@pytest.mark.long
 def test_zipline_run_options_reach_the_runs(minute_bundle, minute_root, tmp_path):
     """-D binds names as zipline run -D does, --data-frequency minute runs a minute
     simulation, --extension loads a file of the user's as zipline -e does (here the one

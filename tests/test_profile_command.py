@@ -61,6 +61,7 @@ def test_both_profiles_load_and_differ_where_history_is_served(profiled):
             assert f"==== {title}: top 20 functions by {heading} ====" in summary
 
 
+@pytest.mark.long
 def test_the_minute_scenario_profiles_and_serves_every_window(tmp_path):
     """--scenario minute, shortened to its first two sessions: 3 symbols a minute, from
     the 20th minute of the backtest on."""
