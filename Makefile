@@ -4,8 +4,9 @@
 #               checked on a fixed sample of their items (conftest.sample), then upstream's
 #               own suite, its unpatched and patched runs side by side
 # make test-long setup, then the sweeps on every item (FASTPORTAL_LONG=1, the tests marked
-#               sweep) and the whole-command tests marked long, the property tests' long profile (random bundles, each with its
-#               calls, patched against upstream: daily and minute on a core each), then
+#               sweep) and the whole-command tests marked long, the property tests' long
+#               profile (random bundles, each with its calls, patched against upstream:
+#               daily and minute on a core each), then
 #               make sanitize and make fuzz-smoke. .ci/run runs make test, then make
 #               test-long
 # make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
