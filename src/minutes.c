@@ -126,8 +126,9 @@ whole_minute(MinutesObject *self, PyObject *minute, int64_t *nanos)
            *nanos <= self->calendar->last[self->calendar->count - 1];
 }
 
-/* For history.c: 1 and *pos when `minute` is a Timestamp exactly on a trading minute of
-   `minutes` (a Minutes object), 0 when it is anything else, -1 on error. */
+/* For history.c and partial_day.c: 1 and *pos when `minute` is a Timestamp exactly on
+   a trading minute of `minutes` (a Minutes object), 0 when it is anything else, -1 on
+   error. */
 int
 fp_trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
 {
@@ -144,8 +145,8 @@ fp_trading_minute_position(PyObject *minutes, PyObject *minute, int64_t *pos)
     return *pos < total_minutes(self) && minute_at(self, *pos) == nanos;
 }
 
-/* For lookups.c: where a minute lies. 1 with *spot filled for a Timestamp on a whole
-   minute inside the calendar's first and last minutes; 0 for anything else (which
+/* For lookups.c and spot.c: where a minute lies. 1 with *spot filled for a Timestamp on
+   a whole minute inside the calendar's first and last minutes; 0 for anything else (which
    exchange_calendars answers); -1 on error. */
 int
 fp_minutes_locate(PyObject *minutes, PyObject *minute, MinuteSpot *spot)

@@ -1,4 +1,5 @@
-/* PandasBuilder: a Series and a DatetimeIndex assembled the way pandas' own fast paths
+/* PandasBuilder: Series, DatetimeIndex and frames (the several-fields frame with its
+ * MultiIndex too) assembled the way pandas' own fast paths
  * assemble them, without running their Python-level constructors.
  *
  * pd.Series(values, index=index, copy=False) costs ~10 us, most of it argument

@@ -269,7 +269,8 @@ fp_column_price_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, double 
     return 0;
 }
 
-/* Copy a column's window (a price window if `price`) into out, for history.c. */
+/* Copy a column's window (a price window if `price`) into out, for history.c and
+   partial_day.c. */
 int
 fp_column_fill(PyObject *column, Py_ssize_t end, Py_ssize_t count, int price, double *out)
 {

@@ -155,7 +155,7 @@ def _store_tape(portal, spot_tapes, asset, dt, minute_data):
 
 def _reads_of(portal, asset, dt, minute_data, reason):
     """The assets whose tapes a call wants: the asset, or a continuous future's contract
-    at dt, or ("contract tape": the price was found across a roll) every contract its
+    at dt, or (CONTRACT_TAPE: the price was found across a roll) every contract its
     roll table names."""
     from zipline.assets import Future
     from zipline.assets.continuous_futures import ContinuousFuture
