@@ -140,6 +140,7 @@ def test_errors_a_user_can_cause_are_one_line_and_status_2(root, tmp_path, monke
         "an extension could not be loaded": ["-f", "algo.py", *SMALL_OPTIONS,
                                              "--extension", "missing_ext.py"],
         "go with -f ALGOFILE": ["--scenario", "daily", "-b", "test"],
+        "the bundle is zipline's own": ["-f", "algo.py", *SMALL_OPTIONS, "--cache", "c"],
     }
     # in this process: each is said before any backtest runs
     monkeypatch.setenv("ZIPLINE_ROOT", str(root))
@@ -171,3 +172,4 @@ def test_an_algorithm_that_raises_shows_its_own_traceback(root, tmp_path):
     assert lines[-1] == ("fastportal profile: the upstream run failed: ZeroDivisionError: "
                          "division by zero")
     assert not any("site-packages" in line for line in lines)
+    assert done.stdout.splitlines()[-1].endswith(" ... failed"), done.stdout

@@ -11,6 +11,7 @@
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -36,27 +37,18 @@ class Progress:
         self.started = time.perf_counter()
         self.number = 0
 
+    @contextlib.contextmanager
     def step(self, text):
         self.number += 1
         say(f"[{self.number}] {text} ...", end="")
-        return _Step(self)
-
-
-class _Step:
-    def __init__(self, progress):
-        self.progress = progress
-
-    def __enter__(self):
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        now = time.perf_counter()
-        if kind is None:
-            say(f" {now - self.started:.1f} s (elapsed {now - self.progress.started:.1f} s)")
-        else:
+        started = time.perf_counter()
+        try:
+            yield
+        except BaseException:
             say(" failed")
-        return False
+            raise
+        now = time.perf_counter()
+        say(f" {now - started:.1f} s (elapsed {now - self.started:.1f} s)")
 
 
 def _writable_folder(path):
@@ -108,7 +100,7 @@ class Report:
         path.write_text("\n".join(self.lines) + "\n")
 
 
-def _profiled_runs(subject, out, progress, report, draw_chart, title):
+def _profiled_runs(subject, out, progress, report, draw_chart):
     """Upstream and patched under cProfile; the pstats, the top 20 tables, the chart and
     the study's table."""
     paths = {"upstream": out / "baseline.pstats", "patched": out / "patched.pstats"}
@@ -122,15 +114,15 @@ def _profiled_runs(subject, out, progress, report, draw_chart, title):
     say(f"    top 20 tables: {summary}")
     if draw_chart is not None:
         chart = out / "profile.png"
-        draw_chart(before, after, chart, f"{title}: upstream and fastportal")
+        draw_chart(before, after, chart, f"{subject.title}: upstream and fastportal")
         say(f"    chart: {chart}")
     report()
-    report(f"{title}, under cProfile")
+    report(f"{subject.title}, under cProfile")
     for line in profiling.comparison_table(before, after):
         report(line)
 
 
-def _timed_runs(subject, runs, progress, report, title):
+def _timed_runs(subject, runs, progress, report):
     """`runs` alternating runs of each of subject.modes without the profiler, and the table
     of their wall times, ratios and peak RSS."""
     results = {mode: [] for mode in subject.modes}
@@ -143,7 +135,7 @@ def _timed_runs(subject, runs, progress, report, title):
         return [r["wall"] for r in results[mode]]
 
     report()
-    report(f"{title}, wall time without profiler, {runs} alternating runs each way, "
+    report(f"{subject.title}, wall time without profiler, {runs} alternating runs each way, "
            "median (min, max)")
     for mode in subject.modes:
         report(f"  {mode + ' s':<34}{_spread(walls(mode))}")
@@ -164,6 +156,9 @@ def profile(args, rest):
 
     _require_zipline()
     if args.algofile is not None:
+        if args.cache is not None:
+            raise Failure("--cache is where the built-in scenarios' bundles are kept; with "
+                          "-f ALGOFILE the bundle is zipline's own (-b)")
         dates = [] if args.end is None else ["-e", args.end]
         subject = runs.AlgorithmFile(args.algofile, rest + dates, args.extension)
         default_out = Path("fastportal-profile") / Path(args.algofile).stem
@@ -187,8 +182,8 @@ def profile(args, rest):
             with progress.step(text):
                 prepare()
         if not args.no_profile:
-            _profiled_runs(subject, out, progress, report, draw_chart, subject.title)
-        _timed_runs(subject, args.runs, progress, report, subject.title)
+            _profiled_runs(subject, out, progress, report, draw_chart)
+        _timed_runs(subject, args.runs, progress, report)
     except runs.UserError as exc:
         if exc.traceback:
             print(exc.traceback, file=sys.stderr, end="", flush=True)
@@ -266,9 +261,10 @@ def main(argv=None):
     try:
         if argv[:1] == ["run"]:
             return zipline_run(argv[1:])
-        args, rest = parser().parse_known_args(argv)
+        command_line = parser()
+        args, rest = command_line.parse_known_args(argv)
         if args.handler is compare and rest:
-            parser().error(f"unrecognized arguments: {' '.join(rest)}")
+            command_line.error(f"unrecognized arguments: {' '.join(rest)}")
         if getattr(args, "runs", 1) < 1 or getattr(args, "top", 1) < 1:
             raise Failure("--runs and --top must be at least 1")
         return args.handler(args, rest)
