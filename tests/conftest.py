@@ -53,7 +53,8 @@ _in_a_sweep = [False]
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "sweep: an exhaustive sweep, sampled unless FASTPORTAL_LONG=1")
+        "markers", "sweep: an exhaustive sweep or a long backtest, sampled or shortened "
+        "unless FASTPORTAL_LONG=1")
     config.addinivalue_line(
         "markers", "long: a whole-command test that make test-long runs and make test "
         "leaves out (another test of the same command stays in make test)")

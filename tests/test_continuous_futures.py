@@ -51,7 +51,7 @@ def compare(bundle, calls):
 def test_every_continuous_future_forward(futures_bundle):
     cfs = continuous_futures(futures_bundle)
     rolls = near_rolls(futures_bundle, cfs)
-    ends = sample(range(0, 250, 2), 3, also=lambda i: rolls(2 * i))
+    ends = sample(range(0, 250, 2), 7, also=lambda i: rolls(2 * i))
     calls = [(end, cf, field, n) for end in ends for cf in cfs
              for field in FIELDS for n in (1, 5, 60)]
     theirs = compare(futures_bundle, calls)
@@ -87,7 +87,7 @@ def test_windows_around_every_roll_in_a_simulation_order(futures_bundle):
     """A strategy's order: each session once, several window lengths, every continuous
     future, the windows spanning the rolls at 50, 100, 150, 200 and the volume rolls."""
     cfs = continuous_futures(futures_bundle)
-    ends = sample(range(250), 3, also=near_rolls(futures_bundle, cfs))
+    ends = sample(range(250), 7, also=near_rolls(futures_bundle, cfs))
     calls = [(end, cf, field, n) for end in ends for cf in cfs
              for field in ("price", "close") for n in (2, 20, 120)]
     theirs = compare(futures_bundle, calls)

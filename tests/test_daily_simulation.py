@@ -5,10 +5,12 @@ contracts and continuous futures), one field and several, continuous futures of 
 roll styles and every adjustment across their rolls, with orders and record. Every
 window is identical, the run's results too, and every call was served."""
 
+import pytest
+
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import FUTURES, compare_backtests, looking_strategy, outcome
+from conftest import FUTURES, LONG, compare_backtests, looking_strategy, outcome
 
 
 def forms(context):
@@ -24,7 +26,10 @@ def forms(context):
     ]
 
 
+@pytest.mark.sweep
 def test_daily_run_algorithm_sees_the_same(futures_root, futures_bundle):
+    """(make test: to 2023-06-15, the rolls, the split and the dividend at sessions 50
+    and 100 inside; make test-long: to 2023-11-15, the rolls at 150 and 200 too)"""
     windows, where = [], []
 
     def look(context, data, label):
@@ -58,7 +63,8 @@ def test_daily_run_algorithm_sees_the_same(futures_root, futures_bundle):
     def run():
         # the rolls at sessions 50, 100, 150, 200; AAA's split at 50, dividend at 100
         return scenarios.run_backtest(FUTURES.name, futures_root, strategy,
-                                      start="2023-02-15", end="2023-11-15")
+                                      start="2023-02-15",
+                                      end="2023-11-15" if LONG else "2023-06-15")
 
     their_windows, _ = compare_backtests(run, windows, where)
     stats = fastportal.stats()

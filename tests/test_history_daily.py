@@ -2,7 +2,7 @@
 mergers (several on one date, off-session dates, the first and last sessions), assets that
 start and end inside windows, and gaps. Every field; window lengths from 1 to past the
 first trading day (make test: those whose window starts at or next to a session where
-something happens, and every 7th, conftest.sample)."""
+something happens, and every 13th, conftest.sample)."""
 
 import pandas as pd
 import pytest
@@ -48,7 +48,7 @@ def window_starts_near_an_event(end):
 
 @pytest.mark.sweep
 def test_every_length_at_event_sessions(bundle, assets):
-    lengths = {end: sample(range(1, end + 3), 7, also=window_starts_near_an_event(end))
+    lengths = {end: sample(range(1, end + 3), 13, also=window_starts_near_an_event(end))
                for end in EVENT_SESSIONS}
     calls = [
         (end, asset, field, n)
@@ -72,14 +72,14 @@ def test_every_length_at_event_sessions(bundle, assets):
 @pytest.mark.sweep
 def test_every_session_short_and_full_windows(bundle, assets):
     """(make test: the first 21 sessions, those at and next to EVENT_SESSIONS, and every
-    3rd, conftest.sample)"""
+    7th, conftest.sample)"""
     from zipline.assets import Future
 
     assert sum(type(asset) is Future for asset in assets) == 1  # served alike
     near = {e + d for e in EVENT_SESSIONS for d in (-1, 0, 1)}
     calls = [
         (end, asset, field, n)
-        for end in sample(range(250), 3, also=lambda end: end < 21 or end in near)
+        for end in sample(range(250), 7, also=lambda end: end < 21 or end in near)
         for asset in assets
         for field in ("close", "price")
         for n in (1, 2, 20, end + 1)

@@ -1,7 +1,7 @@
 """Minute history ("1m" in a minute simulation), patched against unpatched zipline, on a
 minute bundle ingested through zipline's writers: every field, windows of 1 minute to
 more than two sessions, ending at every minute of an early-close session and of a full
-one (make test: every 5th and the last, conftest.sample) and at a sample of minutes of
+one (make test: every 11th and the last, conftest.sample) and at a sample of minutes of
 every session, across the holiday, a split, dividends, a merger, assets that start and
 stop trading, gap sessions and quiet stretches."""
 
@@ -21,7 +21,7 @@ def minute_history(bundle, assets, minutes, fields, lengths):
 @pytest.mark.sweep
 def test_every_minute_of_an_early_close_and_a_full_session(minute_bundle, minute_assets):
     for position in (8, 14):
-        minutes = sample(session_minutes(minute_bundle, position), 5)
+        minutes = sample(session_minutes(minute_bundle, position), 11)
         minute_history(minute_bundle, minute_assets, minutes, ("close", "price"),
                        (1, 30, 400))
     stats = fastportal.stats()

@@ -2,7 +2,7 @@
 patched against unpatched zipline on the minute bundle: the daily rows seen from the
 current session and the current session so far, as upstream's DailyHistoryAggregator
 folds it, from every minute of several sessions in simulation order (make test: the
-first 35 minutes of each, every 7th and the last, conftest.sample): the first minute of
+first 35 minutes of each, every 13th and the last, conftest.sample): the first minute of
 a session, quiet first half-hours (no trade yet), the early close, a split and a
 dividend taking effect, a merger, a gap session, and an asset on its first and last
 sessions and after it stopped trading."""
@@ -28,7 +28,7 @@ def test_every_minute_of_a_session(minute_bundle, minute_assets, position):
     # half-hour (no trade yet); 8: the early close;
     # 13: the session after BBB's last. (The first half-hour and the first trade after
     # it are checked minute by minute in make test too.)
-    minutes = sample(session_minutes(minute_bundle, position), 7, also=lambda i: i < 35)
+    minutes = sample(session_minutes(minute_bundle, position), 13, also=lambda i: i < 35)
     labels, theirs = daily_history_in_minutes(minute_bundle, minute_assets, minutes,
                                               ("open", "high", "close", "price", "volume"),
                                               (1, 3))

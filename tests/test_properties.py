@@ -10,7 +10,7 @@ order across sessions (forward within a session of a minute simulation: see
 forward_in_each_session); and current, can_trade and is_stale at the same clocks.
 
 Profiles, chosen by FASTPORTAL_HYPOTHESIS: "default" (make test) runs
-EXAMPLES["default"] examples per test, 200 in all, derandomized; "long" (make test-long)
+EXAMPLES["default"] examples per test, 120 in all, derandomized; "long" (make test-long)
 runs EXAMPLES["long"], 6,000 in all (the daily and the minute test on a core each, about
 ten minutes), from a new random seed each run, and prints the blob that reproduces a failure
 (@reproduce_failure). FASTPORTAL_HYPOTHESIS_EXAMPLES=N runs N examples per test under
@@ -36,7 +36,7 @@ from conftest import FIELDS, bar_data, differential, outcome
 PROFILE = os.environ.get("FASTPORTAL_HYPOTHESIS", "default")
 # examples per test; each example writes one bundle and makes CALLS calls on it
 EXAMPLES = {
-    "default": {"daily": 100, "minute": 100},
+    "default": {"daily": 60, "minute": 60},
     "long": {"daily": 3000, "minute": 3000},
 }[PROFILE]
 if os.environ.get("FASTPORTAL_HYPOTHESIS_EXAMPLES"):
