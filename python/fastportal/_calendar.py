@@ -155,14 +155,14 @@ def patches():
 _FROM_1990 = ("us_futures", "CMES", "XNYS", "NYSE")
 
 
-def _get_calendar(original):
+def _get_calendar(original, calendar_utils):
     """zipline's get_calendar(name), called once a bar per asset by Asset.is_exchange_open
     (can_trade in a minute simulation): it binds exchange_calendars' signature twice to
     make one call, get_calendar(name[, 1990-01-01], side="right"); for a lone name, that
-    call is made here directly."""
+    call is made here directly. (calendar_utils: zipline's module, whose ec_get_calendar
+    is called, as upstream calls it.)"""
     import pandas as pd
     from exchange_calendars import calendar_utils as ec_utils
-    from zipline.utils import calendar_utils
 
     # exchange_calendars' dispatcher answers such a call with the calendar its factory
     # made for the name (an alias resolved to it), from its cache, while the cache holds
@@ -203,20 +203,22 @@ def _get_calendar(original):
     return get_calendar
 
 
-def get_calendar_patches():
+def get_calendar_patches(framework):
     """(owner, name, value): zipline's get_calendar, in every loaded zipline module that
-    holds it (Asset.is_exchange_open reads it from zipline.assets._assets)."""
+    holds it (Asset.is_exchange_open reads it from zipline.assets._assets). rustybt's
+    get_calendar makes its one call without binding the signature: it stays."""
     import sys
 
-    from zipline.utils import calendar_utils
-
+    if framework.name != "zipline":
+        return []
+    calendar_utils = framework.module("utils.calendar_utils")
     original = calendar_utils.get_calendar
-    fast = _get_calendar(original)
+    fast = _get_calendar(original, calendar_utils)
     fast.__name__, fast.__qualname__, fast.__doc__ = (original.__name__,
                                                       original.__qualname__, original.__doc__)
     fast.__wrapped__ = original
     return [(module, "get_calendar", fast) for module in list(sys.modules.values())
-            if (getattr(module, "__name__", "") or "").startswith("zipline")
+            if framework.owns(getattr(module, "__name__", "") or "")
             and module.__dict__.get("get_calendar") is original]
 
 

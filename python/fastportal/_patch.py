@@ -1,10 +1,12 @@
-"""The patches: a BarData that sends history to the core, and DataPortal's daily windows.
+"""The patches: a BarData that sends history to the core, and DataPortal's daily windows,
+in each framework installed (zipline, rustybt: _framework).
 
 Upstream's BarData is a Cython class whose methods cannot be replaced in place, so
-install() puts a subclass in its place in every loaded zipline module that holds it
-(zipline.protocol, the simulator, the test fixtures...); modules imported later get the
-subclass from zipline._protocol. Every call the core does not serve goes to upstream's
-own method with the same arguments, so its checks, results and errors are unchanged.
+install() puts a subclass in its place in every loaded module of the framework that holds
+it (zipline.protocol, the simulator, the test fixtures...); modules imported later get the
+subclass from the framework's _protocol. Every call the core does not serve goes to
+upstream's own method with the same arguments, so its checks, results and errors are
+unchanged.
 """
 
 import functools
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 
 from pandas import Index
 
-from fastportal import _core
+from fastportal import _core, _framework
 from fastportal._core import (ARGUMENTS, ASSET_TYPE, ASSETS, BAR_COUNT, DUPLICATE_ASSETS,
                               FIELDS, NON_MARKET_MINUTES, PANDAS_INTERNALS, PORTAL_ARGUMENTS)
 from fastportal._calendar import patches as calendar_patches
@@ -69,13 +71,6 @@ def _upstream_call(function, *args, **kwargs):
         _falling_through.active = False
 
 
-def _upstream():
-    from zipline._protocol import BarData
-    from zipline.data.data_portal import DataPortal
-
-    return BarData, DataPortal
-
-
 _HISTORY_PARAMETERS = ("assets", "fields", "bar_count", "frequency")
 
 
@@ -122,11 +117,10 @@ def _check_parameters(names, types, args, kwargs):
 
 
 @functools.cache
-def _parameter_types():
-    """{method: (parameter names, their types)} as BarData's check_parameters has them."""
-    from zipline.assets import Asset
-    from zipline.assets.continuous_futures import ContinuousFuture
-
+def _parameter_types(framework):
+    """{method: (parameter names, their types)} as the framework's BarData's
+    check_parameters has them."""
+    Asset, ContinuousFuture = framework.Asset, framework.ContinuousFuture
     return {"history": (_HISTORY_PARAMETERS,
                         ((Asset, ContinuousFuture, str), (str,), (int,), (str,))),
             "current": (("assets", "fields"), ((Asset, ContinuousFuture, str), (str,))),
@@ -134,15 +128,15 @@ def _parameter_types():
             "is_stale": (("assets",), ((Asset,),))}
 
 
-def check_arguments(method, args, kwargs):
-    """BarData.<method>'s argument types checked as upstream checks them (see
+def check_arguments(framework, method, args, kwargs):
+    """BarData.<method>'s argument types checked as the framework's checks them (see
     _check_parameters), before a call goes to upstream's method."""
-    names, types = _parameter_types()[method]
+    names, types = _parameter_types(framework)[method]
     _check_parameters(names, types, args, kwargs)
 
 
 
-def _make_bar_data_class(upstream_bar_data):
+def _make_bar_data_class(upstream_bar_data, framework):
     upstream_history = upstream_bar_data.history
     upstream_current = upstream_bar_data.current
     upstream_can_trade = upstream_bar_data.can_trade
@@ -186,7 +180,7 @@ def _make_bar_data_class(upstream_bar_data):
                 # not the four arguments: upstream's own check raises, ours where its
                 # compiled one would crash; what it lets through, it answers
                 try:
-                    check_arguments("history", args, kwargs)
+                    check_arguments(framework, "history", args, kwargs)
                 except TypeError:
                     refused(ARGUMENTS)
                     raise
@@ -196,16 +190,16 @@ def _make_bar_data_class(upstream_bar_data):
                                            **kwargs)
             result = self._fastportal_history(*call)
             if result is _PER_WINDOW:
-                check_arguments("history", args, kwargs)
+                check_arguments(framework, "history", args, kwargs)
                 return upstream_history(self, *args, **kwargs)
             if result is _REFUSED:
-                check_arguments("history", args, kwargs)
+                check_arguments(framework, "history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
                 return refused_by_upstream(BAR_COUNT, frequency, not self._fastportal_daily,
                                            _upstream_call, upstream_history, self, *args,
                                            **kwargs)
             if result is None:
-                check_arguments("history", args, kwargs)
+                check_arguments(framework, "history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
                 return ask_upstream(frequency, not self._fastportal_daily, _upstream_call,
                                     upstream_history, self, *args, **kwargs)
@@ -234,7 +228,7 @@ def _make_bar_data_class(upstream_bar_data):
                     elif type(fields) is list or type(fields) is tuple:
                         ask = spot.current_frame if several else spot.current_fields
                     else:
-                        check_arguments("current", args, kwargs)
+                        check_arguments(framework, "current", args, kwargs)
                         return upstream_current(self, *args, **kwargs)
                     dt = self._fastportal_dt()
                     if self._fastportal_daily:
@@ -243,7 +237,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(value) is not str:
                         return value
                     spot_per_value(value)
-            check_arguments("current", args, kwargs)
+            check_arguments(framework, "current", args, kwargs)
             return upstream_current(self, *args, **kwargs)
 
         current.__doc__ = upstream_current.__doc__
@@ -260,7 +254,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(answer) is bool:
                         return answer
                     spot_per_value(answer)
-            check_arguments("can_trade", args, kwargs)
+            check_arguments(framework, "can_trade", args, kwargs)
             return upstream_can_trade(self, *args, **kwargs)
 
         can_trade.__doc__ = upstream_can_trade.__doc__
@@ -274,7 +268,7 @@ def _make_bar_data_class(upstream_bar_data):
                     if type(answer) is bool:
                         return answer
                     spot_per_value(answer)
-            check_arguments("is_stale", args, kwargs)
+            check_arguments(framework, "is_stale", args, kwargs)
             return upstream_is_stale(self, *args, **kwargs)
 
         is_stale.__doc__ = upstream_is_stale.__doc__
@@ -481,10 +475,10 @@ SERVED_METHODS = ("history", "current", "can_trade", "is_stale")
 _bar_data_classes = {}  # upstream's BarData -> (ours, {name: its served method})
 
 
-def _bar_data_class(upstream_bar_data):
+def _bar_data_class(upstream_bar_data, framework):
     made = _bar_data_classes.get(upstream_bar_data)
     if made is None:
-        ours = _make_bar_data_class(upstream_bar_data)
+        ours = _make_bar_data_class(upstream_bar_data, framework)
         made = _bar_data_classes[upstream_bar_data] = (
             ours, {name: ours.__dict__[name] for name in SERVED_METHODS})
     ours, methods = made
@@ -505,37 +499,48 @@ def _patch(owner, name, value):
     setattr(owner, name, value)
 
 
-def install():
-    if _saved:
-        return
-    # pandas' layout is checked once, here, rather than in the first call the core
-    # answers (a calendar lookup, a window): the check builds sample objects both ways
-    builder()
-    upstream_bar_data, data_portal = _upstream()
-    ours = _bar_data_class(upstream_bar_data)
+def _patch_methods(patches, fast_method):
+    for owner, name, replacement in patches:
+        original = owner.__dict__[name]
+        wrapped = replacement(original)
+        wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
+        wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
+        wrapped.__module__ = original.__module__
+        _patch(owner, name, fast_method(name, wrapped))
+
+
+def _install_framework(framework):
+    upstream_bar_data, data_portal = framework.BarData, framework.DataPortal
+    ours = _bar_data_class(upstream_bar_data, framework)
     for module in list(sys.modules.values()):
-        name = getattr(module, "__name__", "") or ""
-        if (name == "zipline" or name.startswith("zipline.")) and (
-            module.__dict__.get("BarData") is upstream_bar_data
-        ):
+        if (framework.owns(getattr(module, "__name__", "") or "")
+                and module.__dict__.get("BarData") is upstream_bar_data):
             _patch(module, "BarData", ours)
     _patch(
         data_portal,
         "get_history_window",
         _make_get_history_window(data_portal.get_history_window),
     )
-    for patches, fast_method in ((calendar_patches(), calendar_fast_method),
-                                 (spot_patches(), spot_fast_method)):
-        for owner, name, replacement in patches:
-            original = owner.__dict__[name]
-            wrapped = replacement(original)
-            wrapped.__name__, wrapped.__qualname__ = original.__name__, original.__qualname__
-            wrapped.__doc__, wrapped.__wrapped__ = original.__doc__, original
-            wrapped.__module__ = original.__module__
-            _patch(owner, name, fast_method(name, wrapped))
-    _patch(*calendar_state_patch())
-    for owner, name, value in get_calendar_patches():
+    _patch_methods(spot_patches(framework), spot_fast_method)
+    for owner, name, value in get_calendar_patches(framework):
         _patch(owner, name, value)
+
+
+def install():
+    if _saved:
+        return
+    # pandas' layout is checked once, here, rather than in the first call the core
+    # answers (a calendar lookup, a window): the check builds sample objects both ways
+    builder()
+    frameworks = _framework.importable()
+    if not frameworks:
+        raise ImportError("fastportal patches zipline-reloaded or rustybt, and neither is "
+                          "importable here")
+    # the calendar's lookups are exchange_calendars', which every framework shares
+    _patch_methods(calendar_patches(), calendar_fast_method)
+    _patch(*calendar_state_patch())
+    for framework in frameworks:
+        _install_framework(framework)
 
 
 def uninstall():

@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from fastportal import _core
+from fastportal import _core, _framework
 from fastportal._core import (ASSET_TYPE, BEFORE_DATA, COLUMN_RANGE, CONTINUOUS_FUTURE,
                               NEW_COLUMN, NO_MINUTE_READER, WINDOW_BEFORE_DATA)
 from fastportal._continuous import LoaderFollower
@@ -171,9 +171,9 @@ class PortalCore:
     """The core's view of one DataPortal in daily history."""
 
     def __init__(self, portal):
-        from zipline.assets import Equity, Future
-        from zipline.assets.continuous_futures import ContinuousFuture
-
+        framework = _framework.of(portal)
+        Equity, Future = framework.Equity, framework.Future
+        ContinuousFuture = framework.ContinuousFuture
         self.portal = portal
         # The assets served: equities, single futures contracts (whose history reads the
         # same dispatch readers, without adjustments, rounded to their tick size) and

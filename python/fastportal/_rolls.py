@@ -19,7 +19,7 @@ of other types are left to upstream.
 import numpy as np
 import pandas as pd
 
-from fastportal import _core
+from fastportal import _core, _framework
 
 # Sessions a roll table reaches before and after the one it is built for.
 ROLL_SESSIONS_BEFORE = 20
@@ -31,10 +31,9 @@ _DAY = 1440 * _MINUTE
 
 def _roll_finder(portal, cf):
     """cf's roll finder when the core follows its type, else None."""
-    from zipline.assets.roll_finder import CalendarRollFinder, VolumeRollFinder
-
+    framework = _framework.of(portal)
     finder = getattr(portal, "_roll_finders", {}).get(cf.roll_style)
-    if type(finder) not in (CalendarRollFinder, VolumeRollFinder):
+    if type(finder) not in (framework.CalendarRollFinder, framework.VolumeRollFinder):
         return None
     try:
         # upstream's dispatching reader finds the continuous future by its sid
@@ -55,11 +54,10 @@ def _contract(portal, cf, when):
 def _volume_step(finder, minute):
     """What a volume roll reads of a minute beyond its session and date: the date and
     session 90 business days on (or the reader's last day), or the error raised."""
-    from zipline.assets.roll_finder import ROLL_DAYS_FOR_CURRENT_CONTRACT
-
+    days = _framework.of(finder).ROLL_DAYS_FOR_CURRENT_CONTRACT
     calendar = finder.trading_calendar
     try:
-        end = min(minute + ROLL_DAYS_FOR_CURRENT_CONTRACT * calendar.day,
+        end = min(minute + days * calendar.day,
                   finder.session_reader.last_available_dt.tz_localize(minute.tzinfo))
         return end.normalize().value, calendar.minute_to_session(end).value
     except Exception as exc:
@@ -68,9 +66,7 @@ def _volume_step(finder, minute):
 
 def _stretch_starts(finder, first, last):
     """Minutes (ns) in [first, last] (ns, one UTC date) where a stretch starts."""
-    from zipline.assets.roll_finder import VolumeRollFinder
-
-    if type(finder) is not VolumeRollFinder:
+    if type(finder) is not _framework.of(finder).VolumeRollFinder:
         return [first]
 
     def step(ns):
@@ -117,7 +113,7 @@ def _contracts_at(portal, cf, starts, minute_data, monotone):
     front contract is the first not auto-closed, the primary the front or the next
     once the front auto-closes, the answer the primary plus the offset, or the front
     while the next has not started: equal contracts at two times mean one primary.)"""
-    from zipline.assets import Future
+    Future = _framework.of(portal).Future
 
     def at(ns):
         return _contract(portal, cf, pd.Timestamp(ns, tz="UTC") if minute_data
@@ -155,8 +151,7 @@ def store_roll(portal, minute_data, cf, session):
     """Builds cf's roll table for the reader of minute_data, or extends it, to reach
     ROLL_SESSIONS_BEFORE and ROLL_SESSIONS_AFTER around session (a session label); None,
     stored, when upstream's roll finder is not one the core follows."""
-    from zipline.assets.roll_finder import CalendarRollFinder
-
+    calendar_roll_finder = _framework.of(portal).CalendarRollFinder
     rolls = portal.__dict__["_fastportal_rolls"][minute_data]
     finder = _roll_finder(portal, cf)
     if finder is None:
@@ -185,7 +180,7 @@ def store_roll(portal, minute_data, cf, session):
             continue
         keys = [ns for p in block for ns in _session_starts(portal, finder, p, minute_data)]
         found = _contracts_at(portal, cf, keys, minute_data,
-                              type(finder) is CalendarRollFinder)
+                              type(finder) is calendar_roll_finder)
         if block[0] < low:
             stretches = list(zip(keys, found)) + list(zip(starts, contracts))
         else:

@@ -15,7 +15,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from fastportal import _core
+from fastportal import _core, _framework
 from fastportal._core import (ADJUSTED_TIME, CONTRACT_TAPE, NEW_ROLL, NEW_TAPE, ROLL_RANGE,
                               TAPE_RANGE)
 from fastportal._calendar import _lookups
@@ -52,9 +52,9 @@ def spot_core(portal):
 
 
 def _build_spot(portal):
-    from zipline.assets import Equity, Future
-    from zipline.assets.continuous_futures import ContinuousFuture
-
+    framework = _framework.of(portal)
+    Equity, Future = framework.Equity, framework.Future
+    ContinuousFuture = framework.ContinuousFuture
     calendar = portal.trading_calendar
     if builder() is None or not _lookups(calendar):
         return None
@@ -136,17 +136,16 @@ def _minute_tape(reader, asset, timeline, dt):
 def _store_tape(portal, spot_tapes, asset, dt, minute_data):
     """Builds the asset's tape for the reader of minute_data (around dt for minute
     data); None, stored, when the core cannot read that reader."""
-    from zipline.assets import Equity
-    from zipline.data.bcolz_daily_bars import BcolzDailyBarReader
-    from zipline.data.bcolz_minute_bars import BcolzMinuteBarReader
-
+    framework = _framework.of(portal)
     tape = None
     try:
         reader = _reader(portal, asset, minute_data)
-        timeline = adjustment_timeline(portal, asset) if type(asset) is Equity else None
-        if not minute_data and type(reader) is BcolzDailyBarReader:
+        timeline = (adjustment_timeline(portal, asset) if type(asset) is framework.Equity
+                    else None)
+        if not minute_data and type(reader) is framework.BcolzDailyBarReader:
             tape = _daily_tape(reader, asset, timeline)
-        elif minute_data and type(reader) is BcolzMinuteBarReader and type(dt) is pd.Timestamp:
+        elif (minute_data and type(reader) is framework.BcolzMinuteBarReader
+              and type(dt) is pd.Timestamp):
             tape = _minute_tape(reader, asset, timeline, dt)
     except Exception:
         tape = None  # upstream answers, with its own error if it raises
@@ -157,15 +156,13 @@ def _reads_of(portal, asset, dt, minute_data, reason):
     """The assets whose tapes a call wants: the asset, or a continuous future's contract
     at dt, or (CONTRACT_TAPE: the price was found across a roll) every contract its
     roll table names."""
-    from zipline.assets import Future
-    from zipline.assets.continuous_futures import ContinuousFuture
-
-    if type(asset) is not ContinuousFuture:
+    framework = _framework.of(portal)
+    if type(asset) is not framework.ContinuousFuture:
         return [asset]
     table = portal.__dict__["_fastportal_rolls"][minute_data].get(asset)
     if reason == CONTRACT_TAPE:
         tapes = portal.__dict__["_fastportal_tapes"][minute_data]
-        return {c for c in table.contracts if type(c) is Future and c not in tapes}
+        return {c for c in table.contracts if type(c) is framework.Future and c not in tapes}
     key = dt.value if minute_data else portal.trading_calendar.minute_to_session(dt).value
     return [table.contract_at(key)]
 
@@ -239,10 +236,10 @@ def _make_adjusted_value(upstream):
     return get_adjusted_value
 
 
-def patches():
-    """(owner, name, replacement(original)) of DataPortal's spot methods."""
-    from zipline.data.data_portal import DataPortal
-
+def patches(framework):
+    """(owner, name, replacement(original)) of the framework's DataPortal's spot
+    methods."""
+    DataPortal = framework.DataPortal
     return [(DataPortal, "get_spot_value", _make_spot_value),
             (DataPortal, "get_scalar_asset_spot_value", _make_spot_value),
             (DataPortal, "get_adjusted_value", _make_adjusted_value)]

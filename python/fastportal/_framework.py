@@ -1,0 +1,95 @@
+"""The frameworks fastportal patches: zipline-reloaded (package `zipline`) and rustybt,
+a fork of it whose modules keep zipline's names under its own package. The shim is the
+same for both; what it takes from a framework (its BarData, DataPortal, asset types,
+readers, roll finders, calendar functions) it takes from the framework's object, found
+from the package name or from the portal in hand."""
+
+import functools
+import importlib
+import importlib.util
+import warnings
+
+NAMES = ("zipline", "rustybt")
+
+# Where each name the shim uses lives, inside the framework's package.
+_HOMES = {
+    "BarData": "_protocol",
+    "DataPortal": "data.data_portal",
+    "Asset": "assets",
+    "Equity": "assets",
+    "Future": "assets",
+    "ContinuousFuture": "assets.continuous_futures",
+    "BcolzDailyBarReader": "data.bcolz_daily_bars",
+    "BcolzMinuteBarReader": "data.bcolz_minute_bars",
+    "CalendarRollFinder": "assets.roll_finder",
+    "VolumeRollFinder": "assets.roll_finder",
+    "ROLL_DAYS_FOR_CURRENT_CONTRACT": "assets.roll_finder",
+}
+
+
+class Framework:
+    """One framework: its package's name, and the names of _HOMES, imported when first
+    asked for."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"<fastportal framework {self.name}>"
+
+    def __getattr__(self, attribute):
+        home = _HOMES.get(attribute)
+        if home is None:
+            raise AttributeError(attribute)
+        value = getattr(self.module(home), attribute)
+        setattr(self, attribute, value)
+        return value
+
+    def module(self, path):
+        return importlib.import_module(f"{self.name}.{path}")
+
+    def owns(self, module_name):
+        """Whether a module of that name is the framework's."""
+        return module_name == self.name or module_name.startswith(self.name + ".")
+
+
+@functools.cache
+def framework(name):
+    if name not in NAMES:
+        raise ValueError(f"fastportal knows no framework {name!r} (known: "
+                         f"{', '.join(NAMES)})")
+    return Framework(name)
+
+
+def importable():
+    """The frameworks installed here, each imported. One that is installed but fails to
+    import is left unpatched, with a warning that says why."""
+    found = []
+    for name in NAMES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - whatever its import raised, it is said
+            warnings.warn(f"fastportal: {name} is installed but does not import "
+                          f"({type(exc).__name__}: {exc}); it is not patched",
+                          RuntimeWarning, stacklevel=3)
+            continue
+        found.append(framework(name))
+    return found
+
+
+@functools.cache
+def _framework_of_type(kind):
+    for cls in kind.__mro__:
+        root = (getattr(cls, "__module__", "") or "").partition(".")[0]
+        if root in NAMES:
+            return framework(root)
+    return framework(NAMES[0])
+
+
+def of(obj):
+    """The framework an object (a portal, a BarData) belongs to: that of the first class
+    in its type's MRO defined in a framework's package (a user's DataPortal subclass is
+    its framework's); zipline's when none is."""
+    return _framework_of_type(type(obj))
