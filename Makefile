@@ -9,6 +9,16 @@
 #               daily and minute on a core each), then
 #               make sanitize and make fuzz-smoke. .ci/run runs make test, then make
 #               test-long
+# make setup-rustybt  .venv-rustybt on Python 3.12 (pyenv's): rustybt 0.3.3 built from its
+#               sdist against NumPy 2's headers (its build requirements pinned by
+#               constraints-rustybt-build.txt) and installed without its dependencies, which
+#               come from requirements-rustybt.txt at the versions of its own uv.lock
+#               (constraints-rustybt.txt); then fastportal, built there. The wheel and the
+#               sdist are kept in .cache/
+# make test-rustybt  setup-rustybt, then fastportal's differential tests with rustybt as
+#               the framework (tests/as_rustybt.py), then rustybt's own history, bar data,
+#               data portal and continuous futures tests from its sdist, unpatched and
+#               patched side by side
 # make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
 # make bench    setup, then the per-call tables of benchmarks/
 # make sanitize setup, then the C-level and differential tests against the extension
@@ -38,7 +48,7 @@ STAMP := $(VENV)/.fastportal-installed
 SOURCES := $(wildcard src/*.c include/*.h) setup.py pyproject.toml
 
 .PHONY: setup test test-long test-fastportal test-sweeps test-properties-long test-upstream \
-	sanitize valgrind fuzz fuzz-smoke profile bench clean
+	setup-rustybt test-rustybt sanitize valgrind fuzz fuzz-smoke profile bench clean
 
 setup: $(STAMP)
 
@@ -71,6 +81,39 @@ test-properties-long: setup
 
 test-upstream: setup
 	$(PY) tests/upstream/run.py
+
+PYTHON312 ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12)),python3.12)
+RUSTYBT := 0.3.3
+RVENV := .venv-rustybt
+RPY := $(RVENV)/bin/python
+RPIP := $(RPY) -m pip --disable-pip-version-check -q
+RSDIST := .cache/rustybt-$(RUSTYBT).tar.gz
+# PIP_CONSTRAINT, not -c: pip hands it on to the isolated environment the sdist builds in
+RBUILD := PIP_CONSTRAINT=$(CURDIR)/constraints-rustybt-build.txt
+
+setup-rustybt: $(RVENV)/.fastportal-installed
+
+$(RSDIST):
+	mkdir -p .cache
+	$(RBUILD) $(RPIP) download --no-deps --no-binary rustybt rustybt==$(RUSTYBT) -d .cache
+
+$(RVENV)/.env-installed: constraints-rustybt.txt constraints-rustybt-build.txt \
+		requirements-rustybt.txt
+	test -x $(RPY) || $(PYTHON312) -m venv $(RVENV)
+	$(MAKE) $(RSDIST)
+	$(RPIP) install -c constraints-rustybt.txt -r requirements-rustybt.txt
+	ls .cache/wheels/rustybt-$(RUSTYBT)-*.whl >/dev/null 2>&1 || \
+		$(RBUILD) $(RPIP) wheel --no-deps $(RSDIST) -w .cache/wheels
+	$(RPIP) install --no-deps --force-reinstall .cache/wheels/rustybt-$(RUSTYBT)-*.whl
+	touch $@
+
+$(RVENV)/.fastportal-installed: $(RVENV)/.env-installed $(SOURCES)
+	FASTPORTAL_STRICT=1 $(RPIP) install --no-build-isolation --no-deps -e .
+	touch $@
+
+test-rustybt: setup-rustybt
+	$(RPY) -m pytest -p no:cacheprovider $(XDIST) -p as_rustybt -m "not long" $(RUSTYBT_TESTS)
+	$(RPY) tests/upstream/run.py --framework rustybt
 
 SANITIZE := .sanitize
 # -fno-wrapv: signed overflow is undefined again (Python's own flags pass -fwrapv), so

@@ -38,11 +38,22 @@
 
 /* One table of NumPy's C API for the whole extension: arrays.c defines it and fills it
    (fp_arrays_init, at the module's import), the other files only use it. */
+#include <numpy/numpyconfig.h>
+#ifdef NPY_2_0_API_VERSION
 #define NPY_NO_DEPRECATED_API NPY_2_0_API_VERSION
+#else /* NumPy 1.x's headers (rustybt's environment runs numpy 1.26) */
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#endif
 #define PY_ARRAY_UNIQUE_SYMBOL fp_ARRAY_API
 #ifndef FASTPORTAL_ARRAYS_C
 #define NO_IMPORT_ARRAY
 #endif
 #include <numpy/arrayobject.h>
+
+/* NumPy 2's accessor of a dtype's item size, defined for NumPy 1.x's headers as NumPy's
+   migration guide defines it */
+#if NPY_ABI_VERSION < 0x02000000
+#define PyDataType_ELSIZE(descr) ((descr)->elsize)
+#endif
 
 #endif

@@ -69,12 +69,14 @@ def importable():
         if importlib.util.find_spec(name) is None:
             continue
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - whatever its import raised, it is said
             warnings.warn(f"fastportal: {name} is installed but does not import "
                           f"({type(exc).__name__}: {exc}); it is not patched",
                           RuntimeWarning, stacklevel=3)
             continue
+        if module.__name__ != name:
+            continue  # another framework's package under a second name: patched as that one
         found.append(framework(name))
     return found
 

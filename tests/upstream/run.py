@@ -1,11 +1,14 @@
-"""Upstream's own tests, from the zipline-reloaded sdist, unpatched and patched.
+"""A framework's own tests, from its sdist, unpatched and patched.
 
-Runs the sdist's history, data portal, bar data, continuous futures, algorithm,
-examples, clock and trade simulation test files twice, side by side (one process each):
-as they are, and with fastportal installed by fastportal_plugin.py. The patched run must pass exactly the tests the unpatched run
-passes, and in every file no history call may fall through to upstream. Prints both
-counts and, for each file, the history calls the core served and those that fell
-through or that upstream answered or raised on; exits non-zero on any difference."""
+zipline-reloaded (the default): its sdist's history, data portal, bar data, continuous
+futures, algorithm, examples, clock and trade simulation test files; rustybt
+(--framework rustybt, in .venv-rustybt): its history, bar data, data portal and
+continuous futures test files. Each runs twice, side by side (one process each): as they
+are, and with fastportal installed by fastportal_plugin.py. The patched run must pass
+exactly the tests the unpatched run passes, and in every file no history call may fall
+through to upstream. Prints both counts and, for each file, the history calls the core
+served and those that fell through or that upstream answered or raised on; exits
+non-zero on any difference."""
 
 import json
 import os
@@ -19,24 +22,30 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = REPO / ".cache"
-VERSION = "3.2.1"
-FILES = ["tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py",
-         "tests/test_continuous_futures.py", "tests/test_algorithm.py", "tests/test_examples.py",
-         "tests/test_clock.py", "tests/test_tradesimulation.py"]
-# The files in which every history call must be served: none may fall through.
-SERVED_FILES = FILES
+# framework -> (distribution, version, test files)
+SUITES = {
+    "zipline": ("zipline_reloaded", "3.2.1", [
+        "tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py",
+        "tests/test_continuous_futures.py", "tests/test_algorithm.py",
+        "tests/test_examples.py", "tests/test_clock.py", "tests/test_tradesimulation.py"]),
+    "rustybt": ("rustybt", "0.3.3", [
+        "tests/test_history.py", "tests/test_bar_data.py", "tests/test_data_portal.py",
+        "tests/test_continuous_futures.py"]),
+}
 
 
-def sdist_tests():
-    source = CACHE / f"zipline_reloaded-{VERSION}"
+def sdist_tests(framework):
+    distribution, version, _ = SUITES[framework]
+    source = CACHE / f"{distribution}-{version}"
     if (source / "tests").is_dir():
         return source
     CACHE.mkdir(exist_ok=True)
-    archive = CACHE / f"zipline_reloaded-{VERSION}.tar.gz"
+    archive = CACHE / f"{distribution}-{version}.tar.gz"
     if not archive.exists():
+        package = distribution.replace("_", "-")
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
-             "zipline-reloaded", f"zipline-reloaded=={VERSION}", "-d", str(CACHE)],
+             package, f"{package}=={version}", "-d", str(CACHE)],
             check=True,
         )
     with tarfile.open(archive) as tar:
@@ -44,12 +53,13 @@ def sdist_tests():
     return source
 
 
-def start(source, patched):
+def start(framework, source, patched):
     """The run's pytest, started; its output goes to files (two runs at once would fill
     and block on pipes that are read one after the other)."""
     name = "patched" if patched else "unpatched"
-    report = CACHE / f"upstream-{name}.xml"
-    stats_file = CACHE / f"upstream-{name}-stats.json"
+    report = CACHE / f"upstream-{framework}-{name}.xml"
+    stats_file = CACHE / f"upstream-{framework}-{name}-stats.json"
+    files = SUITES[framework][2]
     report.unlink(missing_ok=True)
     stats_file.unlink(missing_ok=True)
     env = dict(os.environ)
@@ -60,16 +70,16 @@ def start(source, patched):
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
         env["FASTPORTAL_STATS"] = str(stats_file)
         command += ["-p", "fastportal_plugin"]
-    print(f"upstream suite, {name}: running {' '.join(FILES)}", flush=True)
+    print(f"{framework} suite, {name}: running {' '.join(files)}", flush=True)
     out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
-    child = subprocess.Popen(command + FILES, cwd=source, env=env, stdout=out, stderr=err,
+    child = subprocess.Popen(command + files, cwd=source, env=env, stdout=out, stderr=err,
                              text=True)
-    return name, child, out, err, report, stats_file
+    return framework, name, child, out, err, report, stats_file
 
 
 def finish(started):
     """The outcome of each test of a run started by start(), and its statistics."""
-    name, child, out, err, report, stats_file = started
+    framework, name, child, out, err, report, stats_file = started
     child.wait()
     out.seek(0)
     err.seek(0)
@@ -77,7 +87,7 @@ def finish(started):
     out.close()
     err.close()
     tail = stdout.strip().splitlines()[-1:] or [stderr[-2000:]]
-    print(f"upstream suite, {name}: {tail[0]}", flush=True)
+    print(f"{framework} suite, {name}: {tail[0]}", flush=True)
     patched = name == "patched"
     outcomes = {}
     for case in ET.parse(report).getroot().iter("testcase"):
@@ -102,8 +112,14 @@ def by_window(stats, outcome):
 
 
 def main():
-    source = sdist_tests()
-    unpatched, patched = start(source, patched=False), start(source, patched=True)
+    framework = "zipline"
+    if sys.argv[1:2] == ["--framework"] and len(sys.argv) == 3 and sys.argv[2] in SUITES:
+        framework = sys.argv[2]
+    elif sys.argv[1:]:
+        sys.exit(f"usage: run.py [--framework {'|'.join(SUITES)}]")
+    source = sdist_tests(framework)
+    unpatched = start(framework, source, patched=False)
+    patched = start(framework, source, patched=True)
     theirs, _ = finish(unpatched)
     ours, counts = finish(patched)
     stats = counts["total"]
@@ -136,7 +152,7 @@ def main():
               f"{sum(fell.values())} {fell or ''}; refused with upstream's error {refused}; "
               f"answered by upstream: {by_window(file_stats, 'answered')}; raised by "
               f"upstream: {by_window(file_stats, 'raised')}")
-        if file in SERVED_FILES and fell:
+        if fell:
             leaks[file] = fell
     for name, outcomes in (("unpatched", theirs), ("patched", ours)):
         print(f"{name}: {count(outcomes, 'passed')} passed, {count(outcomes, 'failed')} failed, "
