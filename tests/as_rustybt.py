@@ -8,7 +8,9 @@ installed: the two would be indistinguishable otherwise."""
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import sys
+from pathlib import Path
 
 FRAMEWORK = "rustybt"
 
@@ -35,9 +37,21 @@ class _SecondName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = self.own_specs.pop(module.__spec__.name)
 
 
-def pytest_configure(config):
+def second_name():
+    """zipline names rustybt's package in this process, from now on (once: a process
+    started by the tests has it from sitecustomize already)."""
+    if any(isinstance(finder, _SecondName) for finder in sys.meta_path):
+        return
     if importlib.util.find_spec("zipline") is not None:
         raise RuntimeError("as_rustybt: zipline is installed here, so the name cannot be "
                            "rustybt's (make test-rustybt runs in .venv-rustybt)")
     importlib.import_module(FRAMEWORK)
     sys.meta_path.insert(0, _SecondName())
+
+
+def pytest_configure(config):
+    second_name()
+    # the processes the tests start (a child that must crash, spawned workers) too
+    here = Path(__file__).resolve().parent
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(here / "rustybt_site"), str(here), os.environ.get("PYTHONPATH")]))

@@ -27,12 +27,28 @@ _HOMES = {
 }
 
 
+# Where the frameworks' own code differs in what the shim reads or repeats:
+# - adjustment_tables: the table names their DataPortal.get_adjustments passes to
+#   _get_adjustment_list (rustybt's adjustment reader accepts only lower case);
+# - mergers_compared_naive: rustybt's get_adjustments compares a time with a zone to the
+#   mergers' naive dates (splits and dividends it first puts in the time's zone), so it
+#   raises pandas' TypeError for any asset with a merger, on every field but volume;
+#   the core leaves those assets' ratios and spot values to it.
+_DIFFERENCES = {
+    "zipline": {"adjustment_tables": ("SPLITS", "MERGERS", "DIVIDENDS"),
+                "mergers_compared_naive": False},
+    "rustybt": {"adjustment_tables": ("splits", "mergers", "dividends"),
+                "mergers_compared_naive": True},
+}
+
+
 class Framework:
-    """One framework: its package's name, and the names of _HOMES, imported when first
-    asked for."""
+    """One framework: its package's name, what differs in its code (_DIFFERENCES), and
+    the names of _HOMES, imported when first asked for."""
 
     def __init__(self, name):
         self.name = name
+        self.__dict__.update(_DIFFERENCES[name])
 
     def __repr__(self):
         return f"<fastportal framework {self.name}>"

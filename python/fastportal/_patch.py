@@ -27,8 +27,8 @@ from fastportal._spot import fast_method as spot_fast_method
 from fastportal._spot import patches as spot_patches
 from fastportal._spot import spot_core, spot_per_value
 from fastportal._pandas import builder
-from fastportal._portal import (COLUMN_OF_FIELD, ask_upstream, detach_all, fell_through,
-                                portal_core, refused, refused_by_upstream)
+from fastportal._portal import (COLUMN_OF_FIELD, TimelineRefused, ask_upstream, detach_all,
+                                fell_through, portal_core, refused, refused_by_upstream)
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -317,9 +317,10 @@ def _make_bar_data_class(upstream_bar_data, framework):
             if stepped:
                 try:
                     scales = core.ratios((assets,) if single else assets, fields, dt, now)
-                except ZeroDivisionError:
+                except (ZeroDivisionError, TimelineRefused):
                     # a volume split of ratio 0: upstream raises it once the window is
-                    # built, or the window's own error first
+                    # built, or the window's own error first; or upstream's
+                    # get_adjustments raises for the asset (_framework)
                     return fell_through(NON_MARKET_MINUTES)
             if self._fastportal_daily:
                 if frequency != "1d":
@@ -370,7 +371,7 @@ def _make_bar_data_class(upstream_bar_data, framework):
                 try:
                     scales = tuple(core.ratios((first,), field, dt, now)[0]
                                    for field in fields)
-                except ZeroDivisionError:  # as for one field
+                except (ZeroDivisionError, TimelineRefused):  # as for one field
                     fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
             # upstream reads the assets and the fields in the order the strategy gave them

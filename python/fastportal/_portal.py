@@ -760,20 +760,33 @@ class PortalCore:
         return frame
 
 
+class TimelineRefused(Exception):
+    """The framework's get_adjustments raises for this asset where a timeline would
+    answer (_framework: mergers_compared_naive): upstream answers, and raises."""
+
+
 def adjustment_timeline(portal, asset):
     """The asset's AdjustmentTimeline, read once per portal through the portal's own
-    cached _get_adjustment_list, as get_adjustments reads it."""
+    cached _get_adjustment_list, as get_adjustments reads it. Raises TimelineRefused
+    where upstream's get_adjustments itself raises."""
     timelines = portal.__dict__.setdefault("_fastportal_timelines", {})
     timeline = timelines.get(asset)
     if timeline is None:
+        framework = _framework.of(portal)
+        splits, mergers, dividends = framework.adjustment_tables
         parts = []
-        for cache, table in ((portal._splits_dict, "SPLITS"),
-                             (portal._mergers_dict, "MERGERS"),
-                             (portal._dividends_dict, "DIVIDENDS")):
+        for cache, table in ((portal._splits_dict, splits),
+                             (portal._mergers_dict, mergers),
+                             (portal._dividends_dict, dividends)):
             adjustments = portal._get_adjustment_list(asset, cache, table)
             parts.append(np.array([when.value for when, _ in adjustments], np.int64))
             parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
-        timeline = timelines[asset] = _core.AdjustmentTimeline(*parts)
+        timeline = _core.AdjustmentTimeline(*parts)
+        if framework.mergers_compared_naive and len(parts[2]):
+            timeline = False
+        timelines[asset] = timeline
+    if timeline is False:
+        raise TimelineRefused(asset)
     return timeline
 
 

@@ -22,20 +22,25 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = REPO / ".cache"
-# framework -> (distribution, version, test files)
+# framework -> (distribution, version, test files, how its pytest runs). rustybt's sdist
+# holds its package's sources at the top, where they would be imported instead of the
+# installed build: its pytest runs without the working folder on sys.path (python -P)
+# and imports the test files without changing sys.path (--import-mode=importlib).
 SUITES = {
     "zipline": ("zipline_reloaded", "3.2.1", [
         "tests/test_history.py", "tests/test_data_portal.py", "tests/test_bar_data.py",
         "tests/test_continuous_futures.py", "tests/test_algorithm.py",
-        "tests/test_examples.py", "tests/test_clock.py", "tests/test_tradesimulation.py"]),
+        "tests/test_examples.py", "tests/test_clock.py", "tests/test_tradesimulation.py"],
+        [sys.executable, "-m", "pytest"]),
     "rustybt": ("rustybt", "0.3.3", [
         "tests/test_history.py", "tests/test_bar_data.py", "tests/test_data_portal.py",
-        "tests/test_continuous_futures.py"]),
+        "tests/test_continuous_futures.py"],
+        [sys.executable, "-P", "-m", "pytest", "--import-mode=importlib"]),
 }
 
 
 def sdist_tests(framework):
-    distribution, version, _ = SUITES[framework]
+    distribution, version, _, _ = SUITES[framework]
     source = CACHE / f"{distribution}-{version}"
     if (source / "tests").is_dir():
         return source
@@ -59,12 +64,12 @@ def start(framework, source, patched):
     name = "patched" if patched else "unpatched"
     report = CACHE / f"upstream-{framework}-{name}.xml"
     stats_file = CACHE / f"upstream-{framework}-{name}-stats.json"
-    files = SUITES[framework][2]
+    _, _, files, pytest = SUITES[framework]
     report.unlink(missing_ok=True)
     stats_file.unlink(missing_ok=True)
     env = dict(os.environ)
     env.pop("FASTPORTAL_STATS", None)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+    command = [*pytest, "-p", "no:cacheprovider", "-q",
                "-o", "addopts=--strict-markers --disable-warnings", f"--junitxml={report}"]
     if patched:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
