@@ -367,9 +367,11 @@ def _make_bar_data_class(upstream_bar_data, framework):
                     # and raises; its error stands
                     fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
-                first = assets if single else assets[0]
+                # upstream takes every asset's ratio and keeps the first's: an error
+                # of any asset's is its own
                 try:
-                    scales = tuple(core.ratios((first,), field, dt, now)[0]
+                    scales = tuple(core.ratios((assets,) if single else assets, field, dt,
+                                               now)[0]
                                    for field in fields)
                 except (ZeroDivisionError, TimelineRefused):  # as for one field
                     fell_through(NON_MARKET_MINUTES)

@@ -761,17 +761,19 @@ class PortalCore:
 
 
 class TimelineRefused(Exception):
-    """The framework's get_adjustments raises for this asset where a timeline would
-    answer (_framework: mergers_compared_naive): upstream answers, and raises."""
+    """The framework's get_adjustments raises for this asset at times with a zone, where
+    a timeline would answer (_framework: mergers_compared_naive). A timeline does not
+    know the zone of the times it is asked about: the asset's ratios and spot values
+    are left to upstream, which answers or raises."""
 
 
 def adjustment_timeline(portal, asset):
     """The asset's AdjustmentTimeline, read once per portal through the portal's own
     cached _get_adjustment_list, as get_adjustments reads it. Raises TimelineRefused
-    where upstream's get_adjustments itself raises."""
+    where upstream's get_adjustments may raise."""
     timelines = portal.__dict__.setdefault("_fastportal_timelines", {})
-    timeline = timelines.get(asset)
-    if timeline is None:
+    entry = timelines.get(asset, False)
+    if entry is False:
         framework = _framework.of(portal)
         splits, mergers, dividends = framework.adjustment_tables
         parts = []
@@ -781,13 +783,11 @@ def adjustment_timeline(portal, asset):
             adjustments = portal._get_adjustment_list(asset, cache, table)
             parts.append(np.array([when.value for when, _ in adjustments], np.int64))
             parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
-        timeline = _core.AdjustmentTimeline(*parts)
-        if framework.mergers_compared_naive and len(parts[2]):
-            timeline = False
-        timelines[asset] = timeline
-    if timeline is False:
+        refused = framework.mergers_compared_naive and len(parts[2]) > 0
+        entry = timelines[asset] = None if refused else _core.AdjustmentTimeline(*parts)
+    if entry is None:
         raise TimelineRefused(asset)
-    return timeline
+    return entry
 
 
 def portal_core(portal):
