@@ -21,7 +21,7 @@ def _sdist():
         "upstream_run", Path(__file__).parent / "upstream" / "run.py")
     run = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(run)
-    return run.sdist_tests()
+    return run.sdist_tests("zipline")
 
 
 def example_root(directory):
