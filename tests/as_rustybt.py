@@ -24,6 +24,8 @@ class _SecondName(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "zipline" and not fullname.startswith("zipline."):
             return None
+        if importlib.util.find_spec(FRAMEWORK + fullname[len("zipline"):]) is None:
+            return None  # no such module of rustybt's: no such module of zipline's
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):

@@ -38,7 +38,7 @@ def test_an_object_belongs_to_the_framework_of_its_first_class_defined_in_one():
 
     portal = UsersPortal.__new__(UsersPortal)
     assert _framework.of(portal) is _framework.framework("zipline")
-    assert _framework.of(object()) is _framework.framework("zipline")
+    assert _framework.of(object()) is None  # not a framework's: left to upstream
 
 
 BROKEN = """
@@ -81,3 +81,33 @@ def test_install_patches_each_installed_framework():
             assert bar_data.__module__ == "fastportal._patch", name
     for name in set(_framework.NAMES) - set(installed):
         assert name not in sys.modules
+
+
+def test_an_install_that_fails_leaves_nothing_patched(monkeypatch):
+    from exchange_calendars import ExchangeCalendar
+
+    from fastportal import _patch
+
+    before = dict(ExchangeCalendar.__dict__)
+
+    def broken(framework):
+        raise RuntimeError("spot patches broke")
+
+    monkeypatch.setattr(_patch, "spot_patches", broken)
+    with pytest.raises(RuntimeError, match="spot patches broke"):
+        fastportal.install()
+    assert not fastportal.installed()
+    assert dict(ExchangeCalendar.__dict__) == before
+    monkeypatch.undo()
+    with fastportal.patched():  # and a later install works
+        assert fastportal.installed()
+
+
+def test_a_portal_of_no_framework_is_left_to_upstream():
+    from fastportal import _portal, _spot
+
+    class Portal:  # duck-typed, as a user's stand-in would be
+        trading_calendar = None
+
+    assert _spot.spot_core(Portal()) is False
+    assert _portal.portal_core(Portal()) is None

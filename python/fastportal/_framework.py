@@ -8,6 +8,7 @@ import functools
 import importlib
 import importlib.util
 import warnings
+import weakref
 
 NAMES = ("zipline", "rustybt")
 
@@ -78,36 +79,51 @@ def framework(name):
 
 
 def importable():
-    """The frameworks installed here, each imported. One that is installed but fails to
-    import is left unpatched, with a warning that says why."""
+    """The frameworks installed here, each imported with every name the shim takes from
+    it. One that is installed but fails to import, or lacks one of those names, is left
+    unpatched, with a warning that says why."""
     found = []
     for name in NAMES:
         if importlib.util.find_spec(name) is None:
             continue
         try:
             module = importlib.import_module(name)
+            if module.__name__ != name:
+                continue  # another framework's package under a second name: patched as that
+            candidate = framework(name)
+            for attribute in _HOMES:
+                getattr(candidate, attribute)
         except Exception as exc:  # noqa: BLE001 - whatever its import raised, it is said
             warnings.warn(f"fastportal: {name} is installed but does not import "
                           f"({type(exc).__name__}: {exc}); it is not patched",
-                          RuntimeWarning, stacklevel=3)
+                          RuntimeWarning, stacklevel=4)
             continue
-        if module.__name__ != name:
-            continue  # another framework's package under a second name: patched as that one
-        found.append(framework(name))
+        found.append(candidate)
     return found
 
 
-@functools.cache
-def _framework_of_type(kind):
-    for cls in kind.__mro__:
-        root = (getattr(cls, "__module__", "") or "").partition(".")[0]
-        if root in NAMES:
-            return framework(root)
-    return framework(NAMES[0])
+# type -> its framework (or None), weakly: classes made per object (mocks) do not pile up
+_framework_of_type = weakref.WeakKeyDictionary()
 
 
 def of(obj):
-    """The framework an object (a portal, a BarData) belongs to: that of the first class
-    in its type's MRO defined in a framework's package (a user's DataPortal subclass is
-    its framework's); zipline's when none is."""
-    return _framework_of_type(type(obj))
+    """The framework an object (a portal, a BarData, a roll finder) belongs to: that of
+    the first class in its type's MRO defined in a framework's package (a user's DataPortal
+    subclass is its framework's); None when no class of it is a framework's, and the
+    core then leaves the object to upstream."""
+    kind = type(obj)
+    try:
+        return _framework_of_type[kind]
+    except KeyError:
+        pass
+    found = None
+    for cls in kind.__mro__:
+        root = (getattr(cls, "__module__", "") or "").partition(".")[0]
+        if root in NAMES:
+            found = framework(root)
+            break
+    try:
+        _framework_of_type[kind] = found
+    except TypeError:  # a type that takes no weak reference: asked again next time
+        pass
+    return found

@@ -539,11 +539,15 @@ def install():
     if not frameworks:
         raise ImportError("fastportal patches zipline-reloaded or rustybt, and neither is "
                           "importable here")
-    # the calendar's lookups are exchange_calendars', which every framework shares
-    _patch_methods(calendar_patches(), calendar_fast_method)
-    _patch(*calendar_state_patch())
-    for framework in frameworks:
-        _install_framework(framework)
+    try:
+        # the calendar's lookups are exchange_calendars', which every framework shares
+        _patch_methods(calendar_patches(), calendar_fast_method)
+        _patch(*calendar_state_patch())
+        for framework in frameworks:
+            _install_framework(framework)
+    except BaseException:
+        uninstall()  # nothing half patched
+        raise
 
 
 def uninstall():

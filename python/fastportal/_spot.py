@@ -53,6 +53,8 @@ def spot_core(portal):
 
 def _build_spot(portal):
     framework = _framework.of(portal)
+    if framework is None:
+        return None
     Equity, Future = framework.Equity, framework.Future
     ContinuousFuture = framework.ContinuousFuture
     calendar = portal.trading_calendar
