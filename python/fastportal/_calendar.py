@@ -205,11 +205,11 @@ def _get_calendar(original, calendar_utils):
 
 def get_calendar_patches(framework):
     """(owner, name, value): zipline's get_calendar, in every loaded zipline module that
-    holds it (Asset.is_exchange_open reads it from zipline.assets._assets). rustybt's
-    get_calendar makes its one call without binding the signature: it stays."""
+    holds it (Asset.is_exchange_open reads it from zipline.assets._assets); none for a
+    framework whose get_calendar does not bind (_framework: get_calendar_bound)."""
     import sys
 
-    if framework.name != "zipline":
+    if not framework.get_calendar_bound:
         return []
     calendar_utils = framework.module("utils.calendar_utils")
     original = calendar_utils.get_calendar

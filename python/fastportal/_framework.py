@@ -34,12 +34,15 @@ _HOMES = {
 # - mergers_compared_naive: rustybt's get_adjustments compares a time with a zone to the
 #   mergers' naive dates (splits and dividends it first puts in the time's zone), so it
 #   raises pandas' TypeError for any asset with a merger, on every field but volume;
-#   the core leaves those assets' ratios and spot values to it.
+#   the core leaves those assets' ratios and spot values to it;
+# - get_calendar_bound: zipline's get_calendar binds exchange_calendars' signature twice
+#   per call, which fastportal's replaces (_calendar.get_calendar_patches); rustybt's
+#   makes its one call directly and stays.
 _DIFFERENCES = {
     "zipline": {"adjustment_tables": ("SPLITS", "MERGERS", "DIVIDENDS"),
-                "mergers_compared_naive": False},
+                "mergers_compared_naive": False, "get_calendar_bound": True},
     "rustybt": {"adjustment_tables": ("splits", "mergers", "dividends"),
-                "mergers_compared_naive": True},
+                "mergers_compared_naive": True, "get_calendar_bound": False},
 }
 
 

@@ -51,10 +51,10 @@ def _contract(portal, cf, when):
         return False  # upstream's roll finder raises: upstream answers
 
 
-def _volume_step(finder, minute):
+def _volume_step(finder, days, minute):
     """What a volume roll reads of a minute beyond its session and date: the date and
-    session 90 business days on (or the reader's last day), or the error raised."""
-    days = _framework.of(finder).ROLL_DAYS_FOR_CURRENT_CONTRACT
+    session `days` (its framework's ROLL_DAYS_FOR_CURRENT_CONTRACT, 90) business days on
+    (or the reader's last day), or the error raised."""
     calendar = finder.trading_calendar
     try:
         end = min(minute + days * calendar.day,
@@ -66,11 +66,13 @@ def _volume_step(finder, minute):
 
 def _stretch_starts(finder, first, last):
     """Minutes (ns) in [first, last] (ns, one UTC date) where a stretch starts."""
-    if type(finder) is not _framework.of(finder).VolumeRollFinder:
+    framework = _framework.of(finder)
+    if type(finder) is not framework.VolumeRollFinder:
         return [first]
+    days = framework.ROLL_DAYS_FOR_CURRENT_CONTRACT
 
     def step(ns):
-        return _volume_step(finder, pd.Timestamp(ns, tz="UTC"))
+        return _volume_step(finder, days, pd.Timestamp(ns, tz="UTC"))
 
     starts = [first]
     pending = [(first, last, step(first), step(last))]
