@@ -111,14 +111,15 @@ $(RVENV)/.fastportal-installed: $(RVENV)/.env-installed $(SOURCES)
 	FASTPORTAL_STRICT=1 $(RPIP) install --no-build-isolation --no-deps -e .
 	touch $@
 
-# fastportal's differential tests that hold with rustybt as they are written. The others
-# (minute history and spot values, before_trading_start, the processes) also compare
-# equal, but assert served counts of zipline's that rustybt's TypeError for assets with
-# mergers changes: not run here yet.
-RUSTYBT_TESTS := tests/test_history_daily.py tests/test_continuous_futures.py \
-	tests/test_daily_simulation.py tests/test_spot_continuous.py tests/test_immutability.py \
-	tests/test_odd_lists.py tests/test_misuse.py tests/test_properties.py tests/test_calendar.py \
-	tests/test_minutes.py tests/test_leaks.py tests/test_threads.py
+# fastportal's differential tests, with rustybt as the framework; test_install and
+# test_calendar_lookups check zipline's own patches, the rest its own tooling or the core.
+RUSTYBT_TESTS := tests/test_history_daily.py tests/test_history_minute.py \
+	tests/test_history_fields.py tests/test_history_partial_day.py \
+	tests/test_before_trading_start.py tests/test_continuous_futures.py \
+	tests/test_daily_simulation.py tests/test_minute_simulation.py tests/test_spot.py \
+	tests/test_spot_continuous.py tests/test_immutability.py tests/test_odd_lists.py \
+	tests/test_misuse.py tests/test_properties.py tests/test_calendar.py tests/test_minutes.py \
+	tests/test_leaks.py tests/test_threads.py tests/test_processes.py
 
 test-rustybt: setup-rustybt
 	PYTHONPATH=tests $(RPY) -m pytest -p no:cacheprovider $(XDIST) -p as_rustybt -m "not long" \

@@ -13,6 +13,7 @@ import bisect
 import pandas as pd
 
 import fastportal
+from fastportal.study import upstream
 
 from benchmarks.common import interleaved
 
@@ -45,7 +46,7 @@ def floor_of(calendar):
 
 
 def main():
-    from zipline.utils.calendar_utils import get_calendar
+    get_calendar = upstream.module("utils.calendar_utils").get_calendar
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=7)

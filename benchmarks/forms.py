@@ -14,7 +14,7 @@ from contextlib import nullcontext
 import pandas as pd
 
 import fastportal
-from fastportal.study import scenarios
+from fastportal.study import scenarios, upstream
 
 from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, per_call_us, print_case
 
@@ -23,8 +23,8 @@ OHLCV = ["open", "high", "low", "close", "volume"]
 
 
 def bar_data(portal, clock, frequency):
-    from zipline.finance.asset_restrictions import NoRestrictions
-    from zipline.protocol import BarData
+    NoRestrictions = upstream.module("finance.asset_restrictions").NoRestrictions
+    BarData = upstream.module("protocol").BarData
 
     return BarData(portal, lambda: clock, frequency, portal.trading_calendar,
                    NoRestrictions())
@@ -52,13 +52,13 @@ class Case:
         self.patched = make_data()
 
     def call(self, data):
-        from zipline._protocol import handle_non_market_minutes
+        handle_non_market_minutes = upstream.module("_protocol").handle_non_market_minutes
 
         with handle_non_market_minutes(data) if self.stepped else nullcontext():
             return data.history(self.assets, self.fields, self.n, self.frequency)
 
     def timed(self, data, calls):
-        from zipline._protocol import handle_non_market_minutes
+        handle_non_market_minutes = upstream.module("_protocol").handle_non_market_minutes
 
         assets, fields, n, frequency = self.assets, self.fields, self.n, self.frequency
         with handle_non_market_minutes(data) if self.stepped else nullcontext():

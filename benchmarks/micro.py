@@ -9,17 +9,17 @@ import argparse
 import pandas as pd
 
 import fastportal
-from fastportal.study import scenarios
+from fastportal.study import scenarios, upstream
 
 from benchmarks.common import MICRO, bundle, per_call_us, print_case, row
 
 
 
 def bar_data(portal, position, installed):
-    from zipline.finance.asset_restrictions import NoRestrictions
+    NoRestrictions = upstream.module("finance.asset_restrictions").NoRestrictions
 
     (fastportal.install if installed else fastportal.uninstall)()
-    from zipline.protocol import BarData
+    BarData = upstream.module("protocol").BarData
 
     sessions = portal._history_loader._reader.sessions
     close = portal.trading_calendar.session_close(sessions[position])

@@ -12,16 +12,16 @@ import argparse
 import pandas as pd
 
 import fastportal
-from fastportal.study import scenarios
+from fastportal.study import scenarios, upstream
 
 from benchmarks.common import MINUTE, MINUTE_YEAR, bundle, per_call_us, print_case, row
 
 
 def bar_data(portal, minute, installed):
-    from zipline.finance.asset_restrictions import NoRestrictions
+    NoRestrictions = upstream.module("finance.asset_restrictions").NoRestrictions
 
     (fastportal.install if installed else fastportal.uninstall)()
-    from zipline.protocol import BarData
+    BarData = upstream.module("protocol").BarData
 
     return BarData(portal, lambda: minute, "minute", portal.trading_calendar,
                    NoRestrictions())

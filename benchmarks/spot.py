@@ -16,7 +16,7 @@ import pandas as pd
 
 import fastportal
 from benchmarks.common import FUTURES, MICRO, MINUTE, bundle, interleaved
-from fastportal.study import scenarios
+from fastportal.study import scenarios, upstream
 
 GAP_POSITION = 2509  # a session of MICRO's on which GAPS does not trade
 MINUTE_AT = pd.Timestamp("2024-10-16 15:31", tz="UTC")
@@ -24,8 +24,8 @@ MINUTE_AT = pd.Timestamp("2024-10-16 15:31", tz="UTC")
 
 def bar_data_of(loaded, frequency, clock):
     """A BarData of the class zipline.protocol holds now, over a new portal, at clock()."""
-    from zipline.finance.asset_restrictions import NoRestrictions
-    from zipline.protocol import BarData
+    NoRestrictions = upstream.module("finance.asset_restrictions").NoRestrictions
+    BarData = upstream.module("protocol").BarData
 
     portal = scenarios.data_portal(loaded)
     calendar = portal.trading_calendar

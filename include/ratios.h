@@ -8,5 +8,6 @@ extern PyTypeObject fp_AdjustmentTimeline_Type;
 
 int fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now,
                         double *ratio);
+int fp_adjustment_refused(PyObject *timeline, int volume);
 
 #endif

@@ -35,6 +35,7 @@
     FP_REASON(READER_RANGE, "reader range") \
     FP_REASON(ADJUSTED, "adjusted") \
     FP_REASON(ADJUSTED_TIME, "adjusted time") \
+    FP_REASON(MERGERS_COMPARED_NAIVE, "mergers compared naive") \
     FP_REASON(NEW_ROLL, "new roll") \
     FP_REASON(ROLL_RANGE, "roll range") \
     FP_REASON(NO_ROLL_TABLE, "no roll table") \
@@ -56,7 +57,8 @@
     FP_REASON(DUPLICATE_ASSETS, "duplicate assets") \
     FP_REASON(PORTAL_ARGUMENTS, "portal arguments") \
     FP_REASON(CONTINUOUS_FUTURE, "continuous future") \
-    FP_REASON(WINDOW_BEFORE_DATA, "window before data")
+    FP_REASON(WINDOW_BEFORE_DATA, "window before data") \
+    FP_REASON(LEADING_GAP, "leading gap")
 
 #define FP_REASON_ENUM(name, text) FP_REASON_##name,
 enum fp_reason { FP_REASON_LIST(FP_REASON_ENUM) FP_REASON_COUNT };

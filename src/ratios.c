@@ -7,6 +7,12 @@
  * the mergers and the dividends, each list read in the order the adjustment reader
  * returned it and left at the first entry after now. The product is taken here in that
  * same order, so it is the same float, and the history types scale the window by it.
+ *
+ * A framework whose get_adjustments compares zoned times with the mergers' naive dates
+ * (mergers_compared_naive) raises pandas' TypeError for an asset with a merger on every
+ * field but volume, at the zoned times a simulation asks about; such a timeline refuses
+ * those ratios, and what needs one is left to upstream (which answers where the times
+ * it is given are naive).
  */
 #include "ratios.h"
 #include "arrays.h"
@@ -17,6 +23,7 @@ typedef struct {
     PyObject_HEAD
     PyArrayObject *dates[KINDS];  /* int64 ns, naive UTC, in the reader's order */
     PyArrayObject *ratios[KINDS]; /* float64 */
+    int refuses_prices;           /* upstream raises for every ratio but volume's */
 } AdjustmentTimelineObject;
 
 /* *ratio *= each adjustment of one kind effective in (dt, now], as upstream's loop does:
@@ -42,12 +49,15 @@ apply_kind(AdjustmentTimelineObject *self, int kind, int invert, int64_t dt, int
     return 0;
 }
 
-/* The product get_adjustments takes for the asset: 0 and *ratio, or -1 with an error. */
+/* The product get_adjustments takes for the asset: 0 and *ratio; 1 where upstream
+   raises its TypeError instead (refuses_prices); -1 with an error. */
 static int
 timeline_ratio(AdjustmentTimelineObject *self, int volume, int64_t dt, int64_t now,
                double *ratio)
 {
     *ratio = 1.0;
+    if (!volume && self->refuses_prices)
+        return 1;
     if (apply_kind(self, SPLITS, volume, dt, now, ratio) < 0)
         return -1;
     if (!volume) {
@@ -57,31 +67,58 @@ timeline_ratio(AdjustmentTimelineObject *self, int volume, int64_t dt, int64_t n
     return 0;
 }
 
+static int
+check_timeline(PyObject *timeline)
+{
+    if (PyObject_TypeCheck(timeline, &fp_AdjustmentTimeline_Type))
+        return 0;
+    PyErr_SetString(PyExc_TypeError, "expected an AdjustmentTimeline");
+    return -1;
+}
+
 /* For spot.c: timeline_ratio of an AdjustmentTimeline. */
 int
 fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, double *ratio)
 {
-    if (!PyObject_TypeCheck(timeline, &fp_AdjustmentTimeline_Type)) {
-        PyErr_SetString(PyExc_TypeError, "expected an AdjustmentTimeline");
+    if (check_timeline(timeline) < 0)
         return -1;
-    }
     return timeline_ratio((AdjustmentTimelineObject *)timeline, volume, dt, now, ratio);
+}
+
+/* For spot.c: 1 where the timeline refuses the field's ratios (timeline_ratio), 0 where
+   it does not, -1 with an error. */
+int
+fp_adjustment_refused(PyObject *timeline, int volume)
+{
+    if (check_timeline(timeline) < 0)
+        return -1;
+    return !volume && ((AdjustmentTimelineObject *)timeline)->refuses_prices;
 }
 
 static PyObject *
 AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"split_dates", "split_ratios", "merger_dates", "merger_ratios",
-                             "dividend_dates", "dividend_ratios", NULL};
+                             "dividend_dates", "dividend_ratios", "mergers_compared_naive",
+                             NULL};
     static const char *names[] = {"split_dates", "split_ratios", "merger_dates",
                                   "merger_ratios", "dividend_dates", "dividend_ratios"};
-    PyObject *in[2 * KINDS];
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOO:AdjustmentTimeline", kwlist,
-                                     &in[0], &in[1], &in[2], &in[3], &in[4], &in[5]))
+    PyObject *in[2 * KINDS + 1] = {[2 * KINDS] = Py_False};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOOO|$O:AdjustmentTimeline", kwlist,
+                                     &in[0], &in[1], &in[2], &in[3], &in[4], &in[5],
+                                     &in[6]))
         return NULL;
-    AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)type->tp_alloc(type, 0);
+    /* held before any Python code runs (the flag's __bool__, the arrays' conversions),
+       which could drop the keyword dict the arguments are borrowed from */
+    for (int i = 0; i <= 2 * KINDS; i++)
+        Py_INCREF(in[i]);
+    AdjustmentTimelineObject *self = NULL;
+    int mergers_compared_naive = PyObject_IsTrue(in[2 * KINDS]);
+    if (mergers_compared_naive < 0)
+        goto done;
+    self = (AdjustmentTimelineObject *)type->tp_alloc(type, 0);
     if (self == NULL)
-        return NULL;
+        goto done;
     for (int kind = 0; kind < KINDS; kind++) {
         if ((self->dates[kind] = fp_int64_vector(in[2 * kind], names[2 * kind])) == NULL ||
             (self->ratios[kind] = fp_float64_vector(in[2 * kind + 1],
@@ -93,10 +130,14 @@ AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             goto fail;
         }
     }
-    return (PyObject *)self;
+    self->refuses_prices = mergers_compared_naive && PyArray_DIM(self->dates[MERGERS], 0) > 0;
+    goto done;
 fail:
-    Py_DECREF(self);
-    return NULL;
+    Py_CLEAR(self);
+done:
+    for (int i = 0; i <= 2 * KINDS; i++)
+        Py_DECREF(in[i]);
+    return (PyObject *)self;
 }
 
 static void
@@ -117,15 +158,16 @@ AdjustmentTimeline_ratio(AdjustmentTimelineObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "pLL:ratio", &volume, &dt, &now))
         return NULL;
     double ratio;
-    if (timeline_ratio(self, volume, dt, now, &ratio) < 0)
+    int refused = timeline_ratio(self, volume, dt, now, &ratio);
+    if (refused < 0)
         return NULL;
-    return PyFloat_FromDouble(ratio);
+    return refused ? Py_NewRef(Py_None) : PyFloat_FromDouble(ratio);
 }
 
 static PyMethodDef AdjustmentTimeline_methods[] = {
     {"ratio", (PyCFunction)AdjustmentTimeline_ratio, METH_VARARGS,
      "ratio(volume, dt_nanos, now_nanos) -> the product get_adjustments takes of the "
-     "adjustments effective in (dt, now]."},
+     "adjustments effective in (dt, now]; None where it raises instead."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -135,8 +177,10 @@ PyTypeObject fp_AdjustmentTimeline_Type = {
     .tp_basicsize = sizeof(AdjustmentTimelineObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "AdjustmentTimeline(split_dates, split_ratios, merger_dates, merger_ratios, "
-              "dividend_dates, dividend_ratios): one asset's adjustments as "
-              "DataPortal.get_adjustments reads them (dates in int64 ns, naive UTC).",
+              "dividend_dates, dividend_ratios, *, mergers_compared_naive=False): one "
+              "asset's adjustments as DataPortal.get_adjustments reads them (dates in int64 "
+              "ns, naive UTC); with mergers_compared_naive and a merger, its ratios but "
+              "volume's are refused, as that framework's get_adjustments raises for them.",
     .tp_new = AdjustmentTimeline_new,
     .tp_dealloc = (destructor)AdjustmentTimeline_dealloc,
     .tp_methods = AdjustmentTimeline_methods,

@@ -113,6 +113,24 @@ read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
     read_float(out, raw == 0 ? Py_NAN : (double)raw * tape->scale);
 }
 
+/* A price found in a session before the call's (at found), times the adjustments in
+   (found, now] as upstream's get_adjusted_value takes them: 1; 0 with *why where
+   upstream's get_adjustments raises instead; -1 on error. */
+static int
+adjust_price(SpotTapeObject *tape, int64_t found, int64_t now, SpotRead *out, PyObject **why)
+{
+    double ratio;
+    int refused = fp_adjustment_ratio(tape->timeline, 0, found, now, &ratio);
+    if (refused < 0)
+        return -1;
+    if (refused) {
+        *why = FP_WHY(MERGERS_COMPARED_NAIVE);
+        return 0;
+    }
+    out->real *= ratio;
+    return 1;
+}
+
 /* The tape of a contract a continuous future's table names (borrowed), of the call's
    reader and of its geometry: 1, 0 with *why, -1 on error. The tapes dict is searched
    only for a contract of the type of the call's own (its hash and equality are the
@@ -232,14 +250,10 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
         return 1;
     }
     read_price(tape, BAR_CLOSE, found, out);
-    /* the value is not this session's: adjusted from its session to this one (float
-       products never fail; a timeline is an equity's) */
-    if (found != row && tape->timeline != Py_None) {
-        double ratio;
-        if (fp_adjustment_ratio(tape->timeline, 0, sessions[found + tape->first],
-                                call->session, &ratio) == 0)
-            out->real *= ratio;
-    }
+    /* the value is not this session's: adjusted from its session to this one (a
+       timeline is an equity's) */
+    if (found != row && tape->timeline != Py_None)
+        return adjust_price(tape, sessions[found + tape->first], call->session, out, why);
     return 1;
 }
 
@@ -431,11 +445,8 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
         int64_t found_nanos = found * NANOS_PER_MINUTE;
         int same_day = found == minute ||
                        (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
-        if (!same_day && tape->timeline != Py_None) {
-            double ratio;
-            if (fp_adjustment_ratio(tape->timeline, 0, found_nanos, call->dt, &ratio) == 0)
-                out->real *= ratio;
-        }
+        if (!same_day && tape->timeline != Py_None)
+            return adjust_price(tape, found_nanos, call->dt, out, why);
         return 1;
     }
     Py_ssize_t row = minute_row(tape, minute, 0);
@@ -648,7 +659,7 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
     return 1;
 }
 
-/* _get_single_asset_value on a checked call: 1, or 0 with *why. */
+/* _get_single_asset_value on a checked call: 1, 0 with *why, -1 on error. */
 int
 fp_spot_read(SpotCall *call, SpotRead *out, PyObject **why)
 {
@@ -727,6 +738,14 @@ static int
 adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead *read,
             PyObject **why)
 {
+    if (call->tape != NULL && call->tape->timeline != Py_None) {
+        /* before the product: such a framework raises whatever the value is */
+        int refused = fp_adjustment_refused(call->tape->timeline, call->field == F_VOLUME);
+        if (refused != 0) {
+            *why = FP_WHY(MERGERS_COMPARED_NAIVE);
+            return refused < 0 ? -1 : 0;
+        }
+    }
     if (read->kind == V_NAT)
         return 1;  /* NaT times a ratio is NaT */
     if (read->kind == V_SESSION || read->kind == V_MINUTE || read->kind == V_OBJECT ||
@@ -742,12 +761,17 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         return known < 0 ? -1 : 0;
     }
     double ratio;
-    if (fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
-                            perspective, &ratio) < 0) {
+    int refused = fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME,
+                                      call->dt, perspective, &ratio);
+    if (refused < 0) {
         if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
             return -1;
         PyErr_Clear();  /* a volume split of 0: upstream raises it */
         *why = FP_WHY(ADJUSTED);
+        return 0;
+    }
+    if (refused) {  /* as checked above, for the same field */
+        *why = FP_WHY(MERGERS_COMPARED_NAIVE);
         return 0;
     }
     read_float(read, (read->kind == V_INT ? (double)read->count : read->real) * ratio);

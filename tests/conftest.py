@@ -277,6 +277,30 @@ def unpatched():
             fastportal.install()
 
 
+def looked_at(spec, symbols=None):
+    """The symbols (default: all of spec's) a whole backtest's strategy looks at: all of
+    them, but with rustybt none with a merger. Its get_adjustments compares zoned times
+    with naive merger dates, so a backtest that asks such an asset's window before the
+    open, or its price across sessions, raises unpatched (its TypeError is compared call
+    by call in the history and spot tests)."""
+    import zipline
+
+    from fastportal import _framework
+
+    symbols = [a.symbol for a in spec.assets] if symbols is None else symbols
+    if not _framework.framework(zipline.__name__).mergers_compared_naive:
+        return symbols
+    merged = {a.symbol for a in spec.assets if a.sid in {m[0] for m in spec.mergers}}
+    return [symbol for symbol in symbols if symbol not in merged]
+
+
+def refusals(stats):
+    """History calls upstream refused with its own error, raised on the core's path:
+    windows before the data; with rustybt, also its get_adjustments' TypeError for an
+    asset with a merger (a leading gap's value, a before_trading_start ratio)."""
+    return sum(n for key, n in stats.items() if key.startswith("refused as upstream: "))
+
+
 def differential(produce, labels):
     """produce() unpatched, then patched; each outcome compared as assert_same does.
     Returns the unpatched outcomes."""

@@ -262,6 +262,25 @@ def test_a_volume_split_of_ratio_zero_divides_by_zero_as_upstream():
     assert timeline.ratio(True, 10, 30) == 1.0  # not effective in (dt, now]
 
 
+def test_a_timeline_of_mergers_compared_naive_refuses_all_but_volume():
+    """rustybt's get_adjustments raises for an asset with a merger on every field but
+    volume, whether or not the merger falls in (dt, now]: such a timeline says None there,
+    and answers volume's ratio (its splits) as any other; without a merger it answers."""
+    empty = (np.empty(0, np.int64), np.empty(0))
+    splits = (np.array([10]), np.array([0.5]))
+    naive = _core.AdjustmentTimeline(*splits, np.array([100]), np.array([0.9]), *empty,
+                                     mergers_compared_naive=True)
+    assert naive.ratio(False, 0, 30) is None and naive.ratio(False, 200, 300) is None
+    assert naive.ratio(True, 0, 30) == 2.0
+    plain = _core.AdjustmentTimeline(*splits, np.array([100]), np.array([0.9]), *empty)
+    assert plain.ratio(False, 0, 300) == 0.5 * 0.9
+    no_merger = _core.AdjustmentTimeline(*splits, *empty, *empty,
+                                         mergers_compared_naive=True)
+    assert no_merger.ratio(False, 0, 30) == 0.5
+    with pytest.raises(TypeError):
+        _core.AdjustmentTimeline(*splits, *empty, *empty, True)  # keyword only
+
+
 def test_an_index_subclass_is_refused_as_columns():
     """A frame's columns and a builder's index are exact types: a subclass could report
     another length than its array's."""

@@ -8,7 +8,7 @@ import pandas as pd
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import bar_data, differential, outcome, session_minutes
+from conftest import bar_data, differential, outcome, refusals, session_minutes
 
 FIELD_LISTS = (
     ["open", "high", "low", "close", "volume"],
@@ -85,7 +85,7 @@ def test_minute_several_fields(minute_bundle, minute_assets):
              for fields in FIELD_LISTS[:3] for n in (1, 60, 400)]
     theirs = compare(minute_bundle, calls, "1m", "minute")
     stats = fastportal.stats()
-    refused = stats.get("refused as upstream: window before data", 0)
+    refused = refusals(stats)
     raised = sum(isinstance(t, Exception) for t in theirs)
     assert refused == raised and stats["served"] == len(calls) - raised, stats
     assert any(isinstance(t, pd.DataFrame) and t.index.names[0] == "date_time"

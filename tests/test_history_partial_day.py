@@ -13,8 +13,8 @@ import pytest
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import (FIELDS, bar_data, differential, history_in_minutes, outcome, sample,
-                      session_minutes)
+from conftest import (FIELDS, bar_data, differential, history_in_minutes, outcome, refusals,
+                      sample, session_minutes)
 
 
 def daily_history_in_minutes(bundle, assets, minutes, fields, lengths):
@@ -33,7 +33,7 @@ def test_every_minute_of_a_session(minute_bundle, minute_assets, position):
                                               ("open", "high", "close", "price", "volume"),
                                               (1, 3))
     stats = fastportal.stats()
-    refused = stats.get("refused as upstream: window before data", 0)
+    refused = refusals(stats)
     assert stats["served"] + refused == len(labels), stats
     assert stats["served"] > 0.6 * len(labels), stats
     # the quiet first half-hour of some sessions: NaN so far, then a value
@@ -50,7 +50,7 @@ def test_every_field_and_length_at_minutes_of_every_session(minute_bundle, minut
     labels, _ = daily_history_in_minutes(minute_bundle, minute_assets, minutes, FIELDS,
                                          (1, 2, 5, 19, 40))
     stats = fastportal.stats()
-    refused = stats.get("refused as upstream: window before data", 0)
+    refused = refusals(stats)
     assert stats["served"] + stats.get("fell through: window bounds", 0) + refused == \
         len(labels), stats
     assert stats["served"] > 0.5 * len(labels), stats
@@ -162,7 +162,7 @@ def test_lists_of_assets_in_a_minute_simulation(minute_bundle, minute_assets, fr
 
     differential(produce, labels)
     stats = fastportal.stats()
-    refused = stats.get("refused as upstream: window before data", 0)
+    refused = refusals(stats)
     assert stats["served"] + stats.get("fell through: window bounds", 0) + refused == \
         len(labels), stats
     assert stats["served"] > 0.5 * len(labels), stats

@@ -10,8 +10,8 @@ the run's results."""
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import (FIELDS, MINUTE, MINUTE_FUTURES, compare_backtests, looking_strategy,
-                      outcome)
+from conftest import (FIELDS, MINUTE, MINUTE_FUTURES, compare_backtests, looked_at,
+                      looking_strategy, outcome)
 
 # handle_data looks every SAMPLE_EVERY-th minute; scheduled functions look at the open
 # and the close of every session.
@@ -40,8 +40,9 @@ def test_minute_run_algorithm_sees_the_same(minute_root, minute_bundle):
     def initialize(context):
         from zipline.api import future_symbol, symbol
 
-        context.assets = [future_symbol(a.symbol) if a.root_symbol else symbol(a.symbol)
-                          for a in MINUTE.assets]
+        futures = {a.symbol for a in MINUTE.assets if a.root_symbol}
+        context.assets = [future_symbol(name) if name in futures else symbol(name)
+                          for name in looked_at(MINUTE)]
         context.bars = 0
 
     def handle_data(context, data):

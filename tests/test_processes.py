@@ -19,7 +19,8 @@ from pandas.testing import assert_frame_equal
 import fastportal
 from fastportal.study import scenarios
 
-from conftest import DIFFERENTIAL, MINUTE, assert_same, bar_data, looking_strategy, outcome
+from conftest import (DIFFERENTIAL, MINUTE, assert_same, bar_data, looked_at, looking_strategy,
+                      outcome)
 
 # A spawned child and a loky worker import the module their work is in by name: they
 # start with the parent's sys.path, which must hold this directory.
@@ -37,7 +38,7 @@ DAILY_RUN = dict(symbols=["AAA", "BBB", "CCC", "FFF"], start="2023-02-15",
                  end="2023-07-31", every=2)
 # Over the minute bundle's Thanksgiving holiday and early close, AAA's split and dividend
 # (session 6), CCC's gap (session 9) and BBB's last session (12).
-MINUTE_RUN = dict(symbols=["AAA", "BBB", "CCC", "DDD"], start="2023-11-20",
+MINUTE_RUN = dict(symbols=looked_at(MINUTE, ["AAA", "BBB", "CCC", "DDD"]), start="2023-11-20",
                   end="2023-12-01", data_frequency="minute", frequency="1m",
                   lengths=(3, 30), every=13)
 
@@ -116,7 +117,8 @@ LOKY_RUNS = [
                                       end="2023-05-31", lengths=(1, 15), every=2)),
     (DIFFERENTIAL.name, "daily", dict(symbols=["CCC", "EEE", "FFF", "DDD"],
                                       start="2023-05-15", end="2023-09-29", every=3)),
-    (MINUTE.name, "minute", dict(symbols=["DDD", "AAA", "CCC"], start="2023-11-21",
+    (MINUTE.name, "minute", dict(symbols=looked_at(MINUTE, ["DDD", "AAA", "CCC"]),
+                                 start="2023-11-21",
                                  end="2023-11-29", data_frequency="minute",
                                  frequency="1d", lengths=(1, 3), every=59)),
 ]

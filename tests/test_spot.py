@@ -5,8 +5,8 @@ minute and futures bundles."""
 
 import pandas as pd
 import pytest
-from conftest import (DIFFERENTIAL, FUTURES, LONG, MINUTE, bar_data, differential, outcome,
-                      sample, session_minutes)
+from conftest import (DIFFERENTIAL, FUTURES, LONG, MINUTE, bar_data, differential, looked_at,
+                      outcome, sample, session_minutes)
 
 import fastportal
 from fastportal.study import scenarios
@@ -306,8 +306,9 @@ def test_minute_run_algorithm_with_current_can_trade_is_stale(minute_root, minut
     def assets_of():
         from zipline.api import future_symbol, symbol
 
-        return [future_symbol(a.symbol) if a.root_symbol else symbol(a.symbol)
-                for a in MINUTE.assets]
+        futures = {a.symbol for a in MINUTE.assets if a.root_symbol}
+        return [future_symbol(name) if name in futures else symbol(name)
+                for name in looked_at(MINUTE)]
 
     strategy = spot_strategy(assets_of, looks, every=13)
     stats = compare_spot_backtests(lambda: scenarios.run_backtest(

@@ -18,7 +18,8 @@ from pandas import Index
 
 from fastportal import _core, _framework
 from fastportal._core import (ARGUMENTS, ASSET_TYPE, ASSETS, BAR_COUNT, DUPLICATE_ASSETS,
-                              FIELDS, NON_MARKET_MINUTES, PANDAS_INTERNALS, PORTAL_ARGUMENTS)
+                              FIELDS, MERGERS_COMPARED_NAIVE, NON_MARKET_MINUTES,
+                              PANDAS_INTERNALS, PORTAL_ARGUMENTS)
 from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import fast_method as calendar_fast_method
 from fastportal._calendar import get_calendar_patches
@@ -55,8 +56,12 @@ def _several_fields(fields):
     return tuple(dict.fromkeys(fields))
 
 
-# What BarData's core path returns for arguments upstream refuses with its own error.
+# What BarData's core path returns for arguments upstream refuses with its own error,
+# and when upstream's get_adjustments raises for an asset's ratio (TimelineRefused): the
+# reason each is counted by.
 _REFUSED = object()
+_RATIOS_REFUSED = object()
+_REFUSALS = {_REFUSED: BAR_COUNT, _RATIOS_REFUSED: MERGERS_COMPARED_NAIVE}
 
 # What BarData's core path returns when upstream's BarData.history is to run with the
 # portal's windows served by the core (several fields; non-market minutes).
@@ -192,12 +197,12 @@ def _make_bar_data_class(upstream_bar_data, framework):
             if result is _PER_WINDOW:
                 check_arguments(framework, "history", args, kwargs)
                 return upstream_history(self, *args, **kwargs)
-            if result is _REFUSED:
+            if result is _REFUSED or result is _RATIOS_REFUSED:
                 check_arguments(framework, "history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
-                return refused_by_upstream(BAR_COUNT, frequency, not self._fastportal_daily,
-                                           _upstream_call, upstream_history, self, *args,
-                                           **kwargs)
+                return refused_by_upstream(_REFUSALS[result], frequency,
+                                           not self._fastportal_daily, _upstream_call,
+                                           upstream_history, self, *args, **kwargs)
             if result is None:
                 check_arguments(framework, "history", args, kwargs)
                 frequency = kwargs.get("frequency", args[3] if len(args) > 3 else None)
@@ -317,11 +322,12 @@ def _make_bar_data_class(upstream_bar_data, framework):
             if stepped:
                 try:
                     scales = core.ratios((assets,) if single else assets, fields, dt, now)
-                except (ZeroDivisionError, TimelineRefused):
+                except ZeroDivisionError:
                     # a volume split of ratio 0: upstream raises it once the window is
-                    # built, or the window's own error first; or upstream's
-                    # get_adjustments raises for the asset (_framework)
+                    # built, or the window's own error first
                     return fell_through(NON_MARKET_MINUTES)
+                except TimelineRefused:
+                    return _RATIOS_REFUSED
             if self._fastportal_daily:
                 if frequency != "1d":
                     return fell_through(ARGUMENTS)
@@ -373,9 +379,11 @@ def _make_bar_data_class(upstream_bar_data, framework):
                     scales = tuple(core.ratios((assets,) if single else assets, field, dt,
                                                now)[0]
                                    for field in fields)
-                except (ZeroDivisionError, TimelineRefused):  # as for one field
+                except ZeroDivisionError:  # as for one field
                     fell_through(NON_MARKET_MINUTES)
                     return _PER_WINDOW
+                except TimelineRefused:
+                    return _RATIOS_REFUSED
             # upstream reads the assets and the fields in the order the strategy gave them
             in_order = ([assets] if single else assets, asked)
             if self._fastportal_daily:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fastportal import _core, _framework
 from fastportal._core import (ASSET_TYPE, BEFORE_DATA, COLUMN_RANGE, CONTINUOUS_FUTURE,
-                              NEW_COLUMN, NO_MINUTE_READER, WINDOW_BEFORE_DATA)
+                              LEADING_GAP, NEW_COLUMN, NO_MINUTE_READER, WINDOW_BEFORE_DATA)
 from fastportal._continuous import LoaderFollower
 from fastportal._pandas import builder
 
@@ -359,13 +359,17 @@ class PortalCore:
             last_traded = portal.get_last_traded_dt(asset, history_start, frequency)
             if pd.isnull(last_traded):
                 return np.nan
-            return portal.get_adjusted_value(
-                asset,
-                "price",
-                dt=last_traded,
-                perspective_dt=dts[end],
-                data_frequency=frequency,
-            )
+            try:
+                return portal.get_adjusted_value(
+                    asset,
+                    "price",
+                    dt=last_traded,
+                    perspective_dt=dts[end],
+                    data_frequency=frequency,
+                )
+            except Exception:
+                refused(LEADING_GAP)  # upstream's own error, raised out of the window call
+                raise
 
         return seed
 
@@ -714,10 +718,14 @@ class PortalCore:
         return adjustment_timeline(self.portal, asset)
 
     def ratios(self, assets, field, dt, now):
-        """get_adjustments(assets, field, dt, now): each asset's ratio, as a tuple."""
+        """get_adjustments(assets, field, dt, now): each asset's ratio, as a tuple.
+        TimelineRefused where upstream's get_adjustments raises for an asset instead."""
         volume = field == "volume"
         dt, now = dt.value, now.value
-        return tuple(self.timeline(asset).ratio(volume, dt, now) for asset in assets)
+        ratios = tuple(self.timeline(asset).ratio(volume, dt, now) for asset in assets)
+        if None in ratios:
+            raise TimelineRefused(assets)
+        return ratios
 
     def _refuse_before_data(self, history, end, bar_count):
         """A window that starts before the first trading minute or day: upstream raises
@@ -761,19 +769,18 @@ class PortalCore:
 
 
 class TimelineRefused(Exception):
-    """The framework's get_adjustments raises for this asset at times with a zone, where
-    a timeline would answer (_framework: mergers_compared_naive). A timeline does not
-    know the zone of the times it is asked about: the asset's ratios and spot values
-    are left to upstream, which answers or raises."""
+    """The framework's get_adjustments raises for an asset's ratio, where a timeline
+    would answer (_framework: mergers_compared_naive): the call is left to upstream,
+    which raises."""
 
 
 def adjustment_timeline(portal, asset):
     """The asset's AdjustmentTimeline, read once per portal through the portal's own
-    cached _get_adjustment_list, as get_adjustments reads it. Raises TimelineRefused
-    where upstream's get_adjustments may raise."""
+    cached _get_adjustment_list, as get_adjustments reads it; it refuses the ratios
+    the framework's get_adjustments raises for."""
     timelines = portal.__dict__.setdefault("_fastportal_timelines", {})
-    entry = timelines.get(asset, False)
-    if entry is False:
+    timeline = timelines.get(asset)
+    if timeline is None:
         framework = _framework.of(portal)
         splits, mergers, dividends = framework.adjustment_tables
         parts = []
@@ -783,11 +790,9 @@ def adjustment_timeline(portal, asset):
             adjustments = portal._get_adjustment_list(asset, cache, table)
             parts.append(np.array([when.value for when, _ in adjustments], np.int64))
             parts.append(np.array([ratio for _, ratio in adjustments], np.float64))
-        refused = framework.mergers_compared_naive and len(parts[2]) > 0
-        entry = timelines[asset] = None if refused else _core.AdjustmentTimeline(*parts)
-    if entry is None:
-        raise TimelineRefused(asset)
-    return entry
+        timeline = timelines[asset] = _core.AdjustmentTimeline(
+            *parts, mergers_compared_naive=framework.mergers_compared_naive)
+    return timeline
 
 
 def portal_core(portal):

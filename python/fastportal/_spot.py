@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fastportal import _core, _framework
-from fastportal._core import (ADJUSTED_TIME, CONTRACT_TAPE, NEW_ROLL, NEW_TAPE, ROLL_RANGE,
-                              TAPE_RANGE)
+from fastportal._core import (ADJUSTED_TIME, CONTRACT_TAPE, MERGERS_COMPARED_NAIVE, NEW_ROLL,
+                              NEW_TAPE, ROLL_RANGE, TAPE_RANGE)
 from fastportal._calendar import _lookups
 from fastportal._pandas import builder
 from fastportal._portal import adjustment_timeline, minutes_core, stats
@@ -32,6 +32,24 @@ TAPE_SESSIONS_AFTER = 20
 
 def _fell_through(reason):
     stats["spot fell through: " + reason] += 1
+
+
+# Reasons for which upstream raises its own error: counted as refused when it does.
+_UPSTREAM_RAISES = (ADJUSTED_TIME, MERGERS_COMPARED_NAIVE)
+
+
+def _to_upstream(reason, call):
+    """call(), upstream's answer to a value the core left to it for `reason`."""
+    if reason not in _UPSTREAM_RAISES:
+        _fell_through(reason)
+        return call()
+    try:
+        value = call()
+    except Exception:
+        stats["spot refused as upstream: " + reason] += 1
+        raise
+    _fell_through(reason)
+    return value
 
 
 def spot_per_value(reason):
@@ -205,7 +223,8 @@ def _make_spot_value(upstream):
                             assets, dt, data_frequency)
             if type(value) is not str:
                 return value
-            _fell_through(value)
+            return _to_upstream(value, lambda: upstream(self, assets, field, dt,
+                                                        data_frequency))
         return upstream(self, assets, field, dt, data_frequency)
 
     return get_spot_value
@@ -223,16 +242,8 @@ def _make_adjusted_value(upstream):
                             asset, dt, data_frequency)
             if type(value) is not str:
                 return value
-            if value == ADJUSTED_TIME:
-                # a time multiplied by a ratio: upstream raises its own TypeError
-                try:
-                    value = upstream(self, asset, field, dt, perspective_dt, data_frequency)
-                except Exception:
-                    stats["spot refused as upstream: " + ADJUSTED_TIME] += 1
-                    raise
-                _fell_through(ADJUSTED_TIME)
-                return value
-            _fell_through(value)
+            return _to_upstream(value, lambda: upstream(self, asset, field, dt,
+                                                        perspective_dt, data_frequency))
         return upstream(self, asset, field, dt, perspective_dt, data_frequency, spot_value)
 
     return get_adjusted_value

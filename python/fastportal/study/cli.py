@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from fastportal.study import profiling
+from fastportal._framework import NAMES
+from fastportal.study import profiling, upstream
 
 
 class Failure(Exception):
@@ -60,12 +61,12 @@ def _writable_folder(path):
         raise Failure(f"the output folder {path} is not writable ({exc.strerror or exc})")
 
 
-def _require_zipline():
+def _require_framework(name=None):
+    """The framework of this command's backtests (study.upstream), importable."""
     try:
-        import zipline  # noqa: F401
+        return upstream.choose(name)
     except ImportError as exc:
-        raise Failure(f"zipline-reloaded is not importable here ({exc}); install it with "
-                      "pip install zipline-reloaded==3.2.1") from None
+        raise Failure(str(exc)) from None
 
 
 def _chart_maker():
@@ -154,7 +155,7 @@ def _timed_runs(subject, runs, progress, report):
 def profile(args, rest):
     from fastportal.study import runs
 
-    _require_zipline()
+    _require_framework(args.framework)
     if args.algofile is not None:
         if args.cache is not None:
             raise Failure("--cache is where the built-in scenarios' bundles are kept; with "
@@ -208,13 +209,14 @@ def compare(args, rest):
 
 
 def zipline_run(argv):
-    """zipline's own `run` command, options and all, with fastportal installed."""
-    _require_zipline()
+    """zipline's own `run` command (rustybt's where only rustybt is installed), options
+    and all, with fastportal installed."""
+    _require_framework()
     import fastportal
-    from zipline.__main__ import main as zipline_main
 
+    command_group = upstream.module("__main__").main
     fastportal.install()
-    return zipline_main.main(args=["run", *argv], prog_name="fastportal")
+    return command_group.main(args=["run", *argv], prog_name="fastportal")
 
 
 def parser():
@@ -237,6 +239,9 @@ def parser():
     run.add_argument("--extension", action="append", default=[], metavar="FILE",
                      help="a zipline extension file or module to load, as zipline -e "
                      "(the default $ZIPLINE_ROOT/extension.py is loaded anyway)")
+    run.add_argument("--framework", choices=NAMES,
+                     help="the framework whose run_algorithm runs the backtests (default: "
+                     "zipline if it is installed, else rustybt)")
     run.add_argument("--out", help="output folder (default fastportal-profile/SCENARIO or "
                      "fastportal-profile/ALGO)")
     run.add_argument("--runs", type=int, default=3,

@@ -24,6 +24,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+from fastportal.study import upstream
+
 MODES = ("upstream", "patched", "oracle")
 # scenario: (first day, last day, data frequency) of its backtest
 BACKTESTS = {
@@ -245,7 +247,7 @@ def _extension_options(extensions):
 def _answering_bar_data(answers, record):
     """zipline's BarData, its history answered in call order from answers (the oracle
     floor) or, with record, appending each upstream answer to them."""
-    from zipline._protocol import BarData
+    BarData = upstream.module("_protocol").BarData
 
     def recording_history(self, assets, fields, bar_count, frequency):
         answer = BarData.history(self, assets, fields, bar_count, frequency)
@@ -268,9 +270,9 @@ def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None, orac
     answers recorded (with record, by an upstream run) are loaded first in every mode, and
     the oracle mode's history answers from them."""
     import click
-    from zipline.__main__ import main as zipline_main
-    from zipline.gens import tradesimulation
 
+    command_group = upstream.module("__main__").main
+    tradesimulation = upstream.module("gens.tradesimulation")
     warnings.filterwarnings("ignore")
     answers = []
     if oracle is not None:
@@ -285,7 +287,7 @@ def algo_here(mode, algofile, arguments, extensions, perf, profile_to=None, orac
                *arguments, "-o", perf]
     try:
         with Measured(mode, profile_to) as measured:
-            zipline_main.main(args=command, prog_name="zipline", standalone_mode=False)
+            command_group.main(args=command, prog_name=upstream.name(), standalone_mode=False)
     except click.ClickException as exc:
         raise UserError(exc.format_message()) from None
     except Exception as exc:
@@ -361,19 +363,20 @@ class AlgorithmFile:
         """zipline's own parser and loaders on the arguments, so that what the user can fix
         is said before any backtest runs."""
         import click
-        from zipline.__main__ import run as zipline_run
 
+        run_command = upstream.module("__main__").run
         if not os.path.isfile(self.algofile):
             raise UserError(f"{self.algofile}: no such algorithm file")
         if any(a in ("-o", "--output") or a.startswith("--output=") for a in self.arguments):
             raise UserError("-o/--output: fastportal profile writes the perf frames into "
                             "its --out folder")
         try:
-            with zipline_run.make_context("zipline run", ["-f", self.algofile,
+            with run_command.make_context(f"{upstream.name()} run", ["-f", self.algofile,
                                                           *self.arguments]) as context:
                 options = dict(context.params)
         except click.exceptions.Exit:
-            raise UserError("for zipline run's options see zipline run --help") from None
+            raise UserError(f"for {upstream.name()} run's options see {upstream.name()} run "
+                            "--help") from None
         except click.ClickException as exc:
             raise UserError(exc.format_message()) from None
         if options["start"] is None or options["end"] is None:
@@ -387,10 +390,9 @@ class AlgorithmFile:
                       f"{options['data_frequency']} data")
 
     def _check_bundle(self, name):
-        from zipline.data import bundles
-        from zipline.utils.paths import zipline_root
-        from zipline.utils.run_algo import load_extensions
-
+        bundles = upstream.module("data.bundles")
+        zipline_root = upstream.module("utils.paths").zipline_root
+        load_extensions = upstream.module("utils.run_algo").load_extensions
         try:
             load_extensions(True, self.extensions, True, os.environ)
         except Exception as exc:
@@ -402,7 +404,7 @@ class AlgorithmFile:
                             "bundles in $ZIPLINE_ROOT/extension.py or an --extension file)")
         if not bundles.ingestions_for_bundle(name, os.environ):
             raise UserError(f"bundle {name!r} has no ingested data in {zipline_root()} "
-                            f"(zipline ingest -b {name})")
+                            f"({upstream.name()} ingest -b {name})")
 
     def preparations(self, out):
         self.perf = {mode: out / f"perf-{mode}.pickle" for mode in self.modes}
@@ -457,7 +459,8 @@ def comparable_perf(perf):
 
 
 def _child(arguments):
-    command = [sys.executable, "-m", "fastportal.study.runs", *map(str, arguments)]
+    command = [sys.executable, "-m", "fastportal.study.runs", "--framework", upstream.name(),
+               *map(str, arguments)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode == USER_ERROR:
         said = json.loads(done.stdout.strip().splitlines()[-1])
@@ -487,6 +490,7 @@ def record_in_child(scenario, cache, out, end=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fastportal.study.runs")
+    parser.add_argument("--framework", required=True)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run")
     run.add_argument("--mode", choices=MODES, required=True)
@@ -508,6 +512,7 @@ def main(argv=None):
     algo.add_argument("algofile")
     algo.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    upstream.choose(args.framework)
     if args.command == "run":
         result = run_here(args.mode, args.scenario, args.cache, args.end, args.profile_to,
                           args.oracle)

@@ -1,5 +1,6 @@
-"""Synthetic bundles ingested through zipline's own bundle machinery, and the strategies of
-the benchmark scenarios. Used by the tests, the benchmarks and the profile comparison.
+"""Synthetic bundles ingested through the framework's own bundle machinery (zipline's or
+rustybt's: study.upstream), and the strategies of the benchmark scenarios. Used by the
+tests, the benchmarks and the profile comparison.
 
 A bundle lives in a ZIPLINE_ROOT of the caller's choosing (never the user's ~/.zipline).
 """
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from fastportal.study import upstream
 
 CALENDAR = "XNYS"
 
@@ -159,8 +162,7 @@ def _make_ingest(spec):
 
 def ingest(spec, root):
     """Register and ingest `spec` into ZIPLINE_ROOT=root; return the loaded bundle."""
-    from zipline.data import bundles
-
+    bundles = upstream.module("data.bundles")
     environ = dict(os.environ, ZIPLINE_ROOT=str(root))
     if spec.name in bundles.bundles:
         bundles.unregister(spec.name)
@@ -174,15 +176,15 @@ def ingest(spec, root):
 
 
 def cached_bundle(spec, cache):
-    """The spec's bundle in cache/<name> (its ZIPLINE_ROOT), ingested the first time, when
+    """The spec's bundle in cache/<framework>/<name> (its ZIPLINE_ROOT: each framework
+    ingests its own, in its asset database's version), ingested the first time, when
     a previous ingest did not finish or when the spec changed, and registered for
     run_algorithm after that. Returns (loaded bundle, root)."""
     import shutil
     from pathlib import Path
 
-    from zipline.data import bundles
-
-    root = Path(cache) / spec.name
+    bundles = upstream.module("data.bundles")
+    root = Path(cache) / upstream.name() / spec.name
     marker = root / ".ingested"
     if not marker.exists() or marker.read_text() != repr(spec):
         shutil.rmtree(root, ignore_errors=True)
@@ -198,9 +200,8 @@ def cached_bundle(spec, cache):
 
 def data_portal(bundle):
     """A DataPortal over a loaded bundle, built as zipline's run_algorithm builds it."""
-    from zipline.data.data_portal import DataPortal
-    from zipline.utils.calendar_utils import get_calendar
-
+    DataPortal = upstream.module("data.data_portal").DataPortal
+    get_calendar = upstream.module("utils.calendar_utils").get_calendar
     calendar = get_calendar(bundle.equity_daily_bar_reader.trading_calendar.name)
     return DataPortal(
         bundle.asset_finder,
@@ -275,15 +276,13 @@ class FuturesTrend:
                 for root in FUTURES_ROOTS]
 
     def initialize(self, context):
-        from zipline.api import continuous_future
-
-        context.cfs = [continuous_future(root, 0, "calendar", "mul")
+        context.api = api = upstream.module("api")
+        context.cfs = [api.continuous_future(root, 0, "calendar", "mul")
                        for root in FUTURES_ROOTS]
         context.held = {}
 
     def handle_data(self, context, data):
-        from zipline.api import order_target, record
-
+        order_target, record = context.api.order_target, context.api.record
         history = self.history or data.history
         means = {}
         for cf in context.cfs:
@@ -310,13 +309,11 @@ class SmaCrossover:
         self.history = history  # optional replacement of data.history (the oracle run)
 
     def initialize(self, context):
-        from zipline.api import symbol
-
-        context.assets = [symbol(f"SYM{i:03d}") for i in range(self.symbols)]
+        context.api = api = upstream.module("api")
+        context.assets = [api.symbol(f"SYM{i:03d}") for i in range(self.symbols)]
 
     def handle_data(self, context, data):
-        from zipline.api import order_target, record
-
+        order_target, record = context.api.order_target, context.api.record
         history = self.history or data.history
         means = {}
         for asset in context.assets:
@@ -340,14 +337,12 @@ class MinuteZScore:
         self.history = history
 
     def initialize(self, context):
-        from zipline.api import symbol
-
-        context.assets = [symbol(f"SYM{i:03d}") for i in range(self.symbols)]
+        context.api = api = upstream.module("api")
+        context.assets = [api.symbol(f"SYM{i:03d}") for i in range(self.symbols)]
         context.minutes_seen = 0
 
     def handle_data(self, context, data):
-        from zipline.api import order_target, record
-
+        order_target, record = context.api.order_target, context.api.record
         context.minutes_seen += 1
         if context.minutes_seen < 20:
             return
@@ -402,11 +397,9 @@ class Oracle:
 
 def run_backtest(bundle_name, root, strategy, start="2024-08-01", end="2025-08-01",
               data_frequency="daily"):
-    """zipline's run_algorithm on a bundle in `root`, capital 100,000."""
-    from zipline import run_algorithm
-
+    """The framework's run_algorithm on a bundle in `root`, capital 100,000."""
     os.environ["ZIPLINE_ROOT"] = str(root)
-    return run_algorithm(
+    return upstream.module().run_algorithm(
         start=pd.Timestamp(start), end=pd.Timestamp(end),
         initialize=strategy.initialize, handle_data=strategy.handle_data,
         before_trading_start=getattr(strategy, "before_trading_start", None),
