@@ -51,6 +51,7 @@ typedef struct {
     int64_t search_start;  /* where the minute reader's search starts: the start date of
                               the asset it reads (a continuous future's contract) */
     int trading;         /* dt is a trading minute of the calendar */
+    int aware;           /* dt has a zone (UTC) */
 } SpotCall;
 
 extern Py_ssize_t fp_spot_served;  /* values answered, for fp_spot_values_served() */

@@ -12,7 +12,9 @@
  * (mergers_compared_naive) raises pandas' TypeError for an asset with a merger on every
  * field but volume, at the zoned times a simulation asks about; such a timeline refuses
  * those ratios, and what needs one is left to upstream (which answers where the times
- * it is given are naive).
+ * it is given are naive). That framework also compares the times as given, where zipline
+ * first makes both naive: a time with a zone against one without raises there for any
+ * adjustment the loop reads (fp_adjustment_refused's mixed_zones).
  */
 #include "ratios.h"
 #include "arrays.h"
@@ -24,6 +26,7 @@ typedef struct {
     PyArrayObject *dates[KINDS];  /* int64 ns, naive UTC, in the reader's order */
     PyArrayObject *ratios[KINDS]; /* float64 */
     int refuses_prices;           /* upstream raises for every ratio but volume's */
+    int compares_as_given;        /* upstream compares times without making them naive */
 } AdjustmentTimelineObject;
 
 /* *ratio *= each adjustment of one kind effective in (dt, now], as upstream's loop does:
@@ -85,14 +88,33 @@ fp_adjustment_ratio(PyObject *timeline, int volume, int64_t dt, int64_t now, dou
     return timeline_ratio((AdjustmentTimelineObject *)timeline, volume, dt, now, ratio);
 }
 
-/* For spot.c: 1 where the timeline refuses the field's ratios (timeline_ratio), 0 where
-   it does not, -1 with an error. */
+/* For spot.c: where upstream's get_adjustments raises for the field's ratio, 1 (the
+   mergers) or 2 (the zones); 0 where it answers, -1 with an error. mixed_zones: one of
+   its two times has a zone and the other has none. */
 int
-fp_adjustment_refused(PyObject *timeline, int volume)
+fp_adjustment_refused(PyObject *timeline, int volume, int mixed_zones)
 {
     if (check_timeline(timeline) < 0)
         return -1;
-    return !volume && ((AdjustmentTimelineObject *)timeline)->refuses_prices;
+    AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)timeline;
+    if (!volume && self->refuses_prices)
+        return 1;
+    if (!mixed_zones || !self->compares_as_given)
+        return 0;
+    Py_ssize_t read = PyArray_DIM(self->dates[SPLITS], 0);
+    if (!volume)
+        read += PyArray_DIM(self->dates[MERGERS], 0) + PyArray_DIM(self->dates[DIVIDENDS], 0);
+    return read > 0 ? 2 : 0;
+}
+
+/* For spot.c: whether upstream compares the times as given (1), so that their zones
+   matter to fp_adjustment_refused; 0 if not; -1 with an error. */
+int
+fp_adjustment_compares_as_given(PyObject *timeline)
+{
+    if (check_timeline(timeline) < 0)
+        return -1;
+    return ((AdjustmentTimelineObject *)timeline)->compares_as_given;
 }
 
 static PyObject *
@@ -131,6 +153,7 @@ AdjustmentTimeline_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
     }
     self->refuses_prices = mergers_compared_naive && PyArray_DIM(self->dates[MERGERS], 0) > 0;
+    self->compares_as_given = mergers_compared_naive;
     goto done;
 fail:
     Py_CLEAR(self);

@@ -115,16 +115,20 @@ read_price(SpotTapeObject *tape, int bar, Py_ssize_t row, SpotRead *out)
 
 /* A price found in a session before the call's (at found), times the adjustments in
    (found, now] as upstream's get_adjusted_value takes them: 1; 0 with *why where
-   upstream's get_adjustments raises instead; -1 on error. */
+   upstream's get_adjustments raises instead; -1 on error. mixed_zones: found and now
+   differ in having a zone, as upstream holds them. */
 static int
-adjust_price(SpotTapeObject *tape, int64_t found, int64_t now, SpotRead *out, PyObject **why)
+adjust_price(SpotTapeObject *tape, int64_t found, int64_t now, int mixed_zones, SpotRead *out,
+             PyObject **why)
 {
     double ratio;
-    int refused = fp_adjustment_ratio(tape->timeline, 0, found, now, &ratio);
+    int refused = fp_adjustment_refused(tape->timeline, 0, mixed_zones);
+    if (refused == 0)
+        refused = fp_adjustment_ratio(tape->timeline, 0, found, now, &ratio);
     if (refused < 0)
         return -1;
     if (refused) {
-        *why = FP_WHY(MERGERS_COMPARED_NAIVE);
+        *why = refused == 2 ? FP_WHY(TIME_ZONE) : FP_WHY(MERGERS_COMPARED_NAIVE);
         return 0;
     }
     out->real *= ratio;
@@ -253,7 +257,7 @@ daily_read(SpotCall *call, SpotRead *out, PyObject **why)
     /* the value is not this session's: adjusted from its session to this one (a
        timeline is an equity's) */
     if (found != row && tape->timeline != Py_None)
-        return adjust_price(tape, sessions[found + tape->first], call->session, out, why);
+        return adjust_price(tape, sessions[found + tape->first], call->session, 0, out, why);
     return 1;
 }
 
@@ -446,7 +450,8 @@ minute_read(SpotCall *call, SpotRead *out, PyObject **why)
         int same_day = found == minute ||
                        (call->dt >= 0 && call->dt / NANOS_PER_DAY == found_nanos / NANOS_PER_DAY);
         if (!same_day && tape->timeline != Py_None)
-            return adjust_price(tape, found_nanos, call->dt, out, why);
+            /* the reader's last traded minute has a zone */
+            return adjust_price(tape, found_nanos, call->dt, !call->aware, out, why);
         return 1;
     }
     Py_ssize_t row = minute_row(tape, minute, 0);
@@ -594,6 +599,7 @@ fp_spot_call(SpotObject *self, PyObject *asset, PyObject *field, PyObject *dt,
         return fast;
     }
     call->dt = spot.nanos;
+    call->aware = aware;
     call->session = fp_minutes_calendar(self->minutes)->sess[spot.session];
     call->trading = spot.trading;
     int dated = naive_date(self, asset, str_start_date, &call->start);
@@ -732,6 +738,27 @@ fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     return value;
 }
 
+/* Where the tape's timeline compares times as given (fp_adjustment_compares_as_given):
+   *mixed_zones, whether dt and perspective_dt differ in having a zone: 0; 2 where
+   perspective_dt has no tzinfo (not a time: upstream's own handling); -1 on error. */
+static int
+zones_mixed(SpotCall *call, PyObject *perspective_dt, int *mixed_zones)
+{
+    int as_given = fp_adjustment_compares_as_given(call->tape->timeline);
+    if (as_given <= 0)
+        return as_given;
+    PyObject *tz = PyObject_GetAttr(perspective_dt, str_tzinfo);
+    if (tz == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 2;
+    }
+    *mixed_zones = (tz != Py_None) != call->aware;
+    Py_DECREF(tz);
+    return 0;
+}
+
 /* An equity's read times the adjustments in (dt, perspective]: 1, 0 with *why where
    upstream's product raises or the core cannot take it, -1 on error. */
 static int
@@ -740,9 +767,13 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 {
     if (call->tape != NULL && call->tape->timeline != Py_None) {
         /* before the product: such a framework raises whatever the value is */
-        int refused = fp_adjustment_refused(call->tape->timeline, call->field == F_VOLUME);
+        int mixed_zones = 0;
+        int refused = zones_mixed(call, perspective_dt, &mixed_zones);
+        if (refused == 0)
+            refused = fp_adjustment_refused(call->tape->timeline, call->field == F_VOLUME,
+                                            mixed_zones);
         if (refused != 0) {
-            *why = FP_WHY(MERGERS_COMPARED_NAIVE);
+            *why = refused == 1 ? FP_WHY(MERGERS_COMPARED_NAIVE) : FP_WHY(TIME_ZONE);
             return refused < 0 ? -1 : 0;
         }
     }

@@ -9,6 +9,7 @@ from conftest import (DIFFERENTIAL, FUTURES, LONG, MINUTE, bar_data, differentia
                       outcome, sample, session_minutes)
 
 import fastportal
+from fastportal import _framework
 from fastportal.study import scenarios
 
 SPOT_FIELDS = ("open", "high", "low", "close", "volume", "price", "last_traded")
@@ -75,6 +76,37 @@ def test_minute_spot_values_every_minute(minute_bundle, minute_assets, position)
     portal_differential(minute_bundle, minute_assets, dts, "minute", perspective)
     portal_differential(minute_bundle, minute_assets, list(minutes[::37]), "daily",
                         perspective)
+
+
+def zone_refusals():
+    return fastportal.stats().get("spot refused as upstream: time zone", 0)
+
+
+def test_times_of_mixed_zones(bundle, sessions, assets, minute_bundle, minute_assets):
+    """A dt and a perspective_dt of which one has a zone: zipline makes both naive before
+    it compares them with the adjustments' dates; rustybt compares them as given and
+    raises for an asset with any adjustment its loop reads. The same holds for a naive
+    minute whose price is forward filled from an earlier session (the reader's last
+    traded minute has a zone). Patched as upstream either way."""
+    naive_first = [(sessions[i], sessions[i + 30].tz_localize("UTC"))
+                   for i in range(0, len(sessions) - 30, 41)]
+    zone_first = [(dt.tz_localize("UTC"), perspective.tz_localize(None))
+                  for dt, perspective in naive_first]
+    for dt, perspective in naive_first + zone_first:
+        portal_differential(bundle, assets, [dt], "daily", perspective)
+    daily_refusals = zone_refusals()
+    # CCC's whole-session gaps at 4 and 9 (its split at 10): price forward filled
+    gap_minutes = [session_minutes(minute_bundle, p)[k].tz_localize(None)
+                   for p in (4, 9) for k in (0, 200)]
+    portal_differential(minute_bundle, minute_assets, gap_minutes, "minute",
+                        gap_minutes[-1] + pd.Timedelta(days=3))
+    import zipline
+
+    if _framework.framework(zipline.__name__).mergers_compared_naive:
+        assert daily_refusals > 0 and zone_refusals() > daily_refusals
+    else:
+        assert zone_refusals() == 0
+    assert fastportal.stats()["spot values served"] > 0
 
 
 def test_odd_arguments(bundle, sessions, assets):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fastportal import _core, _framework
 from fastportal._core import (ADJUSTED_TIME, CONTRACT_TAPE, MERGERS_COMPARED_NAIVE, NEW_ROLL,
-                              NEW_TAPE, ROLL_RANGE, TAPE_RANGE)
+                              NEW_TAPE, ROLL_RANGE, TAPE_RANGE, TIME_ZONE)
 from fastportal._calendar import _lookups
 from fastportal._pandas import builder
 from fastportal._portal import adjustment_timeline, minutes_core, stats
@@ -34,8 +34,9 @@ def _fell_through(reason):
     stats["spot fell through: " + reason] += 1
 
 
-# Reasons for which upstream raises its own error: counted as refused when it does.
-_UPSTREAM_RAISES = (ADJUSTED_TIME, MERGERS_COMPARED_NAIVE)
+# Reasons for which upstream may raise its own error: counted as refused when it does
+# (TIME_ZONE: rustybt compares a time with a zone to one without).
+_UPSTREAM_RAISES = (ADJUSTED_TIME, MERGERS_COMPARED_NAIVE, TIME_ZONE)
 
 
 def _to_upstream(reason, call):
