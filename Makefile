@@ -120,7 +120,7 @@ RUSTYBT_TESTS := tests/test_history_daily.py tests/test_history_minute.py \
 	tests/test_spot_continuous.py tests/test_immutability.py tests/test_odd_lists.py \
 	tests/test_misuse.py tests/test_properties.py tests/test_calendar.py tests/test_minutes.py \
 	tests/test_leaks.py tests/test_threads.py tests/test_processes.py \
-	tests/test_profile_frameworks.py
+	tests/test_profile_frameworks.py tests/test_parquet_bundles.py
 
 test-rustybt: setup-rustybt
 	PYTHONPATH=tests $(RPY) -m pytest -p no:cacheprovider $(XDIST) -p as_rustybt -m "not long" \

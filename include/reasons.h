@@ -58,7 +58,8 @@
     FP_REASON(PORTAL_ARGUMENTS, "portal arguments") \
     FP_REASON(CONTINUOUS_FUTURE, "continuous future") \
     FP_REASON(WINDOW_BEFORE_DATA, "window before data") \
-    FP_REASON(LEADING_GAP, "leading gap")
+    FP_REASON(LEADING_GAP, "leading gap") \
+    FP_REASON(CALL_ORDER_READER, "call-order reader")
 
 #define FP_REASON_ENUM(name, text) FP_REASON_##name,
 enum fp_reason { FP_REASON_LIST(FP_REASON_ENUM) FP_REASON_COUNT };

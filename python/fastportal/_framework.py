@@ -37,12 +37,22 @@ _HOMES = {
 #   the core leaves those assets' ratios and spot values to it;
 # - get_calendar_bound: zipline's get_calendar binds exchange_calendars' signature twice
 #   per call, which fastportal's replaces (_calendar.get_calendar_patches); rustybt's
-#   makes its one call directly and stays.
+#   makes its one call directly and stays;
+# - call_order_readers: bar readers whose answers depend on the calls made before (module,
+#   class name). rustybt's Parquet readers keep one cached slice keyed by dates and
+#   fields but not assets, so a get_value after another read may miss an asset's bar;
+#   a portal reading through one is left to upstream, whose calls then run in upstream's
+#   own order.
 _DIFFERENCES = {
     "zipline": {"adjustment_tables": ("SPLITS", "MERGERS", "DIVIDENDS"),
-                "mergers_compared_naive": False, "get_calendar_bound": True},
+                "mergers_compared_naive": False, "get_calendar_bound": True,
+                "call_order_readers": ()},
     "rustybt": {"adjustment_tables": ("splits", "mergers", "dividends"),
-                "mergers_compared_naive": True, "get_calendar_bound": False},
+                "mergers_compared_naive": True, "get_calendar_bound": False,
+                "call_order_readers": (
+                    ("rustybt.data.polars.parquet_bar_reader", "ParquetDailyBarReader"),
+                    ("rustybt.data.polars.parquet_minute_bar_reader",
+                     "ParquetMinuteBarReader"))},
 }
 
 

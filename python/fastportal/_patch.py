@@ -19,7 +19,7 @@ from pandas import Index
 from fastportal import _core, _framework
 from fastportal._core import (ARGUMENTS, ASSET_TYPE, ASSETS, BAR_COUNT, DUPLICATE_ASSETS,
                               FIELDS, MERGERS_COMPARED_NAIVE, NON_MARKET_MINUTES,
-                              PANDAS_INTERNALS, PORTAL_ARGUMENTS)
+                              PORTAL_ARGUMENTS)
 from fastportal._calendar import patches as calendar_patches
 from fastportal._calendar import fast_method as calendar_fast_method
 from fastportal._calendar import get_calendar_patches
@@ -29,7 +29,8 @@ from fastportal._spot import patches as spot_patches
 from fastportal._spot import spot_core, spot_per_value
 from fastportal._pandas import builder
 from fastportal._portal import (COLUMN_OF_FIELD, TimelineRefused, ask_upstream, detach_all,
-                                fell_through, portal_core, refused, refused_by_upstream)
+                                fell_through, portal_core, refused, refused_by_upstream,
+                                why_no_core)
 
 _saved = []  # (owner, name, original) for uninstall, in the order patched
 
@@ -283,7 +284,7 @@ def _make_bar_data_class(upstream_bar_data, framework):
             if core is None:
                 core = self._fastportal_core = portal_core(self._fastportal_portal)
                 if core is None:
-                    return fell_through(PANDAS_INTERNALS)
+                    return fell_through(why_no_core(self._fastportal_portal))
             if type(bar_count) is not int:
                 return fell_through(ARGUMENTS)
             if bar_count < 1:
@@ -411,7 +412,7 @@ def _served_frame(portal, assets, end_dt, bar_count, frequency, field, data_freq
     """The core's frame for DataPortal.get_history_window, or None for upstream's."""
     core = portal_core(portal)
     if core is None:
-        return fell_through(PANDAS_INTERNALS)
+        return fell_through(why_no_core(portal))
     columns = None
     if not all(type(asset) in core.served_types for asset in assets):
         # sids: upstream's loader looks them up, and the frame keeps them as its columns

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from fastportal import _core, _framework
-from fastportal._core import (ASSET_TYPE, BEFORE_DATA, COLUMN_RANGE, CONTINUOUS_FUTURE,
-                              LEADING_GAP, NEW_COLUMN, NO_MINUTE_READER, WINDOW_BEFORE_DATA)
+from fastportal._core import (ASSET_TYPE, BEFORE_DATA, CALL_ORDER_READER, COLUMN_RANGE,
+                              CONTINUOUS_FUTURE, LEADING_GAP, NEW_COLUMN, NO_MINUTE_READER,
+                              PANDAS_INTERNALS, WINDOW_BEFORE_DATA)
 from fastportal._continuous import LoaderFollower
 from fastportal._pandas import builder
 
@@ -795,17 +796,37 @@ def adjustment_timeline(portal, asset):
     return timeline
 
 
+def _reads_in_call_order(portal):
+    """Whether one of the portal's bar readers answers by the calls made before it
+    (_framework: call_order_readers): the core's reads would change upstream's."""
+    kinds = _framework.of(portal).call_order_readers
+    if not kinds:
+        return False
+    for dispatch in portal._pricing_readers.values():
+        for reader in getattr(dispatch, "_readers", {}).values():
+            for each in (reader, getattr(reader, "_reader", None)):  # a reindexing one
+                if (type(each).__module__, type(each).__qualname__) in kinds:
+                    return True
+    return False
+
+
 def portal_core(portal):
     """The PortalCore of a DataPortal, or None when the core cannot serve it (this
-    pandas' objects are not the builder's, or the portal has no daily reader the core
-    can read: upstream answers, with its own errors)."""
+    pandas' objects are not the builder's, the portal has no daily reader the core can
+    read, or one whose answers depend on the order of calls: upstream answers, with its
+    own errors; why_no_core says which)."""
     core = portal.__dict__.get("_fastportal_core")
     if core is None:
-        core = False
+        core = PANDAS_INTERNALS
         if builder() is not None:
             try:
-                core = PortalCore(portal)
+                core = CALL_ORDER_READER if _reads_in_call_order(portal) else PortalCore(portal)
             except Exception:
-                core = False
+                core = PANDAS_INTERNALS
         portal.__dict__["_fastportal_core"] = core
-    return core or None
+    return None if type(core) is str else core
+
+
+def why_no_core(portal):
+    """Why portal_core(portal) is None."""
+    return portal.__dict__["_fastportal_core"]
