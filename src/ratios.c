@@ -97,14 +97,15 @@ fp_adjustment_refused(PyObject *timeline, int volume, int mixed_zones)
     if (check_timeline(timeline) < 0)
         return -1;
     AdjustmentTimelineObject *self = (AdjustmentTimelineObject *)timeline;
+    int mixed = mixed_zones && self->compares_as_given;
+    if (mixed && PyArray_DIM(self->dates[SPLITS], 0) > 0)
+        return 2;  /* its splits loop, read first, raises */
     if (!volume && self->refuses_prices)
         return 1;
-    if (!mixed_zones || !self->compares_as_given)
+    if (!mixed || volume)
         return 0;
-    Py_ssize_t read = PyArray_DIM(self->dates[SPLITS], 0);
-    if (!volume)
-        read += PyArray_DIM(self->dates[MERGERS], 0) + PyArray_DIM(self->dates[DIVIDENDS], 0);
-    return read > 0 ? 2 : 0;
+    return PyArray_DIM(self->dates[MERGERS], 0) + PyArray_DIM(self->dates[DIVIDENDS], 0) > 0
+               ? 2 : 0;
 }
 
 /* For spot.c: whether upstream compares the times as given (1), so that their zones

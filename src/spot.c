@@ -738,25 +738,25 @@ fp_spot_value_of(SpotObject *self, PyObject *const *args, Py_ssize_t nargs)
     return value;
 }
 
-/* Where the tape's timeline compares times as given (fp_adjustment_compares_as_given):
-   *mixed_zones, whether dt and perspective_dt differ in having a zone: 0; 2 where
-   perspective_dt has no tzinfo (not a time: upstream's own handling); -1 on error. */
+/* *mixed_zones: whether dt and perspective_dt differ in having a zone, where the tape's
+   timeline compares times as given (fp_adjustment_compares_as_given), else 0. 1; 0 for a
+   perspective that is not exactly a Timestamp (upstream's own handling); -1 on error. */
 static int
-zones_mixed(SpotCall *call, PyObject *perspective_dt, int *mixed_zones)
+zones_mixed(SpotObject *self, SpotCall *call, PyObject *perspective_dt, int *mixed_zones)
 {
+    *mixed_zones = 0;
     int as_given = fp_adjustment_compares_as_given(call->tape->timeline);
     if (as_given <= 0)
-        return as_given;
-    PyObject *tz = PyObject_GetAttr(perspective_dt, str_tzinfo);
-    if (tz == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
-            return -1;
-        PyErr_Clear();
-        return 2;
-    }
+        return as_given < 0 ? -1 : 1;
+    if (Py_TYPE(perspective_dt) !=
+        (PyTypeObject *)fp_minutes_calendar(self->minutes)->timestamp_type)
+        return 0;
+    PyObject *tz = PyObject_GetAttr(perspective_dt, str_tzinfo);  /* a Timestamp's own */
+    if (tz == NULL)
+        return -1;
     *mixed_zones = (tz != Py_None) != call->aware;
     Py_DECREF(tz);
-    return 0;
+    return 1;
 }
 
 /* An equity's read times the adjustments in (dt, perspective]: 1, 0 with *why where
@@ -767,10 +767,13 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
 {
     if (call->tape != NULL && call->tape->timeline != Py_None) {
         /* before the product: such a framework raises whatever the value is */
-        int mixed_zones = 0;
-        int refused = zones_mixed(call, perspective_dt, &mixed_zones);
-        if (refused == 0)
-            refused = fp_adjustment_refused(call->tape->timeline, call->field == F_VOLUME,
+        int mixed_zones;
+        int timestamp = zones_mixed(self, call, perspective_dt, &mixed_zones);
+        if (timestamp <= 0) {
+            *why = FP_WHY(ADJUSTED);
+            return timestamp;
+        }
+        int refused = fp_adjustment_refused(call->tape->timeline, call->field == F_VOLUME,
                                             mixed_zones);
         if (refused != 0) {
             *why = refused == 1 ? FP_WHY(MERGERS_COMPARED_NAIVE) : FP_WHY(TIME_ZONE);
