@@ -105,23 +105,57 @@ tape_traded(SpotTapeObject *self)
     return 0;
 }
 
-static PyObject *
-SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+/* The arguments of SpotTape(...), held: converting them runs Python code (__index__,
+   __float__, __array__), which could drop the keyword dict they are borrowed from. */
+enum { A_BARS, A_SCALE, A_FIRST, A_TIMELINE, A_ASSET_TYPE, A_SESSIONS, A_OPENS, A_CLOSES,
+       A_PER_DAY, A_LENGTH, A_PRIOR, A_PRIOR_CLOSE, A_KNOWN, A_SID, A_COUNT };
+
+static int
+index_of(PyObject *obj, Py_ssize_t *out)
 {
-    static char *kwlist[] = {"bars", "scale", "first", "timeline", "asset_type", "sessions",
-                             "opens", "closes", "minutes_per_day", "length", "prior",
-                             "prior_close", "known", "sid", NULL};
-    PyObject *bars_obj, *timeline, *asset_type = NULL, *sessions = Py_None, *opens = Py_None;
-    PyObject *closes = Py_None, *known = Py_None, *sid = Py_None;
-    double scale;
+    PyObject *index = PyNumber_Index(obj);
+    if (index == NULL)
+        return -1;
+    *out = PyLong_AsSsize_t(index);
+    Py_DECREF(index);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static int
+long_of(PyObject *obj, long *out)
+{
+    PyObject *index = PyNumber_Index(obj);
+    if (index == NULL)
+        return -1;
+    *out = PyLong_AsLong(index);
+    Py_DECREF(index);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *
+tape_of(PyTypeObject *type, PyObject **a)
+{
     Py_ssize_t first, length = -1, prior = -1;
     long per_day = 0;
-    unsigned long prior_close = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OdnO|$OOOOlnnkOO:SpotTape", kwlist,
-                                     &bars_obj, &scale, &first, &timeline, &asset_type,
-                                     &sessions, &opens, &closes, &per_day, &length, &prior,
-                                     &prior_close, &known, &sid))
+    double scale = PyFloat_AsDouble(a[A_SCALE]);
+    if ((scale == -1.0 && PyErr_Occurred()) || index_of(a[A_FIRST], &first) < 0 ||
+        (a[A_PER_DAY] != NULL && long_of(a[A_PER_DAY], &per_day) < 0) ||
+        (a[A_LENGTH] != NULL && index_of(a[A_LENGTH], &length) < 0) ||
+        (a[A_PRIOR] != NULL && index_of(a[A_PRIOR], &prior) < 0))
         return NULL;
+    unsigned long prior_close = 0;
+    if (a[A_PRIOR_CLOSE] != NULL) {
+        if (!PyLong_Check(a[A_PRIOR_CLOSE])) {
+            PyErr_SetString(PyExc_TypeError, "prior_close must be an int");
+            return NULL;
+        }
+        prior_close = PyLong_AsUnsignedLongMask(a[A_PRIOR_CLOSE]);
+        if (prior_close == (unsigned long)-1 && PyErr_Occurred())
+            return NULL;
+    }
+    PyObject *timeline = a[A_TIMELINE], *asset_type = a[A_ASSET_TYPE];
+    PyObject *sessions = a[A_SESSIONS], *opens = a[A_OPENS], *closes = a[A_CLOSES];
+    PyObject *known = a[A_KNOWN], *sid = a[A_SID];
     if (timeline != Py_None && !PyObject_TypeCheck(timeline, &fp_AdjustmentTimeline_Type)) {
         PyErr_SetString(PyExc_TypeError, "timeline must be an AdjustmentTimeline or None");
         return NULL;
@@ -150,7 +184,7 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->first = first;
     self->prior = prior;
     self->prior_close = (uint32_t)prior_close;
-    PyArrayObject *in = (PyArrayObject *)PyArray_FROMANY(bars_obj, NPY_UINT32, 2, 2,
+    PyArrayObject *in = (PyArrayObject *)PyArray_FROMANY(a[A_BARS], NPY_UINT32, 2, 2,
                                                          NPY_ARRAY_CARRAY_RO);
     if (in == NULL) {
         if (PyErr_ExceptionMatches(PyExc_MemoryError))
@@ -193,6 +227,28 @@ SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 fail:
     Py_DECREF(self);
     return NULL;
+}
+
+static PyObject *
+SpotTape_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"bars", "scale", "first", "timeline", "asset_type", "sessions",
+                             "opens", "closes", "minutes_per_day", "length", "prior",
+                             "prior_close", "known", "sid", NULL};
+    PyObject *a[A_COUNT] = {NULL};
+    a[A_SESSIONS] = a[A_OPENS] = a[A_CLOSES] = a[A_KNOWN] = a[A_SID] = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOO|$OOOOOOOOOO:SpotTape", kwlist,
+                                     &a[A_BARS], &a[A_SCALE], &a[A_FIRST], &a[A_TIMELINE],
+                                     &a[A_ASSET_TYPE], &a[A_SESSIONS], &a[A_OPENS],
+                                     &a[A_CLOSES], &a[A_PER_DAY], &a[A_LENGTH], &a[A_PRIOR],
+                                     &a[A_PRIOR_CLOSE], &a[A_KNOWN], &a[A_SID]))
+        return NULL;
+    for (int i = 0; i < A_COUNT; i++)
+        Py_XINCREF(a[i]);
+    PyObject *tape = tape_of(type, a);
+    for (int i = 0; i < A_COUNT; i++)
+        Py_XDECREF(a[i]);
+    return tape;
 }
 
 static void

@@ -33,6 +33,51 @@ def test_a_well_formed_tape_is_built():
     minute_tape()
 
 
+class DropsTheKeywords:
+    """An argument whose conversion (its __index__ or __bool__) empties the keyword dict
+    the constructor's other arguments are borrowed from, and makes garbage that would
+    take their memory."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def clear(self):
+        import gc
+
+        for referrer in gc.get_referrers(self):
+            if type(referrer) is dict and len(referrer) > 3:
+                referrer.clear()
+        [np.arange(7.0) for _ in range(200)]
+        [bytearray(64) for _ in range(5000)]
+
+    def __index__(self):
+        self.clear()
+        return self.value
+
+    def __bool__(self):
+        self.clear()
+        return bool(self.value)
+
+
+def test_constructors_hold_their_arguments_while_converting_them():
+    from zipline.assets import Equity
+
+    class Sessions(list):  # freed if the constructor only borrowed it
+        pass
+
+    for _ in range(20):
+        tape = _core.SpotTape(**dict(
+            bars=np.ones((5, 3), np.uint32), scale=0.001, first=DropsTheKeywords(0),
+            timeline=None, asset_type=Equity, sessions=Sessions([1, 2, 3])))
+        assert tape is not None
+        timeline = _core.AdjustmentTimeline(**dict(
+            split_dates=Sessions([1, 2]), split_ratios=Sessions([0.5, 0.5]),
+            merger_dates=Sessions([3]), merger_ratios=Sessions([0.9]),
+            dividend_dates=Sessions([]), dividend_ratios=Sessions([]),
+            mergers_compared_naive=DropsTheKeywords(1)))
+        assert timeline.ratio(False, 0, 10) is None and timeline.ratio(True, 0, 10) == 4.0
+
+
 @pytest.mark.parametrize("changes", [
     dict(first=10 * PER_DAY, length=20 * PER_DAY),          # rows past the sessions
     dict(opens=np.array([1_001_440, 1_000_000]),             # not increasing
