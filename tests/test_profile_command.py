@@ -110,7 +110,7 @@ def test_the_chart_is_a_png_of_the_expected_size(profiled):
 
 def test_a_second_run_reuses_the_bundle(profiled, tmp_path):
     _, cache, _ = profiled
-    marker = next(cache.glob("*/.ingested"))
+    marker = next(cache.glob("*/*/.ingested"))  # cache/<framework>/<bundle>
     stamp = marker.stat().st_mtime_ns
     done = fastportal_command("profile", "--out", tmp_path, "--cache", cache, "--runs", 1,
                               "--end", SHORT_END, "--no-profile", timeout=600)
