@@ -1,0 +1,69 @@
+"""One point of a sweep: the algorithm's text run by zipline's own `run` command with the
+point's defines (`zipline run -t TEXT -D name=value ...`, which binds each into the
+algorithm's namespace), and the row of results kept from its perf frame."""
+
+import os
+import time
+import traceback
+
+# The results of a point, in the order of its row: the grid's names come first.
+RESULTS = ("total_return", "annual_volatility", "sharpe", "max_drawdown",
+           "final_portfolio_value", "transactions", "wall_s", "error")
+
+
+def run_options(defines, arguments):
+    """zipline run's arguments for a point: its defines, then the sweep's own (-b, -s,
+    -e, ...), the perf frame returned rather than written."""
+    options = []
+    for name, value in defines.items():
+        options += ["-D", f"{name}={value}"]
+    return [*options, *arguments, "-o", os.devnull]
+
+
+def run_point(algotext, defines, arguments, extensions=()):
+    """The perf frame of zipline run -t algotext with the point's defines and arguments,
+    as `zipline [-e EXT ...] run ...` gives it."""
+    from zipline.__main__ import main as zipline_main
+
+    command = [option for extension in extensions for option in ("-e", extension)]
+    command += ["run", "-t", algotext, *run_options(defines, arguments)]
+    return zipline_main.main(args=command, prog_name="zipline", standalone_mode=False)
+
+
+def row_of(defines, perf=None, wall=None, error=None):
+    """The point's row: its defines, then RESULTS from the perf frame's last day (the
+    algorithm's period return, volatility, Sharpe and drawdown as zipline's metrics give
+    them), or an error's last line and no results."""
+    row = dict(defines)
+    if error is not None:
+        row.update({name: None for name in RESULTS})
+        row["wall_s"] = wall
+        row["error"] = error
+        return row
+    last = perf.iloc[-1]
+    row.update({
+        "total_return": float(last["algorithm_period_return"]),
+        "annual_volatility": float(last["algo_volatility"]),
+        "sharpe": float(last["sharpe"]),
+        "max_drawdown": float(last["max_drawdown"]),
+        "final_portfolio_value": float(last["portfolio_value"]),
+        "transactions": int(perf["transactions"].map(len).sum()),
+        "wall_s": wall,
+        "error": None,
+    })
+    return row
+
+
+def last_line(exc):
+    """The last line of an exception's traceback, as Python prints it."""
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+def sweep_point(algotext, defines, arguments, extensions=()):
+    """A point's row, its error recorded in the row rather than raised."""
+    started = time.perf_counter()
+    try:
+        perf = run_point(algotext, defines, arguments, extensions)
+    except Exception as exc:  # noqa: BLE001 - the algorithm's error is the row's
+        return row_of(defines, wall=time.perf_counter() - started, error=last_line(exc))
+    return row_of(defines, perf, time.perf_counter() - started)

@@ -1,0 +1,64 @@
+"""One point of a sweep: zipline's own `run -t TEXT -D name=value`, patched against
+unpatched on the differential bundle, and its row; a point whose algorithm raises gives a
+row with the error's last line."""
+
+import pandas as pd
+import pytest
+
+import fastportal
+from fastportal.study.runs import comparable_perf
+from fastportal.sweeps.points import RESULTS, row_of, run_point, sweep_point
+
+from conftest import DIFFERENTIAL
+
+ALGORITHM = """
+from zipline.api import order_target, record, symbol
+
+
+def initialize(context):
+    context.assets = [symbol("AAA"), symbol("BBB")]
+
+
+def handle_data(context, data):
+    for asset in context.assets:
+        fast = data.history(asset, "close", short, "1d").mean()
+        slow = data.history(asset, "close", long, "1d").mean()
+        order_target(asset, 100 if fast > slow else 0)
+    record(fast=fast, slow=slow)
+"""
+
+
+@pytest.fixture
+def arguments(bundle, zipline_root, monkeypatch):
+    monkeypatch.setenv("ZIPLINE_ROOT", str(zipline_root))
+    return ["-b", DIFFERENTIAL.name, "-s", "2023-03-01", "-e", "2023-05-31",
+            "--no-benchmark"]
+
+
+def test_a_point_is_zipline_runs_answer_with_its_defines(arguments):
+    defines = {"short": "5", "long": "20"}
+    theirs = run_point(ALGORITHM, defines, arguments)
+    fastportal.install()
+    ours = run_point(ALGORITHM, defines, arguments)
+    pd.testing.assert_frame_equal(comparable_perf(ours), comparable_perf(theirs),
+                                  check_exact=True)
+    assert fastportal.stats()["served"] == 2 * 2 * len(theirs)
+    assert not any(key.startswith("fell through") for key in fastportal.stats())
+    row = row_of(defines, theirs, 1.5)
+    assert list(row) == ["short", "long", *RESULTS]
+    assert row["final_portfolio_value"] == theirs["portfolio_value"].iloc[-1]
+    assert row["total_return"] == theirs["algorithm_period_return"].iloc[-1]
+    assert row["transactions"] == sum(len(t) for t in theirs["transactions"]) > 0
+    assert row["error"] is None and row["wall_s"] == 1.5
+    other = run_point(ALGORITHM, {"short": "3", "long": "30"}, arguments)
+    assert row_of({}, other)["final_portfolio_value"] != row["final_portfolio_value"]
+
+
+def test_a_point_whose_algorithm_raises_has_the_error_in_its_row(arguments):
+    fastportal.install()
+    row = sweep_point(ALGORITHM, {"short": "5", "long": "0"}, arguments)
+    assert row["error"] == "ValueError: bar_count must be >= 1, but got 0"  # zipline's own
+    assert all(row[name] is None for name in RESULTS if name not in ("wall_s", "error"))
+    assert row["short"] == "5" and row["wall_s"] > 0
+    missing = sweep_point(ALGORITHM, {"short": "5"}, arguments)
+    assert missing["error"] == "NameError: name 'long' is not defined"
