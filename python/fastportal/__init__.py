@@ -6,6 +6,7 @@
     with fastportal.patched():    # patched inside the block only
         ...
     fastportal.stats()            # calls served by the core, and fallbacks by reason
+    fastportal.sweep(...)         # a grid of -D defines on Dask (fastportal[sweep])
 
 In IPython or Jupyter, `%load_ext fastportal` installs it; zipline's own `%%zipline` cell
 magic then runs patched.
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from fastportal import _core, _patch, _portal
 
 __version__ = "0.1.0"
-__all__ = ["install", "uninstall", "installed", "patched", "stats", "reset_stats"]
+__all__ = ["install", "uninstall", "installed", "patched", "stats", "reset_stats", "sweep"]
 
 
 def install():
@@ -33,6 +34,14 @@ def uninstall():
 def installed():
     """Whether fastportal is installed in this process."""
     return _patch.installed()
+
+
+def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=None,
+          keep_perf=False):
+    """A parameter sweep on Dask: fastportal.sweeps.run.sweep (its docstring says how)."""
+    from fastportal.sweeps.run import sweep as run_sweep
+
+    return run_sweep(algofile, defines, arguments, extensions, client, workers, keep_perf)
 
 
 @contextmanager

@@ -59,11 +59,15 @@ def last_line(exc):
     return traceback.format_exception_only(type(exc), exc)[-1].strip()
 
 
-def sweep_point(algotext, defines, arguments, extensions=()):
-    """A point's row, its error recorded in the row rather than raised."""
+def sweep_point(algotext, defines, arguments, extensions=(), keep_perf=False):
+    """A point's row, its error recorded in the row rather than raised; with keep_perf,
+    (row, perf frame or None)."""
     started = time.perf_counter()
     try:
         perf = run_point(algotext, defines, arguments, extensions)
     except Exception as exc:  # noqa: BLE001 - the algorithm's error is the row's
-        return row_of(defines, wall=time.perf_counter() - started, error=last_line(exc))
-    return row_of(defines, perf, time.perf_counter() - started)
+        row, perf = row_of(defines, wall=time.perf_counter() - started,
+                           error=last_line(exc)), None
+    else:
+        row = row_of(defines, perf, time.perf_counter() - started)
+    return (row, perf) if keep_perf else row

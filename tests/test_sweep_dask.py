@@ -1,0 +1,126 @@
+"""A sweep on a 2-worker local Dask cluster: a small grid of SMA windows on the
+differential bundle, every row and perf frame equal to a serial, unpatched run of
+zipline's own `run` command with the same defines; a point whose algorithm raises keeps
+its error in its row and the rest complete; a bundle a worker cannot read is said with
+the worker's name."""
+
+import os
+import textwrap
+
+import distributed
+import pandas as pd
+import pytest
+
+import fastportal
+from fastportal.study.runs import comparable_perf
+from fastportal.sweeps.grid import parse_defines, points
+from fastportal.sweeps.points import RESULTS, row_of, run_point
+from fastportal.sweeps.run import SweepError, sweep
+from fastportal.sweeps.worker import Patched
+
+from conftest import DIFFERENTIAL
+from test_sweep_points import ALGORITHM
+
+ARGUMENTS = ["-b", DIFFERENTIAL.name, "-s", "2023-03-01", "-e", "2023-05-31",
+             "--no-benchmark"]
+EXTENSION = textwrap.dedent(f"""
+    from zipline.data.bundles import register
+
+    register({DIFFERENTIAL.name!r}, lambda *args, **kwargs: None, calendar_name="XNYS")
+""")
+
+
+@pytest.fixture(scope="module")
+def swept(bundle, zipline_root, tmp_path_factory):
+    """ZIPLINE_ROOT with the bundle registered by its extension.py, as a user's is; the
+    grid's rows and perf frames on 2 workers."""
+    here = tmp_path_factory.mktemp("sweep")
+    root = here / "root"  # the ingested bundle's data, and an extension.py of its own
+    root.mkdir()
+    (root / "data").symlink_to(zipline_root / "data")
+    (root / "extension.py").write_text(EXTENSION)
+    algofile = here / "sma.py"
+    algofile.write_text(ALGORITHM)
+    defines = ["short=3,5", "long=10,20,0"]
+    previous = os.environ.get("ZIPLINE_ROOT")
+    os.environ["ZIPLINE_ROOT"] = str(root)  # the workers' own, inherited
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                       dashboard_address=None)
+    try:
+        with distributed.Client(cluster) as client:
+            table, perfs = fastportal.sweep(algofile, defines, ARGUMENTS, client=client,
+                                            keep_perf=True)
+            served = client.run(lambda: (fastportal.installed(),
+                                         fastportal.stats().get("served", 0)))
+    finally:
+        cluster.close()
+        if previous is None:
+            del os.environ["ZIPLINE_ROOT"]
+        else:
+            os.environ["ZIPLINE_ROOT"] = previous
+    return algofile, defines, table, perfs, served
+
+
+def test_every_row_is_a_serial_upstream_run(swept, zipline_root, monkeypatch):
+    algofile, defines, table, perfs, served = swept
+    monkeypatch.setenv("ZIPLINE_ROOT", str(zipline_root))
+    grid = points(parse_defines(defines))
+    assert list(table.columns) == ["short", "long", *RESULTS]
+    assert table[["short", "long"]].to_dict("records") == grid
+    assert not fastportal.installed()  # the serial runs below are upstream's
+    for point, (_, row), perf in zip(grid, table.iterrows(), perfs):
+        if point["long"] == "0":
+            continue
+        theirs = run_point(ALGORITHM, point, ARGUMENTS)
+        pd.testing.assert_frame_equal(comparable_perf(perf), comparable_perf(theirs),
+                                      check_exact=True)
+        expected = row_of(point, theirs, row["wall_s"])
+        assert row.to_dict() == expected
+    assert (table["transactions"].dropna() > 0).all()
+    # both workers patched; two windows a bar on two symbols on the 4 points that ran,
+    # and on each of the 2 that raised its first window, served before its second raised
+    assert len(served) == 2 and all(installed for installed, _ in served.values())
+    assert sum(n for _, n in served.values()) == 4 * 2 * 2 * len(perfs[0]) + 2
+
+
+def test_a_point_that_raises_keeps_its_error_and_the_rest_complete(swept):
+    _, _, table, perfs, _ = swept
+    failed = table[table["long"] == "0"]
+    assert len(failed) == 2 and len(table) == 6
+    assert (failed["error"] == "ValueError: bar_count must be >= 1, but got 0").all()
+    assert failed["final_portfolio_value"].isna().all()
+    assert table[table["long"] != "0"]["error"].isna().all()
+    assert [perf is None for perf in perfs] == [long == "0" for long in table["long"]]
+
+
+def test_a_bundle_the_workers_cannot_read_is_said_with_their_names(swept, tmp_path,
+                                                                  monkeypatch):
+    algofile = swept[0]
+    monkeypatch.setenv("ZIPLINE_ROOT", str(tmp_path))  # no extension, no ingestion
+    with pytest.raises(SweepError) as raised:
+        sweep(algofile, ["short=3"], ARGUMENTS, workers=2)
+    said = str(raised.value)
+    assert said.count("worker tcp://127.0.0.1:") == 2, said
+    assert f"bundle {DIFFERENTIAL.name!r} is not registered" in said
+
+
+def test_the_worker_plugin_installs_fastportal_and_loads_a_bundle_once(bundle, zipline_root,
+                                                                       monkeypatch):
+    from zipline.data import bundles
+
+    monkeypatch.setattr(bundles, "load", bundles.load)  # put back after the test
+    calls = []
+    upstream_load = bundles.load
+
+    def counted(*args):
+        calls.append(args[0])
+        return upstream_load(*args)
+
+    bundles.load = counted
+    Patched().setup(worker=None)
+    Patched().setup(worker=None)  # a second setup wraps nothing twice
+    assert fastportal.installed()
+    environ = {"ZIPLINE_ROOT": str(zipline_root)}
+    first = bundles.load(DIFFERENTIAL.name, environ, None)
+    assert bundles.load(DIFFERENTIAL.name, environ, None) is first
+    assert calls == [DIFFERENTIAL.name]
