@@ -124,3 +124,52 @@ def test_the_worker_plugin_installs_fastportal_and_loads_a_bundle_once(bundle, z
     first = bundles.load(DIFFERENTIAL.name, environ, None)
     assert bundles.load(DIFFERENTIAL.name, environ, None) is first
     assert calls == [DIFFERENTIAL.name]
+
+
+def fastportal_command(*args, env=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "fastportal", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_the_command_writes_the_table(swept, tmp_path):
+    algofile, defines, table, _, _ = swept
+    root = algofile.parent / "root"
+    out = tmp_path / "table.csv"
+    done = fastportal_command("sweep", "-f", algofile, "-D", defines[0], "-D", defines[1],
+                              *ARGUMENTS, "--workers", 2, "-o", out,
+                              env=dict(os.environ, ZIPLINE_ROOT=str(root)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith(f"6 rows -> {out}")
+    written = pd.read_csv(out, dtype={"short": str, "long": str, "error": object})
+    columns = [c for c in table.columns if c != "wall_s"]
+    expected = table[columns].astype({"transactions": "float64"})
+    pd.testing.assert_frame_equal(
+        written[columns].astype({"transactions": "float64"}), expected, check_exact=False,
+        rtol=1e-15, check_dtype=False)
+
+
+def test_the_command_without_dask_says_so_in_one_line(tmp_path):
+    no_dask = ("import sys; sys.modules['distributed'] = None; "
+               "from fastportal.study.cli import main; "
+               f"sys.exit(main(['sweep', '-f', {str(tmp_path / 'a.py')!r}, '-D', 'x=1']))")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", no_dask], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr == ("fastportal sweep: fastportal sweep needs dask[distributed]: "
+                           "pip install 'fastportal[sweep]'\n")
+
+
+@pytest.mark.parametrize("arguments, said", [
+    (["-o", "table.parquet"], "-o table.parquet: the table is written as CSV (a .csv file)"),
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["-D", "x"], "invalid define 'x', should be of the form name=value"),
+])
+def test_the_command_refuses_what_it_cannot_run(swept, arguments, said):
+    algofile = swept[0]
+    done = fastportal_command("sweep", "-f", algofile, *arguments)
+    assert done.returncode == 2 and done.stderr == f"fastportal sweep: {said}\n"

@@ -8,6 +8,9 @@
         zipline's own `zipline run`, with fastportal installed
     fastportal compare BASE.pstats NEW.pstats
         a function-level table of two profiles of your own
+    fastportal sweep -f algo.py -D name=v1,v2 ... [--workers N | --scheduler ADDRESS]
+        [-o table.csv] [zipline run's options]
+        every combination of the -D values, each a backtest, on Dask (fastportal[sweep])
 """
 
 import argparse
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from fastportal._framework import NAMES
 from fastportal.study import profiling, upstream
+from fastportal.sweeps import cli as sweep_parser
 
 
 class Failure(Exception):
@@ -258,6 +262,7 @@ def parser():
     diff.add_argument("new")
     diff.add_argument("--top", type=int, default=30)
     diff.set_defaults(handler=compare)
+    sweep_parser.add_parser(commands)
     return top
 
 
@@ -270,6 +275,8 @@ def main(argv=None):
         args, rest = command_line.parse_known_args(argv)
         if args.handler is compare and rest:
             command_line.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.handler is sweep_parser.run_command:
+            return args.handler(args, rest, Failure)
         if getattr(args, "runs", 1) < 1 or getattr(args, "top", 1) < 1:
             raise Failure("--runs and --top must be at least 1")
         return args.handler(args, rest)
