@@ -1,4 +1,4 @@
-"""Bundles for the benchmarks, ingested once into .cache/bench (never ~/.zipline)."""
+"""Bundles for the benchmarks, ingested once into .cache/bench/<framework> (never ~/.zipline)."""
 
 import statistics
 import time

@@ -794,18 +794,13 @@ adjust_read(SpotObject *self, SpotCall *call, PyObject *perspective_dt, SpotRead
         *why = FP_WHY(ADJUSTED);
         return known < 0 ? -1 : 0;
     }
-    double ratio;
-    int refused = fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME,
-                                      call->dt, perspective, &ratio);
-    if (refused < 0) {
+    double ratio;  /* not refused: checked above, for the same field */
+    if (fp_adjustment_ratio(call->tape->timeline, call->field == F_VOLUME, call->dt,
+                            perspective, &ratio) < 0) {
         if (!PyErr_ExceptionMatches(PyExc_ZeroDivisionError))
             return -1;
         PyErr_Clear();  /* a volume split of 0: upstream raises it */
         *why = FP_WHY(ADJUSTED);
-        return 0;
-    }
-    if (refused) {  /* as checked above, for the same field */
-        *why = FP_WHY(MERGERS_COMPARED_NAIVE);
         return 0;
     }
     read_float(read, (read->kind == V_INT ? (double)read->count : read->real) * ratio);

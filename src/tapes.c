@@ -44,7 +44,7 @@ invalid(const char *message)
 /* The tape's geometry argument: daily (sessions) or minute (opens, closes, per day). */
 static int
 tape_geometry(SpotTapeObject *self, PyObject *sessions, PyObject *opens, PyObject *closes,
-              long minutes_per_day)
+              Py_ssize_t minutes_per_day)
 {
     if (sessions != Py_None) {
         if ((self->sessions = fp_int64_vector(sessions, "sessions")) == NULL)
@@ -61,7 +61,7 @@ tape_geometry(SpotTapeObject *self, PyObject *sessions, PyObject *opens, PyObjec
         return invalid("opens and closes must be of one non-zero length");
     if (minutes_per_day < 1 || minutes_per_day > 1440)
         return invalid("minutes_per_day must be in 1..1440");
-    self->per_day = minutes_per_day;
+    self->per_day = (long)minutes_per_day;  /* in 1..1440, checked */
     if (days > PY_SSIZE_T_MAX / minutes_per_day)
         return invalid("too many sessions");
     const int64_t *o = PyArray_DATA(self->opens), *c = PyArray_DATA(self->closes);
@@ -121,25 +121,13 @@ index_of(PyObject *obj, Py_ssize_t *out)
     return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-static int
-long_of(PyObject *obj, long *out)
-{
-    PyObject *index = PyNumber_Index(obj);
-    if (index == NULL)
-        return -1;
-    *out = PyLong_AsLong(index);
-    Py_DECREF(index);
-    return *out == -1 && PyErr_Occurred() ? -1 : 0;
-}
-
 static PyObject *
 tape_of(PyTypeObject *type, PyObject **a)
 {
-    Py_ssize_t first, length = -1, prior = -1;
-    long per_day = 0;
+    Py_ssize_t first, length = -1, prior = -1, per_day = 0;
     double scale = PyFloat_AsDouble(a[A_SCALE]);
     if ((scale == -1.0 && PyErr_Occurred()) || index_of(a[A_FIRST], &first) < 0 ||
-        (a[A_PER_DAY] != NULL && long_of(a[A_PER_DAY], &per_day) < 0) ||
+        (a[A_PER_DAY] != NULL && index_of(a[A_PER_DAY], &per_day) < 0) ||
         (a[A_LENGTH] != NULL && index_of(a[A_LENGTH], &length) < 0) ||
         (a[A_PRIOR] != NULL && index_of(a[A_PRIOR], &prior) < 0))
         return NULL;
