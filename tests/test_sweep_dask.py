@@ -30,15 +30,37 @@ EXTENSION = textwrap.dedent(f"""
 """)
 
 
-@pytest.fixture(scope="module")
-def swept(bundle, zipline_root, tmp_path_factory):
-    """ZIPLINE_ROOT with the bundle registered by its extension.py, as a user's is; the
-    grid's rows and perf frames on 2 workers."""
-    here = tmp_path_factory.mktemp("sweep")
-    root = here / "root"  # the ingested bundle's data, and an extension.py of its own
+def sweep_root(zipline_root, here):
+    """A ZIPLINE_ROOT with the ingested bundle's data and the bundle registered by its
+    extension.py, as a user's is."""
+    root = here / "root"
     root.mkdir()
     (root / "data").symlink_to(zipline_root / "data")
     (root / "extension.py").write_text(EXTENSION)
+    return root
+
+
+def assert_rows_are_serial_upstream(algotext, table, perfs, zipline_root, monkeypatch):
+    """Every row that ran has the perf frame of a serial, unpatched zipline run with its
+    defines, exactly, and the row computed from that frame (its wall time aside)."""
+    monkeypatch.setenv("ZIPLINE_ROOT", str(zipline_root))
+    assert not fastportal.installed()  # the serial runs below are upstream's
+    names = [name for name in table.columns if name not in RESULTS]
+    for (_, row), perf in zip(table.iterrows(), perfs):
+        if perf is None:
+            continue
+        point = {name: row[name] for name in names}
+        theirs = run_point(algotext, point, ARGUMENTS)
+        pd.testing.assert_frame_equal(comparable_perf(perf), comparable_perf(theirs),
+                                      check_exact=True)
+        assert row.to_dict() == row_of(point, theirs, row["wall_s"])
+
+
+@pytest.fixture(scope="module")
+def swept(bundle, zipline_root, tmp_path_factory):
+    """The grid's rows and perf frames on 2 workers."""
+    here = tmp_path_factory.mktemp("sweep")
+    root = sweep_root(zipline_root, here)
     algofile = here / "sma.py"
     algofile.write_text(ALGORITHM)
     defines = ["short=3,5", "long=10,20,0"]
@@ -63,19 +85,10 @@ def swept(bundle, zipline_root, tmp_path_factory):
 
 def test_every_row_is_a_serial_upstream_run(swept, zipline_root, monkeypatch):
     algofile, defines, table, perfs, served = swept
-    monkeypatch.setenv("ZIPLINE_ROOT", str(zipline_root))
-    grid = points(parse_defines(defines))
     assert list(table.columns) == ["short", "long", *RESULTS]
-    assert table[["short", "long"]].to_dict("records") == grid
-    assert not fastportal.installed()  # the serial runs below are upstream's
-    for point, (_, row), perf in zip(grid, table.iterrows(), perfs):
-        if point["long"] == "0":
-            continue
-        theirs = run_point(ALGORITHM, point, ARGUMENTS)
-        pd.testing.assert_frame_equal(comparable_perf(perf), comparable_perf(theirs),
-                                      check_exact=True)
-        expected = row_of(point, theirs, row["wall_s"])
-        assert row.to_dict() == expected
+    assert table[["short", "long"]].to_dict("records") == points(parse_defines(defines))
+    assert sum(perf is not None for perf in perfs) == 4
+    assert_rows_are_serial_upstream(ALGORITHM, table, perfs, zipline_root, monkeypatch)
     assert (table["transactions"].dropna() > 0).all()
     # both workers patched; two windows a bar on two symbols on the 4 points that ran,
     # and on each of the 2 that raised its first window, served before its second raised
@@ -134,21 +147,55 @@ def fastportal_command(*args, env=None):
                           capture_output=True, text=True, timeout=600, env=env)
 
 
-def test_the_command_writes_the_table(swept, tmp_path):
+def test_the_command_writes_the_table_its_progress_and_heatmap(swept, tmp_path):
     algofile, defines, table, _, _ = swept
     root = algofile.parent / "root"
-    out = tmp_path / "table.csv"
+    out, heatmap = tmp_path / "table.csv", tmp_path / "sharpe.png"
     done = fastportal_command("sweep", "-f", algofile, "-D", defines[0], "-D", defines[1],
-                              *ARGUMENTS, "--workers", 2, "-o", out,
+                              *ARGUMENTS, "--workers", 2, "-o", out, "--heatmap", heatmap,
                               env=dict(os.environ, ZIPLINE_ROOT=str(root)))
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith(f"6 rows -> {out}")
+    assert done.stdout.splitlines() == [f"6 rows -> {out}", f"sharpe heatmap -> {heatmap}"]
     written = pd.read_csv(out, dtype={"short": str, "long": str, "error": object})
     columns = [c for c in table.columns if c != "wall_s"]
-    expected = table[columns].astype({"transactions": "float64"})
-    pd.testing.assert_frame_equal(
-        written[columns].astype({"transactions": "float64"}), expected, check_exact=False,
-        rtol=1e-15, check_dtype=False)
+    assert_same_table(written[columns], table[columns])
+    # not a terminal: a line a point as it completes, in the order they completed
+    progress = [line for line in done.stderr.splitlines() if line.startswith("point ")]
+    assert [line.split()[1] for line in progress] == [f"{k}/6" for k in range(1, 7)]
+    assert sorted(line.split(" (")[1].split(")")[0] for line in progress) == sorted(
+        f"short={short} long={long}" for short, long in zip(table["short"], table["long"]))
+    assert sum(line.endswith(": ValueError: bar_count must be >= 1, but got 0")
+               for line in progress) == 2
+    assert not [line for line in done.stderr.splitlines() if "[Performance]" in line]
+    assert heatmap.read_bytes().startswith(b"\x89PNG")
+
+
+def assert_same_table(written, table):
+    """A written table read back against the sweep's: CSV's float text to 1e-15, an
+    empty error as None."""
+    def comparable(frame):
+        frame = frame.astype({"transactions": "float64", "error": object})
+        return frame.assign(error=frame["error"].where(frame["error"].notna(), None))
+
+    pd.testing.assert_frame_equal(comparable(written), comparable(table), check_exact=False,
+                                  rtol=1e-15, check_dtype=False)
+
+
+def test_the_heatmap_is_the_metric_over_the_two_names(swept):
+    from fastportal.sweeps.heatmap import grid_of
+
+    table = swept[2]
+    rows, columns, values, labels = grid_of(table, "sharpe")
+    assert rows == ["3", "5"] and columns == ["10", "20", "0"]
+    for _, row in table.iterrows():
+        at = rows.index(row["short"]), columns.index(row["long"])
+        if row["error"] is None:
+            assert values[at] == row["sharpe"] and labels[at] == f"{row['sharpe']:.3g}"
+        else:
+            assert values[at] != values[at] and labels[at] == "error"  # NaN
+    nothing = table.assign(sharpe=[None, 1.5, None, None, 2.5, None])
+    assert grid_of(nothing, "sharpe")[3].tolist() == [["none", "1.5", "error"],
+                                                      ["none", "2.5", "error"]]
 
 
 def test_the_command_without_dask_says_so_in_one_line(tmp_path):
@@ -165,7 +212,11 @@ def test_the_command_without_dask_says_so_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, said", [
-    (["-o", "table.parquet"], "-o table.parquet: the table is written as CSV (a .csv file)"),
+    (["-o", "table.txt"], "-o table.txt: the table is written as CSV or Parquet (a .csv or "
+     ".parquet file)"),
+    (["-D", "x=1", "--heatmap", "h.png"], "--heatmap needs a grid of two names; -D gives 1"),
+    (["-D", "x=1", "-D", "y=2", "--heatmap", "h.svg"],
+     "--heatmap h.svg: the heatmap is a PNG (a .png file)"),
     (["--workers", "0"], "--workers must be at least 1"),
     (["-D", "x"], "invalid define 'x', should be of the form name=value"),
 ])

@@ -62,3 +62,14 @@ def test_a_point_whose_algorithm_raises_has_the_error_in_its_row(arguments):
     assert row["short"] == "5" and row["wall_s"] > 0
     missing = sweep_point(ALGORITHM, {"short": "5"}, arguments)
     assert missing["error"] == "NameError: name 'long' is not defined"
+
+
+def test_a_strategy_that_never_moves_has_no_sharpe_as_zipline_gives_none(arguments):
+    # equal windows: fast is never above slow, no order, no volatility
+    theirs = run_point(ALGORITHM, {"short": "5", "long": "5"}, arguments)
+    assert theirs["sharpe"].iloc[-1] is None
+    fastportal.install()
+    row = sweep_point(ALGORITHM, {"short": "5", "long": "5"}, arguments)
+    assert row["error"] is None and row["sharpe"] is None
+    assert row["transactions"] == 0 and row["annual_volatility"] == 0.0
+    assert row["final_portfolio_value"] == theirs["portfolio_value"].iloc[-1]

@@ -1,7 +1,17 @@
 """`fastportal sweep -f algo.py -D name=v1,v2 ... [zipline run's options]`: the grid's
-table, printed or written with -o (CSV)."""
+table, printed or written with -o (CSV or Parquet), its progress on stderr, a heatmap
+of one result over a two-name grid (--heatmap)."""
 
+import sys
+import time
 from pathlib import Path
+
+from fastportal.sweeps.points import RESULTS
+
+TABLES = (".csv", ".parquet")
+BAR_WIDTH = 30
+# SIGINT's exit status, as a shell gives a command that Ctrl-C ended
+CANCELLED = 130
 
 
 def add_parser(commands):
@@ -21,37 +31,119 @@ def add_parser(commands):
                        help="an existing dask.distributed scheduler")
     sweep.add_argument("--extension", action="append", default=[], metavar="FILE",
                        help="a zipline extension file or module to load, as zipline -e")
-    sweep.add_argument("-o", "--output", help="write the table to this CSV file")
+    sweep.add_argument("-o", "--output", help="write the table to this file: .csv or "
+                       ".parquet")
+    sweep.add_argument("--heatmap", metavar="PNG", help="draw --metric over a grid of two "
+                       "names as a heatmap PNG")
+    sweep.add_argument("--metric", default="sharpe", choices=RESULTS[:-2],
+                       help="the result the heatmap shows (default: sharpe)")
     sweep.set_defaults(handler=run_command)
     return sweep
+
+
+class Progress:
+    """A sweep's progress on a stream: a bar redrawn in place on a terminal, a line a
+    point elsewhere (a log keeps every line)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.terminal = stream.isatty()
+        self.started = time.perf_counter()
+        self.done = 0
+        self.total = None
+
+    def __call__(self, row, done, total):
+        self.done, self.total = done, total
+        elapsed = time.perf_counter() - self.started
+        if self.terminal:
+            filled = BAR_WIDTH * done // total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+                              f"{done}/{total} points, {elapsed:.0f} s"
+                              + ("\n" if done == total else ""))
+        else:
+            point = " ".join(f"{name}={value}" for name, value in row.items()
+                             if name not in RESULTS)
+            failed = "" if row["error"] is None else f": {row['error']}"
+            self.stream.write(f"point {done}/{total} ({point}) after {elapsed:.1f} s"
+                              f"{failed}\n")
+        self.stream.flush()
+
+    def cancelled(self):
+        if self.terminal and self.done:
+            self.stream.write("\n")
+        if self.total is None:
+            return "cancelled before any point was done"
+        return f"cancelled after {self.done} of {self.total} points"
+
+
+def checked(args, failure):
+    """The command's own arguments refused before any cluster starts."""
+    from fastportal.sweeps.grid import parse_defines
+
+    if args.output is not None and Path(args.output).suffix not in TABLES:
+        raise failure(f"-o {args.output}: the table is written as CSV or Parquet (a .csv "
+                      "or .parquet file)")
+    if args.heatmap is not None:
+        if Path(args.heatmap).suffix != ".png":
+            raise failure(f"--heatmap {args.heatmap}: the heatmap is a PNG (a .png file)")
+        names = list(parse_defines(args.define))
+        if len(names) != 2:
+            raise failure(f"--heatmap needs a grid of two names; -D gives {len(names)}")
+    if args.workers is not None and args.workers < 1:
+        raise failure("--workers must be at least 1")
 
 
 def run_command(args, rest, failure):
     """The sweep of the command's arguments; `failure` is the command's one-line error."""
     from fastportal.sweeps.run import SweepError, distributed_module, sweep
 
-    if args.output is not None and Path(args.output).suffix != ".csv":
-        raise failure(f"-o {args.output}: the table is written as CSV (a .csv file)")
-    if args.workers is not None and args.workers < 1:
-        raise failure("--workers must be at least 1")
     try:
+        checked(args, failure)
         distributed = distributed_module()
         if not Path(args.algofile).is_file():
             raise SweepError(f"{args.algofile}: no such algorithm file")
+        if args.output is not None and Path(args.output).suffix == ".parquet":
+            parquet_engine()
+        progress = Progress(sys.stderr)
         client = None
         if args.scheduler is not None:
             client = distributed.Client(args.scheduler)
         try:
             table = sweep(args.algofile, args.define, rest, args.extension, client,
-                          args.workers)
+                          args.workers, on_row=progress)
+        except KeyboardInterrupt:
+            print(f"fastportal sweep: {progress.cancelled()}", file=sys.stderr)
+            return CANCELLED
         finally:
             if client is not None:
                 client.close()
     except (SweepError, ValueError, OSError) as exc:
         raise failure(str(exc)) from None
-    if args.output is None:
-        print(table.to_string(index=False))
-    else:
-        table.to_csv(args.output, index=False)
-        print(f"{len(table)} rows -> {args.output}")
+    written(table, args.output)
+    if args.heatmap is not None:
+        from fastportal.sweeps.heatmap import draw_heatmap
+
+        draw_heatmap(table, args.metric, args.heatmap)
+        print(f"{args.metric} heatmap -> {args.heatmap}")
     return 0
+
+
+def parquet_engine():
+    try:
+        import pyarrow  # noqa: F401 - pandas' Parquet engine
+    except ImportError:
+        from fastportal.sweeps.run import SweepError
+
+        raise SweepError("-o *.parquet needs pyarrow: pip install 'fastportal[sweep]'")
+
+
+def written(table, output):
+    """The table printed, or written as the output's suffix says."""
+    if output is None:
+        print(table.to_string(index=False))
+        return
+    if Path(output).suffix == ".parquet":
+        table.to_parquet(output, index=False)
+    else:
+        table.to_csv(output, index=False)
+    print(f"{len(table)} rows -> {output}")

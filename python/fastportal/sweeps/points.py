@@ -42,16 +42,22 @@ def row_of(defines, perf=None, wall=None, error=None):
         return row
     last = perf.iloc[-1]
     row.update({
-        "total_return": float(last["algorithm_period_return"]),
-        "annual_volatility": float(last["algo_volatility"]),
-        "sharpe": float(last["sharpe"]),
-        "max_drawdown": float(last["max_drawdown"]),
-        "final_portfolio_value": float(last["portfolio_value"]),
+        "total_return": number(last["algorithm_period_return"]),
+        "annual_volatility": number(last["algo_volatility"]),
+        "sharpe": number(last["sharpe"]),
+        "max_drawdown": number(last["max_drawdown"]),
+        "final_portfolio_value": number(last["portfolio_value"]),
         "transactions": int(perf["transactions"].map(len).sum()),
         "wall_s": wall,
         "error": None,
     })
     return row
+
+
+def number(value):
+    """A metric as a float; None where zipline has none (the Sharpe ratio of a strategy
+    that never moved: no volatility)."""
+    return None if value is None else float(value)
 
 
 def last_line(exc):

@@ -2,6 +2,8 @@
 once (worker.Patched), the rows gathered into one table in the grid's order."""
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 MISSING = ("fastportal sweep needs dask[distributed]: pip install 'fastportal[sweep]'")
@@ -43,12 +45,14 @@ def check_workers(client, bundle, extensions):
 
 
 def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=None,
-          keep_perf=False):
+          keep_perf=False, on_row=None):
     """The table of a sweep: one row per point of the -D grid (grid.points), each the
     algorithm file run by zipline's own `run` command with the point's defines and
     `arguments` (zipline run's: -b, -s, -e, ...), on `client` (a distributed.Client) or on
-    a local cluster of `workers` processes (default: one a core). With keep_perf,
-    (table, [perf frame or None per row])."""
+    a local cluster of `workers` processes (default: one a core). `on_row(row, done,
+    total)` is called as each point's row arrives. With keep_perf, (table, [perf frame or
+    None per row]). Interrupted (Ctrl-C) or failing, it cancels the points not yet run;
+    a cluster of its own is closed with its processes."""
     import pandas as pd
 
     from fastportal.sweeps.grid import parse_defines, points
@@ -61,18 +65,21 @@ def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=N
     arguments, extensions = list(arguments), list(extensions)
     own = client is None
     if own:
-        cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count(),
-                                           threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        cluster = local_cluster(distributed, workers or os.cpu_count())
         client = distributed.Client(cluster)
+    futures = []
     try:
-        client.register_plugin(Patched())
+        client.register_plugin(Patched(interrupted_by_sweep=own))
         check_workers(client, bundle_of(arguments), extensions)
         todo = points(grid)
         futures = client.map(sweep_point, [algotext] * len(todo), todo,
                              [arguments] * len(todo), [extensions] * len(todo),
                              keep_perf=keep_perf, pure=False)
-        results = client.gather(futures)
+        results = gathered(distributed, futures, on_row, keep_perf)
+    except BaseException:
+        if futures:
+            client.cancel(futures)
+        raise
     finally:
         if own:
             client.close()
@@ -80,3 +87,30 @@ def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=N
     if not keep_perf:
         return pd.DataFrame(results)
     return pd.DataFrame([row for row, _ in results]), [perf for _, perf in results]
+
+
+def local_cluster(distributed, workers):
+    """A LocalCluster of `workers` single-threaded processes that a terminal's Ctrl-C
+    leaves to this process: they start with SIGINT ignored (a spawned interpreter keeps
+    an ignored SIGINT), so that the sweep cancels and closes them."""
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def gathered(distributed, futures, on_row, keep_perf):
+    """The futures' results in their order, on_row told of each as it completes."""
+    position = {future.key: i for i, future in enumerate(futures)}
+    results = [None] * len(futures)
+    for done, (future, result) in enumerate(
+            distributed.as_completed(futures, with_results=True), 1):
+        results[position[future.key]] = result
+        if on_row is not None:
+            on_row(result[0] if keep_perf else result, done, len(futures))
+    return results

@@ -1,21 +1,36 @@
 """What a Dask worker of a sweep holds: fastportal installed once (a worker plugin), and
 each bundle loaded once, from the worker's own ZIPLINE_ROOT."""
 
+import logging
 import os
+import signal
+import threading
 
 from distributed import WorkerPlugin
 
 
 class Patched(WorkerPlugin):
     """fastportal.install() in the worker, once; zipline's bundle loading remembered per
-    bundle, root and timestamp, so that a worker's grid points share one load."""
+    bundle, root and timestamp, so that a worker's grid points share one load. zipline
+    run's INFO lines of every point are not logged (its warnings are), unless the worker
+    configured logging itself. `interrupted_by_sweep`: the worker is a sweep's own local
+    process, which a terminal's Ctrl-C reaches too; it leaves the interrupt to the sweep,
+    which cancels and closes its cluster, rather than dying with a traceback of its own
+    (a worker that a nanny restarts comes here again)."""
 
     name = "fastportal-sweep"
+
+    def __init__(self, interrupted_by_sweep=False):
+        self.interrupted_by_sweep = interrupted_by_sweep
 
     def setup(self, worker):
         import fastportal
         from zipline.data import bundles
 
+        if self.interrupted_by_sweep and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # before zipline's main, whose basicConfig at INFO is then a no-op
+        logging.basicConfig(level=logging.WARNING)
         fastportal.install()
         if not hasattr(bundles.load, "__wrapped__"):
             bundles.load = remembered(bundles.load)
