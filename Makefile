@@ -226,6 +226,7 @@ bench: setup
 	$(PY) -m benchmarks.forms
 	$(PY) -m benchmarks.calendar
 	$(PY) -m benchmarks.spot
+	$(PY) -m benchmarks.sweep
 
 clean:
 	rm -rf $(VENV) build .cache $(SANITIZE) $(VALGRIND) $(FUZZ) python/*.egg-info \

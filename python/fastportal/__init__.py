@@ -37,11 +37,12 @@ def installed():
 
 
 def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=None,
-          keep_perf=False):
+          keep_perf=False, on_row=None):
     """A parameter sweep on Dask: fastportal.sweeps.run.sweep (its docstring says how)."""
     from fastportal.sweeps.run import sweep as run_sweep
 
-    return run_sweep(algofile, defines, arguments, extensions, client, workers, keep_perf)
+    return run_sweep(algofile, defines, arguments, extensions, client, workers, keep_perf,
+                     on_row)
 
 
 @contextmanager
