@@ -20,7 +20,7 @@
 #               data portal and continuous futures tests from its sdist, unpatched and
 #               patched side by side
 # make profile  setup, then `fastportal profile` on daily, daily-adjusted and minute (out/)
-# make bench    setup, then the per-call tables of benchmarks/
+# make bench    setup, then the per-call tables of benchmarks/ and the sweep's (benchmarks/sweep.py)
 # make sanitize setup, then the C-level and differential tests against the extension
 #               built with AddressSanitizer and UndefinedBehaviorSanitizer (in .sanitize/,
 #               apart from the normal build; any finding aborts the run)
