@@ -22,12 +22,14 @@ def run_options(defines, arguments):
 
 def run_point(algotext, defines, arguments, extensions=()):
     """The perf frame of zipline run -t algotext with the point's defines and arguments,
-    as `zipline [-e EXT ...] run ...` gives it."""
-    from zipline.__main__ import main as zipline_main
+    as `zipline [-e EXT ...] run ...` gives it (`rustybt ...` where rustybt is the
+    framework: study.upstream)."""
+    from fastportal.study import upstream
 
     command = [option for extension in extensions for option in ("-e", extension)]
     command += ["run", "-t", algotext, *run_options(defines, arguments)]
-    return zipline_main.main(args=command, prog_name="zipline", standalone_mode=False)
+    return upstream.module("__main__").main.main(args=command, prog_name=upstream.name(),
+                                                 standalone_mode=False)
 
 
 def row_of(defines, perf=None, wall=None, error=None):

@@ -25,7 +25,9 @@ class Patched(WorkerPlugin):
 
     def setup(self, worker):
         import fastportal
-        from zipline.data import bundles
+        from fastportal.study import upstream
+
+        bundles = upstream.module("data.bundles")
 
         if self.interrupted_by_sweep and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -53,16 +55,16 @@ def bundle_problem(name, extensions):
     """Why this worker cannot run a backtest on the bundle (None if it can): not
     registered by its $ZIPLINE_ROOT/extension.py or the sweep's extensions, or no
     ingestion in its ZIPLINE_ROOT."""
-    from zipline.data import bundles
-    from zipline.utils.paths import zipline_root
-    from zipline.utils.run_algo import load_extensions
+    from fastportal.study import upstream
 
+    bundles = upstream.module("data.bundles")
     try:
-        load_extensions(True, extensions, True, os.environ)
+        upstream.module("utils.run_algo").load_extensions(True, extensions, True, os.environ)
     except Exception as exc:  # noqa: BLE001 - said with the worker's name
         return f"an extension could not be loaded ({type(exc).__name__}: {exc})"
     if name not in bundles.bundles:
         return f"bundle {name!r} is not registered"
     if not bundles.ingestions_for_bundle(name, os.environ):
-        return f"bundle {name!r} has no ingested data in {zipline_root()}"
+        root = upstream.module("utils.paths").zipline_root()
+        return f"bundle {name!r} has no ingested data in {root}"
     return None
