@@ -97,7 +97,9 @@ def test_ctrl_c_cancels_the_sweep_and_leaves_no_worker_behind(root, tmp_path):
         env=dict(os.environ, ZIPLINE_ROOT=str(root)), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        first = command.stderr.readline()  # the first point's line: the workers are busy
+        # the first point's line: the workers are busy
+        first = next(line for line in command.stderr if line.startswith("point ")
+                     or line.startswith("fastportal sweep"))
         workers = python_descendants(command.pid)
         os.killpg(command.pid, signal.SIGINT)
         out, err = command.communicate(timeout=120)

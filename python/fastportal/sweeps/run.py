@@ -97,8 +97,12 @@ def local_cluster(distributed, workers):
     if main:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+        # no dashboard, and the scheduler's HTTP routes on a free port rather than on
+        # 8787, where another cluster's dashboard would make it warn
+        return distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
