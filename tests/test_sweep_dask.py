@@ -111,7 +111,7 @@ def test_a_bundle_the_workers_cannot_read_is_said_with_their_names(swept, tmp_pa
     algofile = swept[0]
     monkeypatch.setenv("ZIPLINE_ROOT", str(tmp_path))  # no extension, no ingestion
     with pytest.raises(SweepError) as raised:
-        sweep(algofile, ["short=3"], ARGUMENTS, workers=2)
+        sweep(algofile, ["short=3,5"], ARGUMENTS, workers=2)
     said = str(raised.value)
     assert said.count("worker tcp://127.0.0.1:") == 2, said
     assert f"bundle {DIFFERENTIAL.name!r} is not registered" in said
@@ -212,15 +212,68 @@ def test_the_command_without_dask_says_so_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, said", [
-    (["-o", "table.txt"], "-o table.txt: the table is written as CSV or Parquet (a .csv or "
-     ".parquet file)"),
+    (["-o", "table.txt"], "-o table.txt: the sweep's table is written as CSV or Parquet "
+     "(a .csv or .parquet file)"),
     (["-D", "x=1", "--heatmap", "h.png"], "--heatmap needs a grid of two names; -D gives 1"),
     (["-D", "x=1", "-D", "y=2", "--heatmap", "h.svg"],
      "--heatmap h.svg: the heatmap is a PNG (a .png file)"),
     (["--workers", "0"], "--workers must be at least 1"),
+    (["-o", "/nonexistent/table.csv"], "-o /nonexistent/table.csv: /nonexistent is not a "
+     "writable folder"),
+    (["--metric", "sharpe"], "--metric is the heatmap's: give --heatmap too"),
+    (["-D", "x=1", "-s", "2023-03-01", "-e", "2023-05-31", "--wrokers", "2"],
+     "zipline run: No such option '--wrokers'."),
     (["-D", "x"], "invalid define 'x', should be of the form name=value"),
 ])
 def test_the_command_refuses_what_it_cannot_run(swept, arguments, said):
     algofile = swept[0]
     done = fastportal_command("sweep", "-f", algofile, *arguments)
     assert done.returncode == 2 and done.stderr == f"fastportal sweep: {said}\n"
+
+
+def test_the_command_fails_when_every_point_raised(swept, tmp_path):
+    algofile = swept[0]
+    root = algofile.parent / "root"
+    out = tmp_path / "TABLE.CSV"  # the suffix in any case
+    done = fastportal_command("sweep", "-f", algofile, "-D", "short=3", "-D", "long=0",
+                              *ARGUMENTS, "--workers", 1, "-o", out,
+                              env=dict(os.environ, ZIPLINE_ROOT=str(root)))
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.splitlines()[-1] == ("fastportal sweep: every point raised; the "
+                                            "table has their errors")
+    assert pd.read_csv(out)["error"].tolist() == [
+        "ValueError: bar_count must be >= 1, but got 0"]
+
+
+def test_a_cluster_without_workers_is_said(swept, monkeypatch):
+    from fastportal.sweeps import run
+
+    monkeypatch.setattr(run, "WORKER_WAIT_S", 1)
+    with distributed.LocalCluster(n_workers=0, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with pytest.raises(SweepError) as raised:
+            sweep(swept[0], ["short=3"], ARGUMENTS, client=client)
+    assert str(raised.value) == (f"the cluster at {cluster.scheduler_address} has had no "
+                                 "worker for 1 s")
+
+
+def test_points_cancelled_on_the_cluster_end_the_sweep_in_one_line(swept, monkeypatch):
+    """As when the scheduler goes away: the points' futures are cancelled under the
+    sweep (here by another client of the cluster, after the first row)."""
+    monkeypatch.setenv("ZIPLINE_ROOT", str(swept[0].parent / "root"))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, \
+            distributed.Client(cluster, set_as_default=False) as other:
+
+        def cancel_the_rest(row, done, total):
+            keys = [key for key in client.futures if key.startswith("sweep_point")]
+            other.cancel([distributed.Future(key, other) for key in keys], force=True)
+
+        with pytest.raises(SweepError) as raised:
+            sweep(swept[0], ["short=3,5", "long=10,20"], ARGUMENTS, client=client,
+                  on_row=cancel_the_rest)
+    said = str(raised.value)
+    assert said.startswith("a point did not finish on the cluster (cancelled: ")
+    assert said.endswith("; 1 of 4 points had"), said

@@ -42,3 +42,33 @@ def test_a_define_not_of_the_form_name_values_is_refused(define, said):
 def test_a_name_defined_twice_is_refused():
     with pytest.raises(ValueError, match="'short' is defined twice"):
         parse_defines(["short=1", "short=2"])
+
+
+@pytest.mark.parametrize("defines, said", [
+    (["sharpe=1,2"], "-D sharpe: 'sharpe' is a column of the sweep's table; give the "
+                     "define another name"),
+    (["error=1"], "-D error: 'error' is a column of the sweep's table; give the define "
+                  "another name"),
+    # zipline run splits a define at every "=" and refuses what it gets
+    (["p=dict(a=1),2"], "-D p=dict(a=1): zipline run cannot take a value with '=' in it"),
+    (["x=1,2,1"], "-D x: 1 is given twice"),
+])
+def test_what_a_table_or_zipline_cannot_take_is_refused(defines, said):
+    from fastportal.sweeps.points import RESULTS
+
+    with pytest.raises(ValueError) as raised:
+        parse_defines(defines, reserved=RESULTS)
+    assert str(raised.value) == said
+
+
+def test_zipline_refuses_a_value_with_an_equals_sign(bundle, zipline_root, monkeypatch):
+    """What the grid's refusal stands for: zipline run's own error on such a define."""
+    from fastportal.sweeps.points import run_point
+
+    from conftest import DIFFERENTIAL
+
+    monkeypatch.setenv("ZIPLINE_ROOT", str(zipline_root))
+    with pytest.raises(ValueError, match=r"invalid define 'p=dict\(a=1\)', should be of "
+                                         "the form name=value"):
+        run_point("", {"p": "dict(a=1)"}, ["-b", DIFFERENTIAL.name, "-s", "2023-03-01",
+                                            "-e", "2023-03-31"])

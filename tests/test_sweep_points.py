@@ -73,3 +73,39 @@ def test_a_strategy_that_never_moves_has_no_sharpe_as_zipline_gives_none(argumen
     assert row["error"] is None and row["sharpe"] is None
     assert row["transactions"] == 0 and row["annual_volatility"] == 0.0
     assert row["final_portfolio_value"] == theirs["portfolio_value"].iloc[-1]
+
+
+def test_an_algorithm_that_exits_has_it_in_its_row(arguments):
+    exiting = "import sys\n\ndef initialize(context):\n    sys.exit(3)\n"
+    row = sweep_point(exiting, {}, arguments)
+    assert row["error"] == "SystemExit: 3" and row["final_portfolio_value"] is None
+
+
+def test_a_perf_frame_without_the_tables_results_is_said_in_the_row(arguments):
+    row = sweep_point(ALGORITHM, {"short": "5", "long": "20"},
+                      [*arguments, "--metrics-set", "none"])
+    assert row["error"] == (
+        "ValueError: the perf frame has no algorithm_period_return, algo_volatility, "
+        "sharpe, max_drawdown, portfolio_value, transactions: the table's results are "
+        "those of zipline's default metrics set")
+
+
+def test_zipline_runs_own_parser_reads_the_bundle_and_refuses_what_it_refuses():
+    from fastportal.sweeps.run import SweepError, bundle_of
+
+    dates = ["-s", "2023-03-01", "-e", "2023-05-31"]
+    assert bundle_of(dates) == "quandl"  # zipline run's default
+    assert bundle_of(["-bmine", *dates]) == "mine"
+    assert bundle_of(["--bundle=mine", *dates]) == "mine"
+    for arguments, said in [
+        ([*dates, "--work", "2"], "zipline run: No such option '--work'."),
+        (["-b", "mine"], "zipline run needs the simulation's dates: -s/--start and "
+                         "-e/--end"),
+        (["-s", "someday", "-e", "2023-05-31"], "zipline run: Invalid value for '-s' / "
+                                                "'--start'"),
+        ([*dates, "--help"], "the options after fastportal sweep's own are zipline "
+                             "run's: see zipline run --help"),
+    ]:
+        with pytest.raises(SweepError) as raised:
+            bundle_of(arguments)
+        assert str(raised.value).startswith(said), (arguments, str(raised.value))

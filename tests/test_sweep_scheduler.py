@@ -89,7 +89,8 @@ def test_the_command_on_a_running_cluster_writes_the_upstream_rows(cluster, zipl
     for point, (_, row) in zip(grid, table.iterrows()):
         theirs = run_point(ALGORITHM, point, ARGUMENTS)
         expected = row_of(point, theirs, row["wall_s"])
-        assert {**row.to_dict(), "error": None} == expected and pd.isna(row["error"])
+        assert pd.isna(row["error"]), row["error"]
+        assert {**row.to_dict(), "error": None} == expected
     with distributed.Client(address) as client:
         served = client.run(lambda: (fastportal.installed(),
                                      fastportal.stats().get("served", 0)))

@@ -2,6 +2,7 @@
 table, printed or written with -o (CSV or Parquet), its progress on stderr, a heatmap
 of one result over a two-name grid (--heatmap)."""
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from fastportal.sweeps.points import RESULTS
 
 TABLES = (".csv", ".parquet")
+DEFAULT_METRIC = "sharpe"
 BAR_WIDTH = 30
 # SIGINT's exit status, as a shell gives a command that Ctrl-C ended
 CANCELLED = 130
@@ -35,8 +37,8 @@ def add_parser(commands):
                        ".parquet")
     sweep.add_argument("--heatmap", metavar="PNG", help="draw --metric over a grid of two "
                        "names as a heatmap PNG")
-    sweep.add_argument("--metric", default="sharpe", choices=RESULTS[:-2],
-                       help="the result the heatmap shows (default: sharpe)")
+    sweep.add_argument("--metric", choices=RESULTS[:-2],
+                       help=f"the result the heatmap shows (default: {DEFAULT_METRIC})")
     sweep.set_defaults(handler=run_command)
     return sweep
 
@@ -80,52 +82,78 @@ def checked(args, failure):
     """The command's own arguments refused before any cluster starts."""
     from fastportal.sweeps.grid import parse_defines
 
-    if args.output is not None and Path(args.output).suffix not in TABLES:
-        raise failure(f"-o {args.output}: the table is written as CSV or Parquet (a .csv "
-                      "or .parquet file)")
+    if args.output is not None:
+        if Path(args.output).suffix.lower() not in TABLES:
+            raise failure(f"-o {args.output}: the sweep's table is written as CSV or "
+                          "Parquet (a .csv or .parquet file)")
+        writable(args.output, "-o", failure)
     if args.heatmap is not None:
-        if Path(args.heatmap).suffix != ".png":
+        if Path(args.heatmap).suffix.lower() != ".png":
             raise failure(f"--heatmap {args.heatmap}: the heatmap is a PNG (a .png file)")
-        names = list(parse_defines(args.define))
+        writable(args.heatmap, "--heatmap", failure)
+        names = parse_defines(args.define)
         if len(names) != 2:
             raise failure(f"--heatmap needs a grid of two names; -D gives {len(names)}")
+    elif args.metric is not None:
+        raise failure("--metric is the heatmap's: give --heatmap too")
     if args.workers is not None and args.workers < 1:
         raise failure("--workers must be at least 1")
+
+
+def writable(path, option, failure):
+    folder = Path(path).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise failure(f"{option} {path}: {folder} is not a writable folder")
 
 
 def run_command(args, rest, failure):
     """The sweep of the command's arguments; `failure` is the command's one-line error."""
     from fastportal.sweeps.run import SweepError, distributed_module, sweep
 
+    progress = Progress(sys.stderr)
+    client = None
     try:
         checked(args, failure)
         distributed = distributed_module()
         if not Path(args.algofile).is_file():
             raise SweepError(f"{args.algofile}: no such algorithm file")
-        if args.output is not None and Path(args.output).suffix == ".parquet":
+        if args.output is not None and Path(args.output).suffix.lower() == ".parquet":
             parquet_engine()
-        progress = Progress(sys.stderr)
-        client = None
         if args.scheduler is not None:
             client = distributed.Client(args.scheduler)
-        try:
-            table = sweep(args.algofile, args.define, rest, args.extension, client,
-                          args.workers, on_row=progress)
-        except KeyboardInterrupt:
-            print(f"fastportal sweep: {progress.cancelled()}", file=sys.stderr)
-            return CANCELLED
-        finally:
-            if client is not None:
-                client.close()
+        table = sweep(args.algofile, args.define, rest, args.extension, client,
+                      args.workers, on_row=progress)
+    except KeyboardInterrupt:
+        print(f"fastportal sweep: {progress.cancelled()}", file=sys.stderr)
+        return CANCELLED
     except (SweepError, ValueError, OSError) as exc:
         raise failure(str(exc)) from None
-    written(table, args.output)
+    finally:
+        if client is not None:
+            client.close()
+    try:
+        written(table, args.output)
+    except OSError as exc:
+        print(table.to_string(index=False))
+        raise failure(f"-o {args.output}: {exc} (the table is printed above)") from None
     if args.heatmap is not None:
-        from fastportal.sweeps.heatmap import draw_heatmap
-
-        draw_heatmap(table, args.metric, args.heatmap)
-        print(f"{args.metric} heatmap -> {args.heatmap}")
+        heatmap(table, args.metric or DEFAULT_METRIC, args.heatmap)
+    if table["error"].notna().all():
+        print("fastportal sweep: every point raised; the table has their errors",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def heatmap(table, metric, path):
+    from fastportal.sweeps.heatmap import draw_heatmap
+
+    if table[metric].isna().all():
+        print(f"fastportal sweep: no point has a {metric}: no heatmap drawn",
+              file=sys.stderr)
+        return
+    draw_heatmap(table, metric, path)
+    print(f"{metric} heatmap -> {path}")
 
 
 def parquet_engine():
@@ -142,7 +170,7 @@ def written(table, output):
     if output is None:
         print(table.to_string(index=False))
         return
-    if Path(output).suffix == ".parquet":
+    if Path(output).suffix.lower() == ".parquet":
         table.to_parquet(output, index=False)
     else:
         table.to_csv(output, index=False)

@@ -19,10 +19,11 @@ def values_of(text):
     return [ast.get_source_segment(source, element) for element in tree.body.elts]
 
 
-def parse_defines(defines):
+def parse_defines(defines, reserved=()):
     """[(name, [value, ...]), ...] of `-D name=v1,v2,...` arguments, in the order given;
-    the errors zipline gives for a define not of the form name=value, and a name given
-    twice."""
+    the errors zipline gives for a define not of the form name=value, and ours for a name
+    given twice or among `reserved` (the table's own columns), a value given twice, and
+    a value with "=" (zipline run splits a define at every "=": it cannot take one)."""
     grid = []
     for define in defines:
         name, equals, text = define.partition("=")
@@ -33,7 +34,17 @@ def parse_defines(defines):
             raise ValueError(f"invalid define {define!r}: {name!r} is not a name")
         if any(name == known for known, _ in grid):
             raise ValueError(f"{name!r} is defined twice")
-        grid.append((name, values_of(text)))
+        if name in reserved:
+            raise ValueError(f"-D {name}: {name!r} is a column of the sweep's table; "
+                             "give the define another name")
+        values = values_of(text)
+        for k, value in enumerate(values):
+            if "=" in value:
+                raise ValueError(f"-D {name}={value}: zipline run cannot take a value "
+                                 "with '=' in it")
+            if value in values[:k]:
+                raise ValueError(f"-D {name}: {value} is given twice")
+        grid.append((name, values))
     return grid
 
 

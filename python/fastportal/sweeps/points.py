@@ -11,6 +11,11 @@ RESULTS = ("total_return", "annual_volatility", "sharpe", "max_drawdown",
            "final_portfolio_value", "transactions", "wall_s", "error")
 
 
+# what a row reads from the perf frame
+PERF_COLUMNS = ("algorithm_period_return", "algo_volatility", "sharpe", "max_drawdown",
+                "portfolio_value", "transactions")
+
+
 def run_options(defines, arguments):
     """zipline run's arguments for a point: its defines, then the sweep's own (-b, -s,
     -e, ...), the perf frame returned rather than written."""
@@ -42,6 +47,10 @@ def row_of(defines, perf=None, wall=None, error=None):
         row["wall_s"] = wall
         row["error"] = error
         return row
+    missing = [column for column in PERF_COLUMNS if column not in perf.columns]
+    if missing:
+        raise ValueError(f"the perf frame has no {', '.join(missing)}: the table's results "
+                         "are those of zipline's default metrics set")
     last = perf.iloc[-1]
     row.update({
         "total_return": number(last["algorithm_period_return"]),
@@ -73,9 +82,10 @@ def sweep_point(algotext, defines, arguments, extensions=(), keep_perf=False):
     started = time.perf_counter()
     try:
         perf = run_point(algotext, defines, arguments, extensions)
-    except Exception as exc:  # noqa: BLE001 - the algorithm's error is the row's
+        row = row_of(defines, perf, time.perf_counter() - started)
+    # the algorithm's error is the row's; sys.exit() in it too, rather than the worker's
+    # end (which Dask would take for a dead worker and run the point again elsewhere)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001
         row, perf = row_of(defines, wall=time.perf_counter() - started,
                            error=last_line(exc)), None
-    else:
-        row = row_of(defines, perf, time.perf_counter() - started)
     return (row, perf) if keep_perf else row

@@ -13,10 +13,12 @@ class Patched(WorkerPlugin):
     """fastportal.install() in the worker, once; zipline's bundle loading remembered per
     bundle, root and timestamp, so that a worker's grid points share one load. zipline
     run's INFO lines of every point are not logged (its warnings are), unless the worker
-    configured logging itself. `interrupted_by_sweep`: the worker is a sweep's own local
-    process, which a terminal's Ctrl-C reaches too; it leaves the interrupt to the sweep,
-    which cancels and closes its cluster, rather than dying with a traceback of its own
-    (a worker that a nanny restarts comes here again)."""
+    configured logging itself.
+
+    `interrupted_by_sweep`: the worker is a sweep's own local process, which a
+    terminal's Ctrl-C reaches too; it leaves the interrupt to the sweep, which cancels
+    and closes its cluster, rather than dying with a traceback of its own (a worker that
+    a nanny restarts comes here again)."""
 
     name = "fastportal-sweep"
 
@@ -28,7 +30,6 @@ class Patched(WorkerPlugin):
         from fastportal.study import upstream
 
         bundles = upstream.module("data.bundles")
-
         if self.interrupted_by_sweep and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         # before zipline's main, whose basicConfig at INFO is then a no-op
