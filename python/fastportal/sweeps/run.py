@@ -98,32 +98,41 @@ def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=N
         results = gathered(distributed, client, futures, on_row, keep_perf)
     finally:
         if own:
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
+            with interrupts_ignored():  # a second Ctrl-C does not cut the closing short
+                if client is not None:
+                    client.close()
+                if cluster is not None:
+                    cluster.close()
     if not keep_perf:
         return pd.DataFrame(results)
     return pd.DataFrame([row for row, _ in results]), [perf for _, perf in results]
 
 
-def local_cluster(distributed, workers):
-    """A LocalCluster of `workers` single-threaded processes that a terminal's Ctrl-C
-    leaves to this process: they start with SIGINT ignored (a spawned interpreter keeps
-    an ignored SIGINT), so that the sweep cancels and closes them."""
+@contextlib.contextmanager
+def interrupts_ignored():
+    """SIGINT ignored for the block (in the main thread, where Python handles it)."""
     main = threading.current_thread() is threading.main_thread()
     if main:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def local_cluster(distributed, workers):
+    """A LocalCluster of `workers` single-threaded processes that a terminal's Ctrl-C
+    leaves to this process: they start with SIGINT ignored (a spawned interpreter keeps
+    an ignored SIGINT), so that the sweep cancels and closes them. A Ctrl-C while they
+    start (a second or two) is not seen."""
+    with interrupts_ignored():
         # no dashboard, and the scheduler's HTTP routes on a free port rather than on
         # 8787, where another cluster's dashboard would make it warn
         return distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True,
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"})
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
 
 
 def gathered(distributed, client, futures, on_row, keep_perf):
