@@ -90,9 +90,11 @@ def test_every_row_is_a_serial_upstream_run(swept, zipline_root, monkeypatch):
     assert sum(perf is not None for perf in perfs) == 4
     assert_rows_are_serial_upstream(ALGORITHM, table, perfs, zipline_root, monkeypatch)
     assert (table["transactions"].dropna() > 0).all()
-    # both workers patched; two windows a bar on two symbols on the 4 points that ran,
-    # and on each of the 2 that raised its first window, served before its second raised
-    assert len(served) == 2 and all(installed for installed, _ in served.values())
+    # both workers patched for the sweep (and uninstalled after it: the cluster was the
+    # caller's); two windows a bar on two symbols on the 4 points that ran, and on each
+    # of the 2 that raised its first window, served before its second raised
+    assert len(served) == 2 and not any(installed for installed, _ in served.values())
+    assert all(n > 0 for _, n in served.values())
     assert sum(n for _, n in served.values()) == 4 * 2 * 2 * len(perfs[0]) + 2
 
 
@@ -130,13 +132,21 @@ def test_the_worker_plugin_installs_fastportal_and_loads_a_bundle_once(bundle, z
         return upstream_load(*args)
 
     bundles.load = counted
-    Patched().setup(worker=None)
+    plugin = Patched()
+    plugin.setup(worker=None)
     Patched().setup(worker=None)  # a second setup wraps nothing twice
     assert fastportal.installed()
     environ = {"ZIPLINE_ROOT": str(zipline_root)}
     first = bundles.load(DIFFERENTIAL.name, environ, None)
     assert bundles.load(DIFFERENTIAL.name, environ, None) is first
     assert calls == [DIFFERENTIAL.name]
+    plugin.teardown(worker=None)  # the worker as the plugin found it
+    assert bundles.load is counted and not fastportal.installed()
+    fastportal.install()
+    plugin = Patched()
+    plugin.setup(worker=None)
+    plugin.teardown(worker=None)  # fastportal was installed before: it stays
+    assert fastportal.installed()
 
 
 def fastportal_command(*args, env=None):

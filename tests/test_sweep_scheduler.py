@@ -91,15 +91,22 @@ def test_the_command_on_a_running_cluster_writes_the_upstream_rows(cluster, zipl
         expected = row_of(point, theirs, row["wall_s"])
         assert pd.isna(row["error"]), row["error"]
         assert {**row.to_dict(), "error": None} == expected
+    def loads_remembered():
+        from zipline.data import bundles
+
+        return hasattr(bundles.load, "__wrapped__")
+
     with distributed.Client(address) as client:
-        served = client.run(lambda: (fastportal.installed(),
+        served = client.run(lambda: (fastportal.installed(), loads_remembered(),
                                      fastportal.stats().get("served", 0)))
-    # both workers patched by the sweep; the windows of the 4 points, each two a bar on
-    # two symbols, served between them
+    # both workers patched for the sweep, and as they were after it: the cluster is
+    # others' too; the windows of the 4 points, each two a bar on two symbols, served
+    # between them
     assert len(served) == 2
-    assert all(installed for installed, _ in served.values())
+    assert [(installed, remembered) for installed, remembered, _ in served.values()] == [
+        (False, False)] * 2
     sessions = len(run_point(ALGORITHM, grid[0], ARGUMENTS))
-    assert sum(n for _, n in served.values()) == 4 * 2 * 2 * sessions
+    assert sum(n for _, _, n in served.values()) == 4 * 2 * 2 * sessions
 
 
 def test_a_worker_without_the_bundle_is_named(cluster, tmp_path):

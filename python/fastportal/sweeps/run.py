@@ -97,6 +97,10 @@ def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=N
                              keep_perf=keep_perf, pure=False)
         results = gathered(distributed, client, futures, on_row, keep_perf)
     finally:
+        if not own:
+            # a cluster of others' that outlives the sweep: its workers as they were
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(Patched.name)
         if own:
             with interrupts_ignored():  # a second Ctrl-C does not cut the closing short
                 if client is not None:

@@ -24,6 +24,7 @@ class Patched(WorkerPlugin):
 
     def __init__(self, interrupted_by_sweep=False):
         self.interrupted_by_sweep = interrupted_by_sweep
+        self.installed_before = True
 
     def setup(self, worker):
         import fastportal
@@ -34,9 +35,22 @@ class Patched(WorkerPlugin):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         # before zipline's main, whose basicConfig at INFO is then a no-op
         logging.basicConfig(level=logging.WARNING)
+        self.installed_before = fastportal.installed()
         fastportal.install()
         if not hasattr(bundles.load, "__wrapped__"):
             bundles.load = remembered(bundles.load)
+
+    def teardown(self, worker):
+        """The worker as the sweep found it (on a cluster of others' that outlives it):
+        zipline's bundle loading, and its loaded bundles let go of; fastportal
+        uninstalled, unless it was installed before."""
+        import fastportal
+        from fastportal.study import upstream
+
+        bundles = upstream.module("data.bundles")
+        bundles.load = getattr(bundles.load, "__wrapped__", bundles.load)
+        if not self.installed_before:
+            fastportal.uninstall()
 
 
 def remembered(load):
