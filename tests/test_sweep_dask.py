@@ -287,3 +287,25 @@ def test_points_cancelled_on_the_cluster_end_the_sweep_in_one_line(swept, monkey
     said = str(raised.value)
     assert said.startswith("a point did not finish on the cluster (cancelled: ")
     assert said.endswith("; 1 of 4 points had"), said
+
+
+def test_progress_on_a_terminal_is_a_bar_redrawn_in_place():
+    import io
+
+    from fastportal.sweeps.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream)
+    row = {"short": "3", "long": "10", "error": None}
+    progress(row, 1, 4)
+    progress(row, 4, 4)
+    first, last = stream.getvalue().split("\r")[1:]
+    assert first.startswith("[#######.......................] 1/4 points, ")
+    assert last.startswith("[##############################] 4/4 points, ")
+    assert last.endswith(" s\n")  # the finished bar keeps its line
+    assert progress.cancelled() == "cancelled after 4 of 4 points"
+    assert Progress(Terminal()).cancelled() == "cancelled before any point was done"
