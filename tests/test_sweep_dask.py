@@ -208,6 +208,22 @@ def test_the_heatmap_is_the_metric_over_the_two_names(swept):
                                                       ["none", "2.5", "error"]]
 
 
+def test_the_heatmap_without_matplotlib_is_refused_before_anything_runs(tmp_path):
+    no_matplotlib = (
+        "import sys; sys.modules['matplotlib'] = None; "
+        "from fastportal.study.cli import main; "
+        f"sys.exit(main(['sweep', '-f', {str(tmp_path / 'a.py')!r}, '-D', 'x=1', '-D', "
+        f"'y=2', '--heatmap', {str(tmp_path / 'h.png')!r}]))")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", no_matplotlib], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr == ("fastportal sweep: --heatmap needs matplotlib: pip install "
+                           "'fastportal[sweep]'\n")
+
+
 def test_the_command_without_dask_says_so_in_one_line(tmp_path):
     no_dask = ("import sys; sys.modules['distributed'] = None; "
                "from fastportal.study.cli import main; "

@@ -91,6 +91,11 @@ def checked(args, failure):
         if Path(args.heatmap).suffix.lower() != ".png":
             raise failure(f"--heatmap {args.heatmap}: the heatmap is a PNG (a .png file)")
         writable(args.heatmap, "--heatmap", failure)
+        try:
+            import matplotlib  # noqa: F401 - drawn at the end, checked first
+        except ImportError:
+            raise failure("--heatmap needs matplotlib: pip install 'fastportal[sweep]'") \
+                from None
         names = parse_defines(args.define)
         if len(names) != 2:
             raise failure(f"--heatmap needs a grid of two names; -D gives {len(names)}")

@@ -97,16 +97,16 @@ def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=N
                              keep_perf=keep_perf, pure=False)
         results = gathered(distributed, client, futures, on_row, keep_perf)
     finally:
-        if not own:
-            # a cluster of others' that outlives the sweep: its workers as they were
-            with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(Patched.name)
         if own:
             with interrupts_ignored():  # a second Ctrl-C does not cut the closing short
                 if client is not None:
                     client.close()
                 if cluster is not None:
                     cluster.close()
+        else:
+            # a cluster of others' that outlives the sweep: its workers as they were
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(Patched.name)
     if not keep_perf:
         return pd.DataFrame(results)
     return pd.DataFrame([row for row, _ in results]), [perf for _, perf in results]
