@@ -325,3 +325,19 @@ def test_progress_on_a_terminal_is_a_bar_redrawn_in_place():
     assert last.endswith(" s\n")  # the finished bar keeps its line
     assert progress.cancelled() == "cancelled after 4 of 4 points"
     assert Progress(Terminal()).cancelled() == "cancelled before any point was done"
+
+
+def test_a_bundle_registered_but_never_ingested_is_said(tmp_path, monkeypatch):
+    from zipline.data import bundles
+
+    from fastportal.sweeps.worker import bundle_problem
+
+    (tmp_path / "extension.py").write_text(EXTENSION.replace(DIFFERENTIAL.name,
+                                                             "never-ingested"))
+    monkeypatch.setenv("ZIPLINE_ROOT", str(tmp_path))
+    try:
+        assert bundle_problem("never-ingested", []) == (
+            f"bundle 'never-ingested' has no ingested data in {tmp_path}")
+    finally:
+        if "never-ingested" in bundles.bundles:
+            bundles.unregister("never-ingested")

@@ -79,7 +79,11 @@ def bundle_problem(name, extensions):
         return f"an extension could not be loaded ({type(exc).__name__}: {exc})"
     if name not in bundles.bundles:
         return f"bundle {name!r} is not registered"
-    if not bundles.ingestions_for_bundle(name, os.environ):
+    try:
+        ingested = bundles.ingestions_for_bundle(name, os.environ)
+    except FileNotFoundError:  # never ingested here: no folder of its own yet
+        ingested = []
+    if not ingested:
         root = upstream.module("utils.paths").zipline_root()
         return f"bundle {name!r} has no ingested data in {root}"
     return None
