@@ -36,14 +36,7 @@ def sweep_root():
     """A ZIPLINE_ROOT holding the daily bundle's data and an extension.py registering
     it, as a user's is."""
     _, data_root = bundle(SPEC)
-    root = ROOT / "sweep-root"
-    root.mkdir(parents=True, exist_ok=True)
-    if not (root / "data").exists():
-        (root / "data").symlink_to(data_root / "data")
-    (root / "extension.py").write_text(
-        "from zipline.data.bundles import register\n\n"
-        f"register({SPEC.name!r}, lambda *args, **kwargs: None, calendar_name='XNYS')\n")
-    return root
+    return scenarios.root_with_extension(SPEC, data_root, ROOT / "sweep-root")
 
 
 def peak_rss_mib():

@@ -4,14 +4,15 @@ zipline's own `run` command with the same defines; a point whose algorithm raise
 its error in its row and the rest complete; a bundle a worker cannot read is said with
 the worker's name."""
 
+import dataclasses
 import os
-import textwrap
 
 import distributed
 import pandas as pd
 import pytest
 
 import fastportal
+from fastportal.study import scenarios
 from fastportal.study.runs import comparable_perf
 from fastportal.sweeps.grid import parse_defines, points
 from fastportal.sweeps.points import RESULTS, row_of, run_point
@@ -23,21 +24,10 @@ from test_sweep_points import ALGORITHM
 
 ARGUMENTS = ["-b", DIFFERENTIAL.name, "-s", "2023-03-01", "-e", "2023-05-31",
              "--no-benchmark"]
-EXTENSION = textwrap.dedent(f"""
-    from zipline.data.bundles import register
-
-    register({DIFFERENTIAL.name!r}, lambda *args, **kwargs: None, calendar_name="XNYS")
-""")
-
-
 def sweep_root(zipline_root, here):
     """A ZIPLINE_ROOT with the ingested bundle's data and the bundle registered by its
     extension.py, as a user's is."""
-    root = here / "root"
-    root.mkdir()
-    (root / "data").symlink_to(zipline_root / "data")
-    (root / "extension.py").write_text(EXTENSION)
-    return root
+    return scenarios.root_with_extension(DIFFERENTIAL, zipline_root, here / "root")
 
 
 def assert_rows_are_serial_upstream(algotext, table, perfs, zipline_root, monkeypatch):
@@ -332,8 +322,9 @@ def test_a_bundle_registered_but_never_ingested_is_said(tmp_path, monkeypatch):
 
     from fastportal.sweeps.worker import bundle_problem
 
-    (tmp_path / "extension.py").write_text(EXTENSION.replace(DIFFERENTIAL.name,
-                                                             "never-ingested"))
+    never = dataclasses.replace(DIFFERENTIAL, name="never-ingested")
+    # its data folder a link to one that holds nothing
+    scenarios.root_with_extension(never, tmp_path / "nothing", tmp_path)
     monkeypatch.setenv("ZIPLINE_ROOT", str(tmp_path))
     try:
         assert bundle_problem("never-ingested", []) == (

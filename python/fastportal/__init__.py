@@ -16,6 +16,7 @@ import os
 from contextlib import contextmanager
 
 from fastportal import _core, _patch, _portal
+from fastportal.sweeps.run import sweep  # Dask itself imported only by a sweep
 
 __version__ = "0.1.0"
 __all__ = ["install", "uninstall", "installed", "patched", "stats", "reset_stats", "sweep"]
@@ -34,15 +35,6 @@ def uninstall():
 def installed():
     """Whether fastportal is installed in this process."""
     return _patch.installed()
-
-
-def sweep(algofile, defines, arguments=(), extensions=(), client=None, workers=None,
-          keep_perf=False, on_row=None):
-    """A parameter sweep on Dask: fastportal.sweeps.run.sweep (its docstring says how)."""
-    from fastportal.sweeps.run import sweep as run_sweep
-
-    return run_sweep(algofile, defines, arguments, extensions, client, workers, keep_perf,
-                     on_row)
 
 
 @contextmanager

@@ -198,6 +198,23 @@ def cached_bundle(spec, cache):
     return bundles.load(spec.name, environ=environ), root
 
 
+def root_with_extension(spec, data_root, root):
+    """A ZIPLINE_ROOT at `root` as a user's is for `zipline run -b NAME`: the spec's
+    ingested data, a symlink to data_root's, and an extension.py registering the bundle
+    (its ingest is data_root's, so registering needs none)."""
+    from pathlib import Path
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "data").exists():
+        (root / "data").symlink_to(Path(data_root) / "data")
+    (root / "extension.py").write_text(
+        f"from {upstream.name()}.data.bundles import register\n\n"
+        f"register({spec.name!r}, lambda *args, **kwargs: None, "
+        f"calendar_name={spec.calendar!r})\n")
+    return root
+
+
 def data_portal(bundle):
     """A DataPortal over a loaded bundle, built as zipline's run_algorithm builds it."""
     DataPortal = upstream.module("data.data_portal").DataPortal

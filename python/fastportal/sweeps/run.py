@@ -159,7 +159,6 @@ def gathered(distributed, client, futures, on_row, keep_perf):
             results[i] = result
             if on_row is not None:
                 on_row(result[0] if keep_perf else result, done, len(results))
-            del future, result
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel([future for _, future in pending.values()])
